@@ -1,0 +1,1 @@
+"""Probability models of customer bases, fitted by maximum likelihood."""
