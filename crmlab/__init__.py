@@ -19,6 +19,7 @@ from crmlab.data import (
     dataset_path,
     list_datasets,
     load_dataset,
+    load_source,
     read_transactions,
     validate_transactions,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "dataset_path",
     "list_datasets",
     "load_dataset",
+    "load_source",
     "read_transactions",
     "rfm_summary",
     "validate_transactions",

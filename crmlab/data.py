@@ -544,3 +544,45 @@ def load_dataset(name: str, *, verify: bool = True) -> pd.DataFrame:
         raw = pd.read_csv(path)
         return raw.rename(columns={"periods": "n_periods", "weights": "weight"})
     return pd.read_csv(path)
+
+
+def parse_column_map(column_map: str | dict[str, str]) -> dict[str, str]:
+    """Parse ``"customer_id=Cust,date=OrderDate,amount=Revenue"`` into ``{ours: theirs}``."""
+    if isinstance(column_map, dict):
+        return dict(column_map)
+    mapping: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in column_map.split(","))):
+        ours, sep, theirs = item.partition("=")
+        if not sep or not ours.strip() or not theirs.strip():
+            raise DataError(
+                f"column map item {item!r} is not of the form ours=theirs, "
+                "e.g. 'customer_id=Cust,date=OrderDate,amount=Revenue'."
+            )
+        mapping[ours.strip()] = theirs.strip()
+    return mapping
+
+
+def load_source(
+    dataset: str = "", data_path: str = "", column_map: str | dict[str, str] = "", **kwargs: Any
+) -> pd.DataFrame:
+    """The data source of a notebook: a client's file or SQL source if given, else a dataset.
+
+    Parameters
+    ----------
+    dataset : str
+        Name of a bundled dataset, used when ``data_path`` is empty.
+    data_path : str
+        A client's file or SQL URL (see :func:`read_transactions`).
+    column_map : str or dict
+        The client's column names, ``"customer_id=Cust,date=OrderDate,amount=Revenue"``;
+        extras such as ``cost=UnitCost`` are kept too.
+    **kwargs
+        Passed to :func:`read_transactions` (``table``, ``query``, ``returns`` ...).
+    """
+    if not data_path:
+        if not dataset:
+            raise DataError("no data source: set the parameter dataset or data_path.")
+        return load_dataset(dataset)
+    mapping = parse_column_map(column_map)
+    canonical = {k: mapping.pop(k) for k in CANONICAL if k in mapping}
+    return read_transactions(data_path, **canonical, **mapping, **kwargs)
