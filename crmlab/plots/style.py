@@ -1,8 +1,4 @@
-"""Pictures of crmlab results: consistent style, labelled axes with units, titles.
-
-Plots draw what an analysis returned; they compute no number a report states.
-Every function takes an optional ``ax`` and returns the matplotlib Axes.
-"""
+"""crmlab's plot style, applied by ``reports.setup()``."""
 
 from __future__ import annotations
 

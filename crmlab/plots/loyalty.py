@@ -1,0 +1,3 @@
+"""Plots of loyalty versus profit: lifetime-profit quadrants, segment bars, sensitivity."""
+
+from __future__ import annotations
