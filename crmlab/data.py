@@ -334,6 +334,7 @@ def _read_table(
     sheet: str | int,
     table: str | None,
     query: str | None,
+    nrows: int | None = None,
 ) -> pd.DataFrame:
     text = str(source)
     if "://" in text:
@@ -344,11 +345,16 @@ def _read_table(
     suffix = _suffix(path)
     if suffix in _SQL_FILES or table is not None or query is not None:
         return _read_sql(text, table, query)
+    # read only the mapped columns (memory), but let absent ones surface as a clear error later
+    keep = (lambda c: c in usecols) if usecols else None
     if suffix in (".parquet", ".pq"):
-        return pd.read_parquet(path, columns=usecols)
+        import pyarrow.parquet as pq
+
+        names = pq.read_schema(path).names
+        return pd.read_parquet(path, columns=[c for c in names if keep is None or keep(c)])
     if suffix in (".xlsx", ".xlsm", ".xls"):
-        return pd.read_excel(path, sheet_name=sheet, usecols=usecols)
-    return pd.read_csv(path, sep=_sniff_separator(path), usecols=usecols, engine="c")
+        return pd.read_excel(path, sheet_name=sheet, usecols=keep, nrows=nrows)
+    return pd.read_csv(path, sep=_sniff_separator(path), usecols=keep, nrows=nrows, engine="c")
 
 
 def _sniff_separator(path: Path) -> str:
@@ -417,22 +423,22 @@ def read_transactions(
             f"could not read {str(source)!r} as a table ({type(exc).__name__}: {exc}). "
             "Expected a CSV, Parquet, Excel, SQLite or DuckDB file, or a SQL URL."
         ) from exc
-    if (
-        usecols is not None
-        and raw.shape[1] == 1
-        and len(mapping) > 1
-        and raw.columns[0] not in mapping
-    ):
-        raise DataError(
-            f"{str(source)!r} was read as a single column {raw.columns[0]!r}: it is not a "
-            "delimited table, or its separator is unusual."
-        )
     missing = [theirs for theirs in mapping if theirs not in raw.columns]
     if missing:
+        header = (
+            raw.columns
+            if usecols is None
+            else _read_table(source, None, sheet, None, None, 5).columns
+        )
+        if len(header) == 1:
+            raise DataError(
+                f"{str(source)!r} was read as a single column {str(header[0])!r}: it is not a "
+                "delimited table, or its separator is unusual."
+            )
         raise DataError(
             f"{str(source)!r} has no column {', '.join(map(repr, missing))}; it has "
-            f"{', '.join(map(repr, map(str, raw.columns)))}. Pass the right names, e.g. "
-            f"customer_id='{raw.columns[0]}'."
+            f"{', '.join(map(repr, map(str, header)))}. Pass the right names, e.g. "
+            f"customer_id='{header[0]}'."
         )
     raw = raw.rename(columns=mapping)
     return validate_transactions(
