@@ -1,0 +1,198 @@
+"""Periods and the cost model that turns revenue into customer profit.
+
+Profit needs costs that most transaction logs (CDNOW among them) do not hold, so
+every cost is an explicit, stated assumption of :class:`CostModel`:
+
+``profit = gross margin - cost_per_order * orders - cost_per_customer_year * years served``
+
+where the gross margin is ``amount - cost`` when the transactions carry a ``cost``
+column (the direct cost of each order) and ``margin * amount`` otherwise, and
+"years served" is the number of days of the period ``(start, end]`` from the
+customer's first purchase on (that day included), in years of 365.25 days.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from crmlab.errors import DataError
+
+DAYS_PER_YEAR = 365.25
+_LENGTH = re.compile(r"^\s*(\d+)\s*([DWMQY])\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class CostModel:
+    """Assumed costs that turn revenue into profit.
+
+    Parameters
+    ----------
+    margin : float
+        Gross margin on revenue, in [0, 1], used when the data have no ``cost``
+        column (or ``use_cost_column`` is False).
+    cost_per_order : float
+        Cost of handling one order (picking, shipping, payment), in currency units.
+    cost_per_customer_year : float
+        Cost of keeping one customer for a year (service, mailings, account), charged
+        pro rata for the part of the period the customer has been a customer.
+    use_cost_column : bool
+        Take the direct cost of each order from a ``cost`` column when there is one.
+    """
+
+    margin: float = 0.30
+    cost_per_order: float = 0.0
+    cost_per_customer_year: float = 0.0
+    use_cost_column: bool = True
+
+    def __post_init__(self) -> None:
+        if not np.isfinite(self.margin) or not 0.0 <= self.margin <= 1.0:
+            raise DataError(
+                f"parameter 'margin' is {self.margin!r}; give the gross margin as a "
+                "fraction of revenue between 0 and 1 (e.g. 0.3 for 30%)."
+            )
+        for name in ("cost_per_order", "cost_per_customer_year"):
+            value = getattr(self, name)
+            if not np.isfinite(value) or value < 0:
+                raise DataError(
+                    f"parameter {name!r} is {value!r}; give a cost of zero or more "
+                    "in currency units."
+                )
+
+
+def parse_length(length: str | int | pd.DateOffset) -> pd.DateOffset:
+    """A period length such as ``"3M"``, ``"13W"``, ``"1Y"``, ``"90D"`` or days as an int."""
+    if isinstance(length, pd.DateOffset):
+        return length
+    if isinstance(length, int | np.integer) and not isinstance(length, bool):
+        if length <= 0:
+            raise DataError(f"parameter 'length' is {length}; give a positive number of days.")
+        return pd.DateOffset(days=int(length))
+    match = _LENGTH.match(str(length))
+    if match is None or int(match.group(1)) <= 0:
+        raise DataError(
+            f"parameter 'length' is {length!r}; give a positive count and a unit, "
+            "e.g. '3M' (months), '13W' (weeks), '1Y' (years), '90D' (days)."
+        )
+    n, unit = int(match.group(1)), match.group(2).upper()
+    key = {"D": "days", "W": "weeks", "M": "months", "Q": "months", "Y": "years"}[unit]
+    return pd.DateOffset(**{key: n * 3 if unit == "Q" else n})
+
+
+def period_bounds(end: str | pd.Timestamp, length: str | int | pd.DateOffset) -> tuple:
+    """``(start, end)`` of the period ``start < date <= end`` (dates compared by day).
+
+    ``end`` is the last day of the period (inclusive); ``start`` = ``end - length``
+    is the last day of the previous period, so consecutive periods tile the calendar:
+    ``end="1997-03-31", length="3M"`` is 1 January to 31 March 1997.
+    """
+    try:
+        stop = pd.Timestamp(end).normalize()
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"parameter 'end' is {end!r}; give a date like '1997-12-31'.") from exc
+    start = stop - parse_length(length)
+    return start, stop
+
+
+def check_transactions(transactions: pd.DataFrame, columns: tuple[str, ...] = ()) -> None:
+    """Raise :class:`DataError` when required transaction columns are missing."""
+    need = ("customer_id", "date", "amount", *columns)
+    missing = [c for c in need if c not in transactions.columns]
+    if missing:
+        raise DataError(
+            f"transactions lack column(s) {missing}; have {list(transactions.columns)}. "
+            "Load them with crmlab.load_source or rename the columns."
+        )
+    if not pd.api.types.is_datetime64_any_dtype(transactions["date"]):
+        raise DataError(
+            "column 'date' is not a datetime column; validate the transactions with "
+            "crmlab.validate_transactions first."
+        )
+
+
+def check_overlap(transactions: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> None:
+    """Raise :class:`DataError` when the period ``(start, end]`` misses the data entirely."""
+    if len(transactions) == 0:
+        raise DataError("transactions are empty: 0 rows; give at least one purchase.")
+    first, last = transactions["date"].min(), transactions["date"].max()
+    if end < first.normalize() or start >= last.normalize():
+        raise DataError(
+            f"the period {start.date()} (excluded) to {end.date()} does not overlap the "
+            f"data, which run from {first.date()} to {last.date()}; choose an end date "
+            "and length inside the data."
+        )
+
+
+def customer_profit(
+    transactions: pd.DataFrame,
+    costs: CostModel | None = None,
+    *,
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """Revenue, costs and profit of every customer who bought in ``start < date <= end``.
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        ``customer_id``, ``date``, ``amount`` and optionally ``cost``.
+    costs : CostModel, optional
+        The cost assumptions (default: 30% margin, no serving costs).
+    start, end : timestamp, optional
+        Period bounds (``start`` excluded, ``end`` included, by day); default: all data.
+        The period's serving cost runs from ``start`` (default: the day before the
+        first purchase in the data) to ``end`` (default: the last purchase day).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``customer_id`` (customers with at least one order in the period):
+        ``orders``, ``revenue``, ``gross_margin``, ``order_costs``, ``customer_costs``,
+        ``profit`` (= gross_margin - order_costs - customer_costs), ``first_purchase``
+        (first purchase ever, any period), ``years_served``.
+    """
+    costs = costs or CostModel()
+    check_transactions(transactions)
+    day = transactions["date"].dt.normalize()
+    lo = day.min() - pd.Timedelta(days=1) if start is None else pd.Timestamp(start).normalize()
+    hi = day.max() if end is None else pd.Timestamp(end).normalize()
+    first = transactions.groupby("customer_id", sort=True)["date"].min().dt.normalize()
+    inside = (day > lo) & (day <= hi)
+    tx = transactions.loc[inside]
+    use_cost = costs.use_cost_column and "cost" in tx.columns
+    direct = tx["cost"].to_numpy(float) if use_cost else (1 - costs.margin) * tx["amount"]
+    frame = pd.DataFrame(
+        {
+            "customer_id": tx["customer_id"].to_numpy(),
+            "revenue": tx["amount"].to_numpy(float),
+            "gross_margin": tx["amount"].to_numpy(float) - np.asarray(direct, float),
+        }
+    )
+    grouped = frame.groupby("customer_id", sort=True)
+    out = grouped.agg(revenue=("revenue", "sum"), gross_margin=("gross_margin", "sum"))
+    out.insert(0, "orders", grouped.size().astype(int))
+    out["first_purchase"] = first.reindex(out.index)
+    # periods are (start, end]: a customer first seen on day d is served from d - 1 day,
+    # just as a period starting on day d has start = d - 1; so the first day counts
+    joined = out["first_purchase"] - pd.Timedelta(days=1)
+    served_from = joined.where(joined > lo, lo)
+    years = (hi - served_from).dt.days / DAYS_PER_YEAR
+    out["years_served"] = years.astype(float)
+    out["order_costs"] = costs.cost_per_order * out["orders"]
+    out["customer_costs"] = costs.cost_per_customer_year * out["years_served"]
+    out["profit"] = out["gross_margin"] - out["order_costs"] - out["customer_costs"]
+    return out[
+        [
+            "orders",
+            "revenue",
+            "gross_margin",
+            "order_costs",
+            "customer_costs",
+            "profit",
+            "first_purchase",
+            "years_served",
+        ]
+    ]

@@ -1,0 +1,412 @@
+"""The customer pyramid (Curry & Curry, *The Customer Marketing Method*, 2000) and
+the migration of customers between its tiers from one period to the next.
+
+Active customers of a period are ranked by revenue (or profit) and cut into tiers
+by cumulative shares of customers: by default the top 1% ("Top"), the next 4%
+("Big"), the next 15% ("Medium") and the remaining 80% ("Small"). Customers who
+bought before the period but not in it are "Inactive"; people on a prospect list
+who have never bought are "Prospects" (or "Suspects", the wider list).
+
+**Ties at a cut-off.** A customer's tier is the first tier whose cumulative
+cut-off exceeds the share of active customers ranked *strictly above* them.
+Customers with equal value therefore always share a tier, and a tie straddling
+a cut-off goes to the higher tier, so a tier can hold more than its nominal share
+(the tier table reports the actual shares next to the nominal ones). The top tier
+is never empty when anyone is active. All customers equal -> all in the top tier.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from crmlab.errors import DataError
+from crmlab.segments.profit import (
+    CostModel,
+    check_overlap,
+    check_transactions,
+    customer_profit,
+    period_bounds,
+)
+
+DEFAULT_CUTOFFS = (0.01, 0.04, 0.15, 0.80)
+DEFAULT_LABELS = ("Top", "Big", "Medium", "Small")
+INACTIVE, PROSPECTS, SUSPECTS, NEW = "Inactive", "Prospects", "Suspects", "New"
+
+
+@dataclass
+class Pyramid:
+    """A customer pyramid for one period.
+
+    Attributes
+    ----------
+    customers : DataFrame
+        One row per person in the period's universe, indexed by ``customer_id``:
+        ``tier`` (ordered categorical), ``rank`` (1 = best; ties share the best rank;
+        NaN for non-active), ``orders``, ``revenue``, ``profit`` (0 for non-active).
+    table : DataFrame
+        One row per tier: ``customers``, ``nominal_share`` (cut-off), ``share_of_active``,
+        ``revenue``, ``revenue_share``, ``profit``, ``profit_share``, ``orders``,
+        ``avg_order_value`` (revenue / orders), ``revenue_per_customer``, ``min_value``
+        (lowest ranking value in the tier: the realised threshold).
+    start, end : Timestamp
+        The period is ``start < date <= end``.
+    rank_by : str
+        ``"revenue"`` or ``"profit"``.
+    notes : list of str
+        What was left out and why (e.g. customers whose first purchase is after the period).
+    """
+
+    customers: pd.DataFrame
+    table: pd.DataFrame
+    start: pd.Timestamp
+    end: pd.Timestamp
+    rank_by: str
+    labels: tuple[str, ...]
+    notes: list[str] = field(default_factory=list)
+
+
+def _check_cutoffs(cutoffs: Sequence[float], labels: Sequence[str] | None) -> tuple:
+    shares = np.asarray(list(cutoffs), dtype=float)
+    if shares.ndim != 1 or len(shares) == 0:
+        raise DataError("parameter 'cutoffs' is empty; give shares like (0.01, 0.04, 0.15, 0.80).")
+    bad = np.flatnonzero(~np.isfinite(shares) | (shares <= 0))
+    if len(bad):
+        raise DataError(
+            f"parameter 'cutoffs' has {len(bad)} share(s) that are not positive, first at "
+            f"position {bad[0] + 1}: {shares[bad[0]]!r}; every tier needs a share above 0."
+        )
+    if abs(shares.sum() - 1.0) > 1e-6:
+        raise DataError(
+            f"parameter 'cutoffs' sums to {shares.sum():.6g}, not 1: {list(shares)}. "
+            "Give shares of active customers from the top tier down that add up to 1, "
+            "e.g. (0.01, 0.04, 0.15, 0.80)."
+        )
+    if labels is None:
+        labels = (
+            DEFAULT_LABELS if len(shares) == 4 else [f"Tier {i + 1}" for i in range(len(shares))]
+        )
+    labels = tuple(str(x) for x in labels)
+    if len(labels) != len(shares):
+        raise DataError(
+            f"parameter 'labels' has {len(labels)} names for {len(shares)} cut-offs; "
+            "give one name per tier."
+        )
+    if len(set(labels)) != len(labels) or set(labels) & {INACTIVE, PROSPECTS, SUSPECTS, NEW}:
+        raise DataError(
+            f"parameter 'labels' {list(labels)} repeats a name or uses a reserved one "
+            f"({INACTIVE}, {PROSPECTS}, {SUSPECTS}, {NEW}); give distinct tier names."
+        )
+    return shares, labels
+
+
+def assign_tiers(
+    values: pd.Series,
+    cutoffs: Sequence[float] = DEFAULT_CUTOFFS,
+    labels: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Rank values (high = best) and cut them into tiers by cumulative customer shares.
+
+    Parameters
+    ----------
+    values : Series
+        Ranking value per customer (revenue or profit), indexed by customer.
+    cutoffs : sequence of float
+        Share of customers in each tier from the top down; must sum to 1.
+    labels : sequence of str, optional
+        Tier names (default Top, Big, Medium, Small for four cut-offs).
+
+    Returns
+    -------
+    DataFrame
+        ``rank`` (1 + number of customers with a strictly higher value) and ``tier``:
+        the first tier ``k`` with ``(rank - 1) / n < c_1 + ... + c_k``.
+    """
+    shares, labels = _check_cutoffs(cutoffs, labels)
+    v = pd.Series(values, dtype=float)
+    if v.isna().any():
+        bad = v.isna().to_numpy()
+        raise DataError(
+            f"ranking values have {int(bad.sum())} missing value(s), first for customer "
+            f"{v.index[np.flatnonzero(bad)[0]]!r}; fill or remove them."
+        )
+    n = len(v)
+    rank = v.rank(method="min", ascending=False)
+    bounds = np.cumsum(shares) * n
+    bounds[-1] = np.inf
+    position = np.searchsorted(bounds - 1e-9, rank.to_numpy() - 1.0, side="right")
+    tier = pd.Categorical.from_codes(position.astype(int), categories=list(labels), ordered=True)
+    return pd.DataFrame({"rank": rank.astype("Int64"), "tier": tier}, index=v.index)
+
+
+def customer_pyramid(
+    transactions: pd.DataFrame,
+    end: str | pd.Timestamp,
+    length: str | int | pd.DateOffset = "1Y",
+    *,
+    cutoffs: Sequence[float] = DEFAULT_CUTOFFS,
+    labels: Sequence[str] | None = None,
+    rank_by: str = "revenue",
+    costs: CostModel | None = None,
+    prospects: Iterable | None = None,
+    suspects: Iterable | None = None,
+) -> Pyramid:
+    """Customer pyramid for the period ``end - length < date <= end``.
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        ``customer_id``, ``date``, ``amount`` (optionally ``cost``).
+    end : date
+        Last day of the period (inclusive).
+    length : str, int or DateOffset
+        Period length: ``"3M"``, ``"1Y"``, ``"13W"``, ``"90D"`` or a number of days.
+    cutoffs : sequence of float
+        Shares of active customers per tier from the top; must sum to 1.
+    labels : sequence of str, optional
+        Tier names (default ``Top, Big, Medium, Small``).
+    rank_by : {"revenue", "profit"}
+        What ranks the active customers. Profit uses ``costs``.
+    costs : CostModel, optional
+        Cost assumptions for the profit columns (default 30% margin, no serving costs).
+    prospects, suspects : iterable, optional
+        IDs of people who have not bought yet (qualified prospects; the wider suspect
+        list). IDs that have bought by the period end, or that are on both lists
+        (they count as prospects), are not repeated; the counts are in ``notes``.
+
+    Returns
+    -------
+    Pyramid
+        Tier of every customer and the tier table; see :class:`Pyramid`.
+    """
+    if rank_by not in ("revenue", "profit"):
+        raise DataError(f"parameter 'rank_by' is {rank_by!r}; use 'revenue' or 'profit'.")
+    shares, labels = _check_cutoffs(cutoffs, labels)
+    check_transactions(transactions)
+    start, stop = period_bounds(end, length)
+    check_overlap(transactions, start, stop)
+    notes: list[str] = []
+    active = customer_profit(transactions, costs, start=start, end=stop)
+    tiers = assign_tiers(active[rank_by], shares, labels)
+    day = transactions["date"].dt.normalize()
+    before = pd.Index(transactions.loc[day <= start, "customer_id"].unique())
+    inactive = before.difference(active.index)
+    later = pd.Index(transactions.loc[day > stop, "customer_id"].unique())
+    future = later.difference(active.index).difference(before)
+    if len(future):
+        notes.append(
+            f"{len(future):,} customers whose first purchase is after {stop.date()} are "
+            "not in this period's pyramid."
+        )
+    categories = [*labels, INACTIVE, PROSPECTS, SUSPECTS]
+    known = active.index.union(inactive)
+    extra = []
+    for name, ids in ((PROSPECTS, prospects), (SUSPECTS, suspects)):
+        if ids is None:
+            continue
+        idx = pd.Index(pd.unique(pd.Series(list(ids))))
+        taken = idx.intersection(known.union(pd.Index([e for f in extra for e in f[1]])))
+        if len(taken):
+            notes.append(
+                f"{len(taken):,} IDs on the {name.lower()} list are already customers or "
+                f"listed before, first {taken[0]!r}; they keep their earlier tier."
+            )
+        idx = idx.difference(taken)
+        extra.append((name, idx))
+    zero = {"orders": 0, "revenue": 0.0, "profit": 0.0}
+    parts = [
+        pd.DataFrame(
+            {
+                "tier": tiers["tier"].astype(str),
+                "rank": tiers["rank"],
+                "orders": active["orders"],
+                "revenue": active["revenue"],
+                "profit": active["profit"],
+            }
+        )
+    ]
+    for name, idx in [(INACTIVE, inactive), *extra]:
+        part = pd.DataFrame({"tier": name, "rank": pd.array([pd.NA] * len(idx), "Int64")}, idx)
+        parts.append(part.assign(**zero))
+    customers = pd.concat([p for p in parts if len(p)] or parts[:1])
+    customers.index.name = "customer_id"
+    customers["tier"] = pd.Categorical(customers["tier"], categories=categories, ordered=True)
+    customers["orders"] = customers["orders"].astype(int)
+    customers = customers.sort_values(["tier", "rank"], kind="stable")
+    table = tier_table(customers, shares, labels, rank_by)
+    used = [c for c in categories if c in labels or c == INACTIVE or c in dict(extra)]
+    table = table.loc[used]
+    customers["tier"] = customers["tier"].cat.set_categories(used, ordered=True)
+    return Pyramid(customers, table, start, stop, rank_by, tuple(labels), notes)
+
+
+def tier_table(
+    customers: pd.DataFrame,
+    cutoffs: Sequence[float],
+    labels: Sequence[str],
+    rank_by: str = "revenue",
+) -> pd.DataFrame:
+    """Tier table from a per-customer frame with ``tier``, ``orders``, ``revenue``, ``profit``."""
+    g = customers.groupby("tier", observed=False)
+    table = pd.DataFrame(
+        {
+            "customers": g.size().astype(int),
+            "revenue": g["revenue"].sum(),
+            "profit": g["profit"].sum(),
+            "orders": g["orders"].sum().astype(int),
+        }
+    )
+    n_active = table.loc[list(labels), "customers"].sum()
+    table.insert(1, "nominal_share", pd.Series(dict(zip(labels, cutoffs, strict=True))))
+    table.insert(
+        2, "share_of_active", table["customers"].where(table.index.isin(labels)) / n_active
+    )
+    total_rev, total_profit = table["revenue"].sum(), table["profit"].sum()
+    table.insert(4, "revenue_share", table["revenue"] / total_rev if total_rev else np.nan)
+    table.insert(6, "profit_share", table["profit"] / total_profit if total_profit else np.nan)
+    orders = table["orders"].replace(0, np.nan)
+    table["avg_order_value"] = table["revenue"] / orders
+    table["revenue_per_customer"] = table["revenue"] / table["customers"].replace(0, np.nan)
+    mins = g[rank_by].min().where(table.index.isin(labels) & (table["customers"] > 0))
+    table["min_value"] = mins
+    table.index = pd.Index(table.index.astype(str), name="tier")
+    return table
+
+
+@dataclass
+class Migration:
+    """Movement of customers between the tiers of two periods.
+
+    Attributes
+    ----------
+    counts : DataFrame
+        Rows: tier in the earlier period (plus ``New``: not yet a customer);
+        columns: tier in the later period. Each tier row sums to that tier's count
+        in the earlier pyramid.
+    row_percent : DataFrame
+        ``counts`` as percentages of each row (rows sum to 100; empty rows are NaN).
+    revenue_change : DataFrame
+        Later-period minus earlier-period revenue of the customers in each cell;
+        the grand total equals the change in total revenue.
+    flows : DataFrame
+        One row per kind of movement (``up``, ``same``, ``down``, ``new``,
+        ``reactivated``, ``converted``, ``lost``, ``still inactive``, ...):
+        ``customers``, ``revenue_before``, ``revenue_after``, ``revenue_change``,
+        ``share_of_change``.
+    customers : DataFrame
+        ``before``, ``after``, ``flow``, ``revenue_before``, ``revenue_after`` per customer.
+    """
+
+    counts: pd.DataFrame
+    row_percent: pd.DataFrame
+    revenue_change: pd.DataFrame
+    flows: pd.DataFrame
+    customers: pd.DataFrame
+
+
+def tier_migration(before: Pyramid, after: Pyramid) -> Migration:
+    """Transition matrix between the pyramids of two periods.
+
+    ``after`` must end later than ``before``; for consecutive periods use the same
+    length and let ``after.start == before.end``. Customers absent from ``before``
+    (first purchase after its end) form the ``New`` row. Flows: active -> active is
+    ``up``/``same``/``down`` by tier order; ``Inactive`` -> active is ``reactivated``;
+    ``New`` -> active is ``new``; ``Prospects``/``Suspects`` -> active is ``converted``;
+    active -> ``Inactive`` is ``lost``.
+    """
+    if after.end <= before.end:
+        raise DataError(
+            f"the later pyramid ends {after.end.date()}, not after the earlier one "
+            f"({before.end.date()}); pass (earlier, later)."
+        )
+    if before.labels != after.labels:
+        raise DataError(
+            f"the pyramids use different tiers {list(before.labels)} and "
+            f"{list(after.labels)}; build both with the same cut-off labels."
+        )
+    labels = list(before.labels)
+    b, a = before.customers, after.customers
+    ids = b.index.union(a.index)
+    row_cats = [*before.customers["tier"].cat.categories, NEW]
+    col_cats = list(after.customers["tier"].cat.categories)
+    tier_b = b["tier"].astype(str).reindex(ids).fillna(NEW)
+    tier_a = a["tier"].astype(str).reindex(ids)
+    if tier_a.isna().any():
+        col_cats.append("Not listed")
+        tier_a = tier_a.fillna("Not listed")
+    rev_b = b["revenue"].reindex(ids).fillna(0.0)
+    rev_a = a["revenue"].reindex(ids).fillna(0.0)
+    order = {name: i for i, name in enumerate(labels)}
+    rb = tier_b.map(order)
+    ra = tier_a.map(order)
+    both = rb.notna() & ra.notna()
+    flow = pd.Series("still " + tier_b.str.lower(), index=ids, dtype=object)
+    flow[both & (ra < rb)] = "up"
+    flow[both & (ra == rb)] = "same"
+    flow[both & (ra > rb)] = "down"
+    flow[ra.notna() & (tier_b == INACTIVE)] = "reactivated"
+    flow[ra.notna() & (tier_b == NEW)] = "new"
+    flow[ra.notna() & tier_b.isin([PROSPECTS, SUSPECTS])] = "converted"
+    flow[rb.notna() & (tier_a == INACTIVE)] = "lost"
+    flow[rb.notna() & (tier_a == "Not listed")] = "not listed"
+    per = pd.DataFrame(
+        {
+            "before": pd.Categorical(tier_b, categories=row_cats, ordered=True),
+            "after": pd.Categorical(tier_a, categories=col_cats, ordered=True),
+            "flow": flow,
+            "revenue_before": rev_b,
+            "revenue_after": rev_a,
+        }
+    )
+    per.index.name = "customer_id"
+    counts = pd.crosstab(per["before"], per["after"], dropna=False)
+    counts = counts.reindex(index=row_cats, columns=col_cats, fill_value=0).astype(int)
+    sums = counts.sum(axis=1).replace(0, np.nan)
+    row_percent = counts.div(sums, axis=0) * 100
+    delta = per["revenue_after"] - per["revenue_before"]
+    change = (
+        delta.groupby([per["before"], per["after"]], observed=False)
+        .sum()
+        .unstack()
+        .reindex(index=row_cats, columns=col_cats)
+        .fillna(0.0)
+    )
+    total_change = float(delta.sum())
+    flows = per.groupby("flow").agg(
+        customers=("flow", "size"),
+        revenue_before=("revenue_before", "sum"),
+        revenue_after=("revenue_after", "sum"),
+    )
+    flows["revenue_change"] = flows["revenue_after"] - flows["revenue_before"]
+    flows["share_of_change"] = flows["revenue_change"] / total_change if total_change else np.nan
+    preferred = ["new", "converted", "reactivated", "up", "same", "down", "lost"]
+    flows = flows.reindex(
+        [f for f in preferred if f in flows.index] + sorted(set(flows.index) - set(preferred))
+    )
+    for m in (counts, row_percent, change):
+        m.index.name, m.columns.name = "before", "after"
+    return Migration(counts, row_percent, change, flows, per)
+
+
+def pyramid_series(
+    transactions: pd.DataFrame,
+    ends: Sequence[str | pd.Timestamp],
+    length: str | int | pd.DateOffset = "3M",
+    **kwargs,
+) -> dict[pd.Timestamp, Pyramid]:
+    """Pyramids for several periods of the same length (keyword arguments as
+    :func:`customer_pyramid`), keyed by period end, in date order."""
+    ends = sorted(pd.Timestamp(e) for e in ends)
+    return {e: customer_pyramid(transactions, e, length, **kwargs) for e in ends}
+
+
+def pyramid_history(pyramids: dict[pd.Timestamp, Pyramid]) -> pd.DataFrame:
+    """Customers and revenue per tier over periods: rows = period end, columns MultiIndex
+    (``customers``/``revenue``, tier)."""
+    rows = {end: p.table[["customers", "revenue"]].stack() for end, p in pyramids.items()}
+    out = pd.DataFrame(rows).T
+    out.index.name = "period_end"
+    return out.swaplevel(axis=1).sort_index(axis=1, level=0, sort_remaining=False)
