@@ -438,3 +438,60 @@ def test_cdnow_sample_pyramid_is_consistent(cdnow_sample):
         cdnow_sample.loc[cdnow_sample.date.between("1997-07-01", "1997-12-31"), "amount"].sum()
     )
     assert isinstance(crmlab.segments.customer_pyramid, type(seg.customer_pyramid))
+
+
+def test_historical_and_model_values():
+    profit = pd.DataFrame({"revenue": [100.0, 10.0, 50.0], "profit": [25.0, -2.0, 10.0]})
+    h = seg.historical_values(profit, margin=0.5, quantile=1.0)
+    assert h["potential_value"].tolist() == [0.0, 45.0, 25.0]
+    assert h["expected_profit"].tolist() == [25.0, -2.0, 10.0]
+    m = seg.model_values(
+        pd.Series([2.0, 0.1, 1.0]),
+        pd.Series([50.0, 40.0, 20.0]),
+        margin=0.5,
+        cost_per_order=5.0,
+        cost_per_customer_year=4.0,
+        horizon_years=2.0,
+        quantile=1.0,
+    )
+    assert m["actual_value"].tolist() == pytest.approx([40.0, 1.5, 5.0])
+    assert m["expected_profit"].tolist() == pytest.approx([32.0, -6.5, -3.0])
+    assert m["potential_value"].tolist() == pytest.approx([0.0, 48.0, 40.0])
+    groups = seg.value_groups(m, mvc_share=1 / 3, mgc_share=1 / 3)["group"].astype(str)
+    assert groups.tolist() == ["MVC", "BZ", "BZ"]
+    with pytest.raises(DataError, match="expected_spend"):
+        seg.model_values(pd.Series([1.0, 2.0]), pd.Series([1.0], index=[0]))
+
+
+def test_plots_draw_every_table(cdnow_sample):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from crmlab import plots
+
+    ps = seg.pyramid_series(cdnow_sample, ["1997-06-30", "1997-12-31"], "6M")
+    p1, p2 = ps.values()
+    mig = seg.tier_migration(p1, p2)
+    r = seg.rfm_scores(cdnow_sample)
+    s = seg.rfm_segments(r)
+    profit = seg.customer_profit(cdnow_sample, seg.CostModel(0.3, 2.0, 5.0))
+    grouped = seg.value_groups(seg.historical_values(profit))
+    axes = [
+        plots.segments.pyramid(p2.table),
+        plots.segments.tier_shares(p2.table),
+        plots.segments.pyramid_history(seg.pyramid_history(ps)),
+        plots.segments.migration_heatmap(mig),
+        plots.segments.migration_flows(mig.flows),
+        plots.segments.rfm_segments(seg.segment_table(r, s)),
+        plots.segments.rfm_grid(r),
+        plots.segments.value_groups(seg.value_group_table(grouped)),
+        plots.segments.value_map(grouped),
+        plots.segments.whale_curve(
+            seg.whale_curve(profit["profit"]), seg.whale_summary(profit["profit"]), label="x"
+        ),
+    ]
+    assert all(ax.get_title() for ax in axes)
+    assert all(ax.get_xlabel() or not ax.axison for ax in axes)
+    plt.close("all")

@@ -1,3 +1,281 @@
-"""Plots of customer pyramid, tier migration, RFM segments, MVC/MGC/BZ, whale curve."""
+"""Plots of customer pyramid, tier migration, RFM segments, MVC/MGC/BZ, whale curve.
+
+Each function draws a table returned by :mod:`crmlab.segments`; none computes a number
+a report states.
+"""
 
 from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.axes import Axes
+from matplotlib.patches import Polygon
+
+from crmlab.plots.style import PALETTE
+
+_OUTSIDE = ("Inactive", "Prospects", "Suspects")
+
+
+def _ax(ax: Axes | None, size: tuple[float, float] = (8, 4.5)) -> Axes:
+    if ax is None:
+        _, ax = plt.subplots(figsize=size)
+    return ax
+
+
+def pyramid(table: pd.DataFrame, ax: Axes | None = None, title: str | None = None) -> Axes:
+    """Draw the customer pyramid: active tiers as bands of a triangle (top tier at the
+    apex), non-customers (inactive, prospects, suspects) as bands beneath its base.
+
+    Each band is labelled with its customers, share of active customers and share of
+    revenue, from a :class:`crmlab.segments.Pyramid` ``table``.
+    """
+    ax = _ax(ax, (8, 5.5))
+    active = [t for t in table.index if t not in _OUTSIDE]
+    outside = [t for t in table.index if t in _OUTSIDE]
+    colours = sns.color_palette(PALETTE, len(active) + len(outside))
+    n = len(active)
+    for i, tier in enumerate(active):  # band i from the apex (y = n) down
+        top, bottom = n - i, n - i - 1
+        half_top, half_bottom = i / n, (i + 1) / n
+        ax.add_patch(
+            Polygon(
+                [(-half_bottom, bottom), (half_bottom, bottom), (half_top, top), (-half_top, top)],
+                closed=True,
+                facecolor=colours[i],
+                edgecolor="white",
+                linewidth=2,
+            )
+        )
+        row = table.loc[tier]
+        ax.text(
+            1.05,
+            bottom + 0.5,
+            f"{tier}: {row['customers']:,.0f} customers ({row['share_of_active']:.0%}), "
+            f"{row['revenue_share']:.0%} of revenue",
+            va="center",
+            fontsize=10,
+        )
+    for j, tier in enumerate(outside):
+        y = -1.0 - j * 0.8
+        ax.add_patch(
+            plt.Rectangle((-1, y), 2, 0.7, facecolor=colours[n + j], alpha=0.45, edgecolor="white")
+        )
+        ax.text(
+            1.05,
+            y + 0.35,
+            f"{tier}: {table.loc[tier, 'customers']:,.0f} people",
+            va="center",
+            fontsize=10,
+        )
+    ax.set_xlim(-1.1, 2.9)
+    ax.set_ylim(-0.2 - 0.8 * len(outside), n + 0.2)
+    ax.axis("off")
+    ax.set_title(title or "Customer pyramid (bands ordered by value, not drawn to scale)")
+    return ax
+
+
+def tier_shares(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Bars of each active tier's share of customers, revenue and profit (in %)."""
+    ax = _ax(ax)
+    active = table.loc[[t for t in table.index if t not in _OUTSIDE]]
+    shares = (
+        active[["share_of_active", "revenue_share", "profit_share"]]
+        .rename(
+            columns={
+                "share_of_active": "customers",
+                "revenue_share": "revenue",
+                "profit_share": "profit",
+            }
+        )
+        .mul(100)
+    )
+    shares.plot.bar(ax=ax, rot=0)
+    ax.set_xlabel("Tier")
+    ax.set_ylabel("Share of the period's total (%)")
+    ax.set_title("Few customers, much of the revenue")
+    ax.legend(title="Share of")
+    return ax
+
+
+def pyramid_history(history: pd.DataFrame, ax: Axes | None = None, what: str = "customers") -> Axes:
+    """Stacked bars of customers (or revenue) per tier over periods, from
+    :func:`crmlab.segments.pyramid_history`."""
+    ax = _ax(ax)
+    frame = history[what].copy()
+    frame.index = [pd.Timestamp(i).strftime("%Y-%m-%d") for i in frame.index]
+    frame.plot.bar(stacked=True, ax=ax, rot=30, width=0.8)
+    ax.set_xlabel("Period ending")
+    ax.set_ylabel("Customers" if what == "customers" else "Revenue (currency units)")
+    ax.set_title(f"{what.capitalize()} per tier, period by period")
+    ax.legend(title="Tier", bbox_to_anchor=(1.01, 1), loc="upper left")
+    return ax
+
+
+def migration_heatmap(
+    migration, ax: Axes | None = None, percent: bool = True, title: str | None = None
+) -> Axes:
+    """Heatmap of a :class:`crmlab.segments.Migration`: row percentages (colour and
+    number) or counts; rows = tier before, columns = tier after."""
+    ax = _ax(ax, (7.5, 5))
+    data = migration.row_percent if percent else migration.counts
+    data = data.loc[migration.counts.sum(axis=1) > 0]
+    sns.heatmap(
+        data,
+        annot=True,
+        fmt=".0f" if not percent else ".1f",
+        cmap="Blues",
+        cbar_kws={"label": "% of the row" if percent else "customers"},
+        ax=ax,
+        linewidths=0.5,
+    )
+    ax.set_xlabel("Tier in the later period")
+    ax.set_ylabel("Tier in the earlier period")
+    ax.set_title(
+        title or ("Tier migration (% of each earlier tier)" if percent else "Tier migration")
+    )
+    return ax
+
+
+def migration_flows(flows: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Revenue change explained by each kind of movement (new, up, down, lost ...)."""
+    ax = _ax(ax)
+    change = flows["revenue_change"]
+    good, bad = sns.color_palette(PALETTE)[2], sns.color_palette(PALETTE)[3]
+    colours = [good if v >= 0 else bad for v in change]
+    ax.bar(change.index.astype(str), change.to_numpy(), color=colours)
+    ax.axhline(0, color="black", linewidth=0.8)
+    for i, (v, n) in enumerate(zip(change, flows["customers"], strict=True)):
+        ax.annotate(
+            f"{n:,} cust.", (i, v), ha="center", va="bottom" if v >= 0 else "top", fontsize=9
+        )
+    ax.set_xlabel("Movement between the periods")
+    ax.set_ylabel("Revenue change (currency units)")
+    ax.set_title("Where the revenue change comes from")
+    return ax
+
+
+def rfm_segments(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Share of customers and of monetary value per RFM segment (from
+    :func:`crmlab.segments.segment_table`)."""
+    ax = _ax(ax, (8, 5))
+    data = table.loc[table["customers"] > 0, ["share", "monetary_share"]].mul(100)
+    data.columns = ["customers", "monetary value"]
+    data.iloc[::-1].plot.barh(ax=ax)
+    ax.set_xlabel("Share of all scored customers / of total monetary value (%)")
+    ax.set_ylabel("RFM segment")
+    ax.set_title("RFM segments: size and value")
+    ax.legend(title="Share of")
+    return ax
+
+
+def rfm_grid(scores: pd.DataFrame, ax: Axes | None = None, value: str = "customers") -> Axes:
+    """R x F heatmap of customer counts (``value="customers"``) or mean monetary value."""
+    ax = _ax(ax, (6.5, 5))
+    if value == "customers":
+        grid = pd.crosstab(scores["F"], scores["R"])
+        label, fmt = "customers", "d"
+    else:
+        grid = scores.pivot_table(index="F", columns="R", values="monetary", aggfunc="mean")
+        label, fmt = "mean monetary value", ".0f"
+    sns.heatmap(
+        grid.iloc[::-1], annot=True, fmt=fmt, cmap="Blues", ax=ax, cbar_kws={"label": label}
+    )
+    ax.set_xlabel("R score (5 = bought most recently)")
+    ax.set_ylabel("F score (5 = most orders)")
+    ax.set_title(f"RFM grid: {label}")
+    return ax
+
+
+def value_groups(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Bars of each group's share of customers, actual value and potential value (%)."""
+    ax = _ax(ax)
+    data = table[["share", "actual_share", "potential_share"]].mul(100)
+    data.columns = ["customers", "actual value", "potential value"]
+    data.plot.bar(ax=ax, rot=0)
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_xlabel("Group (MVC most valuable, MGC most growable, BZ below zero)")
+    ax.set_ylabel("Share of the total (%)")
+    ax.set_title("MVC, MGC and BZ: size, value and potential")
+    ax.legend(title="Share of")
+    return ax
+
+
+def value_map(
+    grouped: pd.DataFrame,
+    ax: Axes | None = None,
+    actual: str = "actual_value",
+    potential: str = "potential_value",
+    max_points: int = 5000,
+    seed: int = 0,
+) -> Axes:
+    """Scatter of actual against potential value, coloured by group (a seeded sample of
+    at most ``max_points`` customers keeps the picture light)."""
+    ax = _ax(ax, (7, 5))
+    data = grouped
+    if len(data) > max_points:
+        data = data.sample(max_points, random_state=seed)
+    sns.scatterplot(
+        data=data, x=actual, y=potential, hue="group", ax=ax, s=12, alpha=0.6, linewidth=0
+    )
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_xscale("symlog", linthresh=10)
+    ax.set_xlabel("Actual value (currency units, symmetric log scale)")
+    ax.set_ylabel("Potential value (currency units)")
+    ax.set_title("Actual against potential value")
+    return ax
+
+
+def whale_curve(
+    curve: pd.DataFrame,
+    summary: pd.Series | None = None,
+    ax: Axes | None = None,
+    label: str | None = None,
+    title: str | None = None,
+) -> Axes:
+    """Cumulative profit (% of total) against customers ranked by profit (%), from
+    :func:`crmlab.segments.whale_curve`; the peak is marked when ``summary`` is given."""
+    ax = _ax(ax)
+    (line,) = ax.plot(curve["customer_share"] * 100, curve["cumulative_share"] * 100, label=label)
+    ax.axhline(100, color="grey", linestyle="--", linewidth=1)
+    if summary is not None and np.isfinite(summary["peak_share"]):
+        x, y = summary["peak_at"] * 100, summary["peak_share"] * 100
+        ax.plot([x], [y], "o", color=line.get_color())
+        ax.annotate(
+            f"peak {y:.0f}% of total profit\nat {x:.0f}% of customers",
+            (x, y),
+            textcoords="offset points",
+            xytext=(10, -30),
+            fontsize=9,
+        )
+    ax.set_xlabel("Customers ranked from most to least profitable (%)")
+    ax.set_ylabel("Cumulative profit (% of total profit)")
+    ax.set_title(title or "Whale curve of customer profitability")
+    if label:
+        ax.legend(handles=[h for h in ax.get_lines() if not h.get_label().startswith("_")])
+    return ax
+
+
+def whale_sensitivity(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Peak height and share of loss-making customers against a cost assumption, from
+    :func:`crmlab.segments.whale_sensitivity`."""
+    ax = _ax(ax)
+    x = table.index.to_numpy(float)
+    ax.plot(x, table["peak_share"] * 100, marker="o", label="peak (% of total profit)")
+    ax.set_xlabel(str(table.index.name).replace("_", " ") + " (assumption)")
+    ax.set_ylabel("Peak of the whale curve (% of total profit)")
+    twin = ax.twinx()
+    twin.plot(
+        x,
+        table["share_unprofitable"] * 100,
+        marker="s",
+        color=sns.color_palette(PALETTE)[3],
+        label="customers losing money (%)",
+    )
+    twin.set_ylabel("Customers losing money (%)")
+    twin.grid(False)
+    lines = ax.get_lines() + twin.get_lines()
+    ax.legend(lines, [line.get_label() for line in lines], loc="upper left")
+    ax.set_title("How the whale curve depends on the cost to serve")
+    return ax

@@ -18,7 +18,13 @@ from crmlab.segments.pyramid import (
     tier_migration,
 )
 from crmlab.segments.rfm import DEFAULT_SEGMENTS, rfm_scores, rfm_segments, score, segment_table
-from crmlab.segments.value import potential_value, value_group_table, value_groups
+from crmlab.segments.value import (
+    historical_values,
+    model_values,
+    potential_value,
+    value_group_table,
+    value_groups,
+)
 from crmlab.segments.whale import whale_curve, whale_sensitivity, whale_summary
 
 __all__ = [
@@ -30,6 +36,8 @@ __all__ = [
     "assign_tiers",
     "customer_profit",
     "customer_pyramid",
+    "historical_values",
+    "model_values",
     "parse_length",
     "period_bounds",
     "potential_value",

@@ -162,3 +162,81 @@ def value_group_table(
     table.insert(6, "potential_share", table["potential_value"] / tot_p if tot_p else np.nan)
     table.index = pd.Index(table.index.astype(str), name="group")
     return table
+
+
+def historical_values(
+    profit: pd.DataFrame,
+    *,
+    margin: float = 0.30,
+    wallet: pd.Series | None = None,
+    quantile: float = 0.90,
+) -> pd.DataFrame:
+    """Value inputs from past profit ("if the past repeats").
+
+    Parameters
+    ----------
+    profit : DataFrame
+        Output of :func:`crmlab.segments.customer_profit` for the analysis period.
+    margin, wallet, quantile
+        Passed to :func:`potential_value` with the period's revenue as spend.
+
+    Returns
+    -------
+    DataFrame
+        ``revenue``, ``actual_value`` (= profit over the period, after all costs to serve),
+        ``potential_value``, ``expected_profit`` (= actual value: the past profit taken as
+        the forecast, so BZ = customers who lost money in the period).
+    """
+    out = pd.DataFrame(index=profit.index)
+    out["revenue"] = profit["revenue"]
+    out["actual_value"] = profit["profit"]
+    out["potential_value"] = potential_value(
+        profit["revenue"], margin=margin, wallet=wallet, quantile=quantile
+    )
+    out["expected_profit"] = out["actual_value"]
+    return out
+
+
+def model_values(
+    expected_transactions: pd.Series,
+    expected_spend: pd.Series,
+    *,
+    margin: float = 0.30,
+    cost_per_order: float = 0.0,
+    cost_per_customer_year: float = 0.0,
+    horizon_years: float = 1.0,
+    quantile: float = 0.90,
+) -> pd.DataFrame:
+    """Value inputs from a purchase model (e.g. BG/NBD or Pareto/NBD with Gamma-Gamma).
+
+    ``actual_value = E[X] * (margin * E[M] - cost_per_order)`` is the expected margin of
+    the customer's future orders net of order costs over the horizon (``E[X]`` =
+    ``expected_transactions``, ``E[M]`` = ``expected_spend``; pass discounted expected
+    transactions for a discounted value). ``expected_profit = actual_value -
+    cost_per_customer_year * horizon_years``: the firm keeps serving every customer on
+    its books for the whole horizon, alive or not, which is what makes dormant customers
+    below zero. ``potential_value = max(0, benchmark - E[X] E[M]) * margin``, the
+    benchmark being the ``quantile`` of expected revenue ``E[X] E[M]`` across customers.
+
+    Returns
+    -------
+    DataFrame
+        ``expected_transactions``, ``expected_spend``, ``revenue`` (expected),
+        ``actual_value``, ``potential_value``, ``expected_profit``.
+    """
+    if horizon_years <= 0:
+        raise DataError(f"parameter 'horizon_years' is {horizon_years!r}; give a positive number.")
+    x = pd.Series(expected_transactions, dtype=float)
+    m = pd.Series(expected_spend, dtype=float).reindex(x.index)
+    if m.isna().any():
+        first = x.index[np.flatnonzero(m.isna().to_numpy())[0]]
+        raise DataError(
+            f"expected_spend is missing for {int(m.isna().sum())} customer(s), first {first!r}; "
+            "give a spend for every customer with expected transactions."
+        )
+    out = pd.DataFrame({"expected_transactions": x, "expected_spend": m})
+    out["revenue"] = x * m
+    out["actual_value"] = x * (margin * m - cost_per_order)
+    out["potential_value"] = potential_value(out["revenue"], margin=margin, quantile=quantile)
+    out["expected_profit"] = out["actual_value"] - cost_per_customer_year * horizon_years
+    return out
