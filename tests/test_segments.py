@@ -29,7 +29,16 @@ def toy100() -> pd.DataFrame:
 
 def test_period_bounds_tile_the_calendar():
     start, end = seg.period_bounds("1997-06-30", "3M")
-    assert (start, end) == (pd.Timestamp("1997-03-30"), pd.Timestamp("1997-06-30"))
+    assert (start, end) == (pd.Timestamp("1997-03-31"), pd.Timestamp("1997-06-30"))
+    assert seg.period_bounds("1997-06-15", "3M")[0] == pd.Timestamp("1997-03-15")
+    assert seg.period_bounds("1998-02-28", "1Y")[0] == pd.Timestamp("1997-02-28")
+    ends = seg.period_ends("1997-03-31", "3M", 4)
+    assert [str(e.date()) for e in ends] == ["1997-03-31", "1997-06-30", "1997-09-30", "1997-12-31"]
+    starts = [seg.period_bounds(e, "3M")[0] for e in ends]
+    assert starts[1:] == ends[:-1]  # the periods tile the calendar
+    assert seg.period_ends("2020-01-07", "1W", 3)[-1] == pd.Timestamp("2020-01-21")
+    with pytest.raises(DataError, match="n_periods"):
+        seg.period_ends("2020-01-07", "1W", 0)
     assert seg.period_bounds("1997-12-31", "1Y")[0] == pd.Timestamp("1996-12-31")
     assert seg.period_bounds("2020-01-10", 7)[0] == pd.Timestamp("2020-01-03")
     assert seg.period_bounds("2020-12-31", "1Q")[0] == pd.Timestamp("2020-09-30")

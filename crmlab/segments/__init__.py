@@ -6,7 +6,13 @@ Submodules: :mod:`~crmlab.segments.profit` (periods and the cost model),
 :mod:`~crmlab.segments.value`, :mod:`~crmlab.segments.whale`.
 """
 
-from crmlab.segments.profit import CostModel, customer_profit, parse_length, period_bounds
+from crmlab.segments.profit import (
+    CostModel,
+    customer_profit,
+    parse_length,
+    period_bounds,
+    period_ends,
+)
 from crmlab.segments.pyramid import (
     DEFAULT_CUTOFFS,
     Migration,
@@ -40,6 +46,7 @@ __all__ = [
     "model_values",
     "parse_length",
     "period_bounds",
+    "period_ends",
     "potential_value",
     "pyramid_history",
     "pyramid_series",

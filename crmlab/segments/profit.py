@@ -87,14 +87,38 @@ def period_bounds(end: str | pd.Timestamp, length: str | int | pd.DateOffset) ->
 
     ``end`` is the last day of the period (inclusive); ``start`` = ``end - length``
     is the last day of the previous period, so consecutive periods tile the calendar:
-    ``end="1997-03-31", length="3M"`` is 1 January to 31 March 1997.
+    ``end="1997-03-31", length="3M"`` is 1 January to 31 March 1997. When ``end`` is a
+    month end and the length is in months or years, ``start`` is a month end too
+    (``end="1997-06-30"`` gives ``start="1997-03-31"``).
     """
     try:
         stop = pd.Timestamp(end).normalize()
     except (ValueError, TypeError) as exc:
         raise DataError(f"parameter 'end' is {end!r}; give a date like '1997-12-31'.") from exc
-    start = stop - parse_length(length)
-    return start, stop
+    offset = parse_length(length)
+    return _snap(stop - offset, stop, offset), stop
+
+
+def _snap(day: pd.Timestamp, anchor: pd.Timestamp, offset: pd.DateOffset) -> pd.Timestamp:
+    """Month arithmetic keeps month ends: 30 June - 3 months = 31 March, not 30 March."""
+    monthly = any(k in offset.kwds for k in ("months", "years"))
+    if monthly and anchor.is_month_end:
+        return day + pd.offsets.MonthEnd(0)
+    return day
+
+
+def period_ends(
+    first_end: str | pd.Timestamp, length: str | int | pd.DateOffset, n_periods: int
+) -> list[pd.Timestamp]:
+    """Ends of ``n_periods`` consecutive periods of ``length``, the first ending ``first_end``
+    (month ends stay month ends: 1997-03-31, 1997-06-30, 1997-09-30, 1997-12-31 ...)."""
+    if not isinstance(n_periods, int | np.integer) or n_periods < 1:
+        raise DataError(
+            f"parameter 'n_periods' is {n_periods!r}; give a whole number of 1 or more."
+        )
+    first = period_bounds(first_end, length)[1]
+    offset = parse_length(length)
+    return [_snap(first + k * offset, first, offset) for k in range(n_periods)]
 
 
 def check_transactions(transactions: pd.DataFrame, columns: tuple[str, ...] = ()) -> None:
