@@ -39,6 +39,16 @@ def test_period_bounds_tile_the_calendar():
     assert seg.period_ends("2020-01-07", "1W", 3)[-1] == pd.Timestamp("2020-01-21")
     with pytest.raises(DataError, match="n_periods"):
         seg.period_ends("2020-01-07", "1W", 0)
+
+
+def test_last_period_ends_leave_out_a_partial_month():
+    t = tx([(1, "2019-01-05", 1.0), (1, "2020-06-10", 1.0)])
+    ends = seg.last_period_ends(t, "3M", 3)
+    assert [str(e.date()) for e in ends] == ["2019-11-30", "2020-02-29", "2020-05-31"]
+    assert seg.last_period_ends(t, "30D", 2) == [
+        pd.Timestamp("2020-05-11"),
+        pd.Timestamp("2020-06-10"),
+    ]
     assert seg.period_bounds("1997-12-31", "1Y")[0] == pd.Timestamp("1996-12-31")
     assert seg.period_bounds("2020-01-10", 7)[0] == pd.Timestamp("2020-01-03")
     assert seg.period_bounds("2020-12-31", "1Q")[0] == pd.Timestamp("2020-09-30")

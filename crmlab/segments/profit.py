@@ -220,3 +220,27 @@ def customer_profit(
             "years_served",
         ]
     ]
+
+
+def last_period_ends(
+    transactions: pd.DataFrame, length: str | int | pd.DateOffset, n_periods: int
+) -> list[pd.Timestamp]:
+    """Ends of the last ``n_periods`` complete periods of ``length`` in the data.
+
+    With a length in months or years the periods end on month ends and the last one on
+    the last month end on or before the last purchase day (a month the data cover only
+    in part is left out); otherwise the last period ends on the last purchase day.
+    """
+    check_transactions(transactions)
+    if len(transactions) == 0:
+        raise DataError("transactions are empty: 0 rows; give at least one purchase.")
+    offset = parse_length(length)
+    last = transactions["date"].max().normalize()
+    if any(k in offset.kwds for k in ("months", "years")) and not last.is_month_end:
+        last = last - pd.offsets.MonthEnd(1)
+    if not isinstance(n_periods, int | np.integer) or n_periods < 1:
+        raise DataError(
+            f"parameter 'n_periods' is {n_periods!r}; give a whole number of 1 or more."
+        )
+    first = _snap(last - (n_periods - 1) * offset, last, offset)
+    return period_ends(first, offset, n_periods)
