@@ -1,0 +1,132 @@
+"""Customer delivered value (Kotler): total customer value minus total customer cost.
+
+A buyer chooses the offer that delivers the most value to them:
+
+.. math::
+    \\text{delivered value} = \\underbrace{(V_\\text{product} + V_\\text{service} +
+    V_\\text{personnel} + V_\\text{image})}_{\\text{total customer value}} -
+    \\underbrace{(C_\\text{money} + C_\\text{time} + C_\\text{energy} +
+    C_\\text{psychic})}_{\\text{total customer cost}}
+
+All eight components are in one unit the buyer trades off (money-equivalents, or
+points on one scale). Kotler also states the ratio form, value / cost.
+
+Reference
+---------
+Kotler, P. (1997). *Marketing Management*, 9th ed., ch. 2 ("Customer delivered value").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from crmlab.defection import require_columns, require_no_missing
+from crmlab.errors import DataError
+
+VALUE_COMPONENTS = ("product", "service", "personnel", "image")
+COST_COMPONENTS = ("money", "time", "energy", "psychic")
+COMPONENTS = VALUE_COMPONENTS + COST_COMPONENTS
+
+
+def _check_offers(offers: pd.DataFrame) -> pd.DataFrame:
+    require_columns(offers, list(COMPONENTS), "offers")
+    require_no_missing(offers, list(COMPONENTS), "offers")
+    data = offers[list(COMPONENTS)].apply(pd.to_numeric, errors="coerce")
+    for col in COMPONENTS:
+        bad = data[col].isna().to_numpy() | (data[col] < 0).to_numpy()
+        if bad.any():
+            first = np.flatnonzero(bad)[0]
+            raise DataError(
+                f"offers column '{col}' must hold numbers >= 0; {int(bad.sum())} values do not, "
+                f"first for offer {offers.index[first]!r}: {offers[col].iloc[first]!r}. "
+                "Express every component as a non-negative money-equivalent."
+            )
+    if offers.index.has_duplicates:
+        dup = offers.index[offers.index.duplicated()][0]
+        raise DataError(f"offers index must name each offer once; {dup!r} appears twice.")
+    return data.astype(float)
+
+
+def delivered_value(offers: pd.DataFrame) -> pd.DataFrame:
+    """Total customer value, total customer cost and delivered value for each offer.
+
+    Parameters
+    ----------
+    offers : DataFrame
+        One row per offer (index = offer name) with the columns ``product, service,
+        personnel, image`` (value) and ``money, time, energy, psychic`` (cost), in one
+        money-equivalent unit, all >= 0.
+
+    Returns
+    -------
+    DataFrame
+        The eight components plus ``total_value``, ``total_cost``, ``delivered_value``
+        (value - cost), ``value_cost_ratio`` (value / cost; inf when cost is 0) and
+        ``rank`` (1 = the offer the buyer should choose), sorted by rank.
+    """
+    data = _check_offers(offers)
+    out = data.copy()
+    out["total_value"] = data[list(VALUE_COMPONENTS)].sum(axis=1)
+    out["total_cost"] = data[list(COST_COMPONENTS)].sum(axis=1)
+    out["delivered_value"] = out["total_value"] - out["total_cost"]
+    cost = out["total_cost"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["value_cost_ratio"] = np.where(cost > 0, out["total_value"] / cost, np.inf)
+    out["rank"] = out["delivered_value"].rank(ascending=False, method="min").astype(int)
+    return out.sort_values(["rank"], kind="stable")
+
+
+def sensitivity(offers: pd.DataFrame, offer: str, *, change: float = 0.2) -> pd.DataFrame:
+    """Tornado table: how the chosen offer's edge moves when one component moves.
+
+    Each of the eight components of ``offer`` is set to ``(1 - change)`` and
+    ``(1 + change)`` times its value, one at a time, others fixed. The *edge* is the
+    offer's delivered value minus the best rival's; the offer wins while the edge > 0.
+
+    Parameters
+    ----------
+    offers : DataFrame
+        As for :func:`delivered_value`, at least two offers.
+    offer : str
+        The offer to vary (an index label).
+    change : float
+        Relative change, in (0, 1].
+
+    Returns
+    -------
+    DataFrame
+        One row per component, sorted by ``swing`` (largest first): ``kind`` (value or
+        cost), ``base`` (the component), ``edge_low``, ``edge_high`` (edge at the low
+        and high component value), ``swing`` (|edge_high - edge_low|), ``flips``
+        (whether the winner changes within the range), and ``base_edge``.
+    """
+    data = _check_offers(offers)
+    if offer not in data.index:
+        raise DataError(f"offer {offer!r} is not in the offers index {list(data.index)}.")
+    if len(data) < 2:
+        raise DataError("sensitivity needs at least two offers: the edge is against a rival.")
+    if not 0 < change <= 1:
+        raise DataError(f"change must be in (0, 1], got {change}.")
+    dv = delivered_value(data)["delivered_value"]
+    rival = dv.drop(offer).max()
+    base_edge = dv[offer] - rival
+    row = data.loc[offer, list(COMPONENTS)].to_numpy()
+    sign = np.array([1.0] * len(VALUE_COMPONENTS) + [-1.0] * len(COST_COMPONENTS))
+    # moving a component by delta moves delivered value by sign * delta
+    edge_low = base_edge - sign * change * row
+    edge_high = base_edge + sign * change * row
+    out = pd.DataFrame(
+        {
+            "kind": ["value"] * len(VALUE_COMPONENTS) + ["cost"] * len(COST_COMPONENTS),
+            "base": row,
+            "edge_low": edge_low,
+            "edge_high": edge_high,
+            "swing": np.abs(edge_high - edge_low),
+            "flips": (np.sign(edge_low) != np.sign(base_edge))
+            | (np.sign(edge_high) != np.sign(base_edge)),
+            "base_edge": base_edge,
+        },
+        index=pd.Index(COMPONENTS, name="component"),
+    )
+    return out.sort_values("swing", ascending=False, kind="stable")

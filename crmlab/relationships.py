@@ -1,0 +1,382 @@
+"""Relationship breadth and cross-buying against retention and value.
+
+A customer served by more distinct employees (more "threads" tying them to the
+firm) is said to be more likely to stay; a customer who buys more product lines
+is said to be worth more and to stay longer (Peppers & Rogers; Reinartz & Kumar
+on cross-buying). The functions here take one row per customer:
+
+``n_employees``
+    Distinct employees who served the customer (integer >= 0).
+``n_lines``
+    Distinct product lines bought (integer >= 0).
+``value``
+    Customer value in money (e.g. annual margin).
+``retained``
+    1 if the customer stayed, 0 if they left.
+
+Column names are arguments, so a client's table can be used as it is.
+
+References
+----------
+Reinartz, W. & Kumar, V. (2003). The impact of customer relationship characteristics
+on profitable lifetime duration. *Journal of Marketing* 67(1), 77-99.
+Peppers, D. & Rogers, M. (1993). *The One to One Future*. Currency/Doubleday.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy import stats
+
+from crmlab.defection import require_columns, require_no_missing, wilson_interval
+from crmlab.errors import DataError
+
+
+def _check(customers: pd.DataFrame, breadth: str, outcome: str) -> pd.DataFrame:
+    require_columns(customers, [breadth, outcome], "customers")
+    require_no_missing(customers, [breadth, outcome], "customers")
+    y = customers[outcome]
+    bad = ~y.isin([0, 1, True, False]).to_numpy()
+    if bad.any():
+        first = np.flatnonzero(bad)[0]
+        raise DataError(
+            f"column '{outcome}' must be 0/1; {int(bad.sum())} values are not, first at row "
+            f"{customers.index[first]!r}: {y.iloc[first]!r}. Code stayed = 1, left = 0."
+        )
+    x = pd.to_numeric(customers[breadth], errors="coerce")
+    bad = (x.isna() | (x < 0)).to_numpy()
+    if bad.any():
+        first = np.flatnonzero(bad)[0]
+        raise DataError(
+            f"column '{breadth}' must be a count >= 0; {int(bad.sum())} values are not, first "
+            f"at row {customers.index[first]!r}: {customers[breadth].iloc[first]!r}."
+        )
+    if y.nunique() < 2:
+        raise DataError(
+            f"column '{outcome}' has only the value {y.iloc[0]!r}; a retention model needs "
+            "customers who stayed and customers who left."
+        )
+    return pd.DataFrame({"x": x.astype(float), "y": y.astype(float)}, index=customers.index)
+
+
+def retention_by_level(
+    customers: pd.DataFrame,
+    *,
+    breadth: str = "n_employees",
+    outcome: str = "retained",
+    value: str | None = None,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Observed retention rate (Wilson interval) and mean value at each level of ``breadth``.
+
+    Parameters
+    ----------
+    customers : DataFrame
+        One row per customer with ``breadth`` (count) and ``outcome`` (0/1).
+    breadth : str
+        E.g. ``"n_employees"`` or ``"n_lines"``.
+    outcome : str
+        Retention indicator.
+    value : str, optional
+        A money column whose mean per level is added as ``mean_value``.
+    level : float
+        Confidence level.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``breadth``; columns ``customers, retained, retention, lower, upper``
+        [, ``mean_value``].
+    """
+    data = _check(customers, breadth, outcome)
+    if value is not None:
+        require_columns(customers, [value], "customers")
+        require_no_missing(customers, [value], "customers")
+        data["v"] = customers[value].astype(float)
+    g = data.groupby("x")
+    out = pd.DataFrame({"customers": g.size(), "retained": g["y"].sum().astype(int)})
+    out.index = out.index.astype(int)
+    out.index.name = breadth
+    out["retention"] = out["retained"] / out["customers"]
+    out["lower"], out["upper"] = wilson_interval(out["retained"], out["customers"], level=level)
+    if value is not None:
+        out["mean_value"] = g["v"].mean().to_numpy()
+    return out
+
+
+@dataclass
+class BreadthFit:
+    """A logistic regression of retention on breadth.
+
+    Attributes
+    ----------
+    kind : str
+        ``"linear"`` (logit linear in breadth), ``"dummies"`` (one coefficient per
+        level), ``"spline"`` (natural cubic spline) or ``"piecewise"``.
+    coefficients : DataFrame
+        ``coef, std_err, z, p_value, lower, upper, odds_ratio`` per term.
+    curve : DataFrame
+        Predicted retention at each breadth level with a confidence band:
+        columns ``breadth, retention, lower, upper``.
+    loglik : float
+        Maximised log-likelihood.
+    n_params : int
+        Number of estimated coefficients.
+    aic : float
+        Akaike information criterion.
+    result : statsmodels results
+        The fitted statsmodels object, for anything else.
+    """
+
+    kind: str
+    coefficients: pd.DataFrame
+    curve: pd.DataFrame
+    loglik: float
+    n_params: int
+    aic: float
+    result: object
+
+
+def _design(x: np.ndarray, kind: str, knot: float, levels: np.ndarray, df: int) -> pd.DataFrame:
+    if kind == "linear":
+        cols = {"breadth": x}
+    elif kind == "piecewise":
+        cols = {"breadth": x, f"breadth_above_{knot:g}": np.maximum(x - knot, 0.0)}
+    elif kind == "dummies":
+        cols = {f"breadth={lv:g}": (x == lv).astype(float) for lv in levels[1:]}
+    elif kind == "spline":
+        from patsy import build_design_matrices, dmatrix
+
+        spec = dmatrix(f"cr(x, df={df}) - 1", {"x": levels}, return_type="dataframe")
+        basis = build_design_matrices([spec.design_info], {"x": x}, return_type="dataframe")[0]
+        # drop the first basis column: the intercept carries it (the basis sums to 1)
+        return pd.DataFrame(
+            basis.iloc[:, 1:].to_numpy(), columns=[f"spline_{i}" for i in range(1, df)]
+        )
+    else:
+        raise DataError(f"kind must be 'linear', 'piecewise', 'dummies' or 'spline', got {kind!r}.")
+    return pd.DataFrame(cols)
+
+
+def fit_retention(
+    customers: pd.DataFrame,
+    *,
+    breadth: str = "n_employees",
+    outcome: str = "retained",
+    kind: str = "linear",
+    knot: float = 4,
+    df: int = 4,
+    level: float = 0.95,
+) -> BreadthFit:
+    """Logistic regression of retention on relationship breadth (statsmodels ``Logit``).
+
+    .. math:: \\operatorname{logit} P(\\text{retained}) = \\alpha + f(\\text{breadth})
+
+    with :math:`f` linear (``kind="linear"``), one dummy per observed level
+    (``"dummies"``, the most flexible), a natural cubic spline with ``df`` degrees of
+    freedom (``"spline"``) or a broken line with a kink at ``knot``
+    (``"piecewise"``: :math:`\\beta_1 x + \\beta_2 \\max(x-\\text{knot}, 0)`, so the slope
+    above the knot is :math:`\\beta_1+\\beta_2`).
+
+    Parameters
+    ----------
+    customers : DataFrame
+        One row per customer.
+    breadth, outcome : str
+        Column names (count >= 0, and 0/1).
+    kind : str
+        Shape of :math:`f`.
+    knot : float
+        Kink of the piecewise model.
+    df : int
+        Spline degrees of freedom (>= 3).
+    level : float
+        Confidence level of intervals and band.
+
+    Returns
+    -------
+    BreadthFit
+    """
+    data = _check(customers, breadth, outcome)
+    levels = np.sort(data["x"].unique())
+    if kind == "spline" and not (3 <= df <= len(levels)):
+        raise DataError(
+            f"df must be between 3 and the number of distinct breadth levels ({len(levels)}), "
+            f"got {df}."
+        )
+    if kind == "piecewise" and not (levels[0] < knot < levels[-1]):
+        raise DataError(
+            f"knot {knot} must lie strictly inside the observed breadth range "
+            f"[{levels[0]:g}, {levels[-1]:g}]."
+        )
+    x = data["x"].to_numpy()
+    design = sm.add_constant(_design(x, kind, knot, levels, df), has_constant="add")
+    model = sm.Logit(data["y"].to_numpy(), design.to_numpy())
+    res = model.fit(disp=0, method="newton", maxiter=100)
+    if not res.mle_retvals.get("converged", True):
+        raise DataError(
+            f"the {kind} logit did not converge (perfect separation?); use a coarser kind "
+            "or pool sparse breadth levels."
+        )
+    alpha = 1 - level
+    ci = np.asarray(res.conf_int(alpha=alpha))
+    names = list(design.columns)
+    coef = pd.DataFrame(
+        {
+            "coef": res.params,
+            "std_err": res.bse,
+            "z": res.tvalues,
+            "p_value": res.pvalues,
+            "lower": ci[:, 0],
+            "upper": ci[:, 1],
+        },
+        index=pd.Index(names, name="term"),
+    )
+    coef["odds_ratio"] = np.exp(coef["coef"])
+    grid = sm.add_constant(_design(levels, kind, knot, levels, df), has_constant="add")
+    eta = grid.to_numpy() @ res.params
+    se = np.sqrt(np.einsum("ij,jk,ik->i", grid.to_numpy(), res.cov_params(), grid.to_numpy()))
+    z = stats.norm.ppf(1 - alpha / 2)
+    curve = pd.DataFrame(
+        {
+            "breadth": levels,
+            "retention": 1 / (1 + np.exp(-eta)),
+            "lower": 1 / (1 + np.exp(-(eta - z * se))),
+            "upper": 1 / (1 + np.exp(-(eta + z * se))),
+        }
+    )
+    k = len(names)
+    return BreadthFit(kind, coef, curve, float(res.llf), k, float(2 * k - 2 * res.llf), res)
+
+
+@dataclass(frozen=True)
+class ThresholdTest:
+    """Likelihood-ratio test of a change in slope at ``knot``.
+
+    Attributes
+    ----------
+    knot : float
+        Where the slope may change.
+    lr_stat : float
+        :math:`2(\\ell_\\text{piecewise} - \\ell_\\text{linear})`, chi-square with 1 df
+        under "no change".
+    p_value : float
+        Upper tail of chi-square(1).
+    slope_below, slope_above : float
+        Log-odds per extra unit of breadth below and above the knot.
+    slope_change, slope_change_lower, slope_change_upper : float
+        :math:`\\beta_2` with its Wald interval.
+    linear, piecewise : BreadthFit
+        The two fitted models.
+    """
+
+    knot: float
+    lr_stat: float
+    p_value: float
+    slope_below: float
+    slope_above: float
+    slope_change: float
+    slope_change_lower: float
+    slope_change_upper: float
+    linear: BreadthFit
+    piecewise: BreadthFit
+
+    def changes(self, alpha: float = 0.05) -> bool:
+        """Whether the slope change is significant at ``alpha``."""
+        return self.p_value < alpha
+
+
+def threshold_test(
+    customers: pd.DataFrame,
+    *,
+    breadth: str = "n_employees",
+    outcome: str = "retained",
+    knot: float = 4,
+    level: float = 0.95,
+) -> ThresholdTest:
+    """Does the effect of breadth on retention change at ``knot``? (likelihood ratio)
+
+    Compares the linear logit with the piecewise logit
+    :math:`\\alpha + \\beta_1 x + \\beta_2\\max(x-\\text{knot},0)`; the models are nested
+    (:math:`\\beta_2 = 0`), so :math:`LR = 2(\\ell_1 - \\ell_0) \\sim \\chi^2_1` under no
+    change (Wilks, 1938).
+
+    Returns
+    -------
+    ThresholdTest
+    """
+    lin = fit_retention(customers, breadth=breadth, outcome=outcome, kind="linear", level=level)
+    pw = fit_retention(
+        customers, breadth=breadth, outcome=outcome, kind="piecewise", knot=knot, level=level
+    )
+    lr = max(2 * (pw.loglik - lin.loglik), 0.0)
+    b1 = pw.coefficients["coef"].iloc[1]
+    b2 = pw.coefficients.iloc[2]
+    return ThresholdTest(
+        knot=knot,
+        lr_stat=float(lr),
+        p_value=float(stats.chi2.sf(lr, 1)),
+        slope_below=float(b1),
+        slope_above=float(b1 + b2["coef"]),
+        slope_change=float(b2["coef"]),
+        slope_change_lower=float(b2["lower"]),
+        slope_change_upper=float(b2["upper"]),
+        linear=lin,
+        piecewise=pw,
+    )
+
+
+def cross_buying(
+    customers: pd.DataFrame,
+    *,
+    lines: str = "n_lines",
+    value: str = "value",
+    outcome: str = "retained",
+    level: float = 0.95,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Value and retention by the number of product lines a customer buys.
+
+    Parameters
+    ----------
+    customers : DataFrame
+        One row per customer with ``lines`` (count), ``value`` (money), ``outcome`` (0/1).
+
+    Returns
+    -------
+    by_lines : DataFrame
+        Indexed by ``lines``: ``customers, retained, retention, lower, upper, mean_value,
+        median_value, share_of_customers, share_of_value``.
+    association : DataFrame
+        One row per outcome (``value``, ``retention``): Spearman rank correlation with
+        ``lines``, its p-value, and the slope (value per extra line by OLS; log-odds per
+        extra line by logit) with its confidence interval.
+    """
+    table = retention_by_level(customers, breadth=lines, outcome=outcome, value=value, level=level)
+    v = customers[value].astype(float)
+    x = customers[lines].astype(float)
+    table["median_value"] = v.groupby(x).median().to_numpy()
+    table["share_of_customers"] = table["customers"] / table["customers"].sum()
+    total = v.sum()
+    table["share_of_value"] = v.groupby(x).sum().to_numpy() / total if total else np.nan
+    rho_v, p_v = stats.spearmanr(x, v)
+    rho_r, p_r = stats.spearmanr(x, customers[outcome].astype(float))
+    ols = sm.OLS(v.to_numpy(), sm.add_constant(x.to_numpy())).fit()
+    ci_ols = np.asarray(ols.conf_int(alpha=1 - level))[1]
+    logit = fit_retention(customers, breadth=lines, outcome=outcome, kind="linear", level=level)
+    row = logit.coefficients.iloc[1]
+    assoc = pd.DataFrame(
+        {
+            "spearman_rho": [rho_v, rho_r],
+            "spearman_p": [p_v, p_r],
+            "slope": [ols.params[1], row["coef"]],
+            "slope_lower": [ci_ols[0], row["lower"]],
+            "slope_upper": [ci_ols[1], row["upper"]],
+            "slope_unit": ["money per extra line", "log-odds per extra line"],
+        },
+        index=pd.Index(["value", "retention"], name="outcome"),
+    )
+    return table, assoc

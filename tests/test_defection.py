@@ -1,0 +1,121 @@
+"""Defection reasons: Wilson intervals, exact binomial test of a claim, chi-square by segment."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from statsmodels.stats.proportion import proportion_confint
+
+from crmlab import DataError
+from crmlab.defection import compare_segments, reason_shares, test_claim, wilson_interval
+
+
+def survey(counts: dict[str, int], segment: str | None = None) -> pd.DataFrame:
+    reasons = np.repeat(list(counts), list(counts.values()))
+    frame = pd.DataFrame({"reason": reasons})
+    if segment is not None:
+        frame["segment"] = segment
+    return frame
+
+
+def test_wilson_matches_published_value_and_statsmodels():
+    lo, hi = wilson_interval(8, 10)
+    # Wilson (1927) interval for 8/10 at 95%: 0.4902 to 0.9433 (Newcombe 1998, table I)
+    assert lo == pytest.approx(0.4902, abs=1e-4)
+    assert hi == pytest.approx(0.9433, abs=1e-4)
+    k, n = np.array([0, 3, 50, 99]), np.array([10, 7, 120, 100])
+    lo, hi = wilson_interval(k, n, level=0.9)
+    ref = proportion_confint(k, n, alpha=0.1, method="wilson")
+    np.testing.assert_allclose(lo, ref[0], atol=1e-12)
+    np.testing.assert_allclose(hi, ref[1], atol=1e-12)
+
+
+def test_wilson_rejects_bad_counts():
+    with pytest.raises(DataError, match="between 0 and n"):
+        wilson_interval(5, 4)
+    with pytest.raises(DataError, match="at least 1"):
+        wilson_interval(0, 0)
+    with pytest.raises(DataError, match="level"):
+        wilson_interval(1, 2, level=1.5)
+
+
+def test_reason_shares_hand_case():
+    out = reason_shares(survey({"service": 6, "price": 3, "other": 1}))
+    assert list(out["reason"]) == ["service", "price", "other"]
+    np.testing.assert_allclose(out["share"], [0.6, 0.3, 0.1])
+    assert (out["n"] == 10).all()
+    assert out["share"].sum() == pytest.approx(1)
+    assert ((out["lower"] <= out["share"]) & (out["share"] <= out["upper"])).all()
+
+
+def test_reason_shares_by_segment_sums_to_one_per_segment():
+    frame = pd.concat([survey({"service": 3, "price": 1}, "A"), survey({"price": 2}, "B")])
+    out = reason_shares(frame, by="segment")
+    assert out.groupby("segment")["share"].sum().tolist() == pytest.approx([1, 1])
+    b = out[out["segment"] == "B"].iloc[0]
+    assert (b["reason"], b["count"], b["n"], b["share"]) == ("price", 2, 2, 1.0)
+
+
+def test_claim_pvalue_equals_brute_force_binomial_sum():
+    frame = survey({"service": 50, "product": 30, "price": 20})
+    res = test_claim(frame, category="service", claimed=2 / 3)
+    pmf = stats.binom.pmf(np.arange(101), 100, 2 / 3)
+    brute = pmf[pmf <= pmf[50] * (1 + 1e-7)].sum()
+    assert res.count == 50 and res.n == 100 and res.observed == 0.5
+    assert res.p_value == pytest.approx(brute, rel=1e-9)
+    assert res.rejected()
+    assert res.lower < 0.5 < res.upper < 2 / 3
+
+
+def test_claim_not_rejected_when_true_in_simulation(rng):
+    reasons = rng.choice(["service", "price"], size=600, p=[2 / 3, 1 / 3])
+    res = test_claim(pd.DataFrame({"reason": reasons}))
+    assert not res.rejected()
+    assert res.lower < 2 / 3 < res.upper
+
+
+def test_claim_errors():
+    frame = survey({"service": 2, "price": 1})
+    with pytest.raises(DataError, match="claimed"):
+        test_claim(frame, claimed=1.2)
+    with pytest.raises(DataError, match="never occurs"):
+        test_claim(frame, category="Service ")
+    with pytest.raises(DataError, match="lacks column"):
+        test_claim(frame, reason="why")
+    with pytest.raises(DataError, match="missing values, first at row 1"):
+        test_claim(pd.DataFrame({"reason": ["service", None]}))
+
+
+def test_compare_segments_hand_computed_2x2():
+    frame = pd.concat(
+        [
+            survey({"service": 10, "price": 20}, "A"),
+            survey({"service": 20, "price": 10}, "B"),
+        ]
+    )
+    res = compare_segments(frame)
+    # chi2 = n (ad - bc)^2 / (r1 r2 c1 c2) = 60 * 300^2 / 30^4
+    assert res.chi2 == pytest.approx(60 * 300**2 / 30**4)
+    assert res.dof == 1
+    assert res.cramers_v == pytest.approx(np.sqrt(res.chi2 / 60))
+    assert res.cramers_v == pytest.approx(1 / 3)
+    assert res.min_expected == 15
+    assert res.p_value == pytest.approx(stats.chi2.sf(20 / 3, 1))
+
+
+def test_compare_segments_detects_simulated_difference(rng):
+    a = rng.choice(["service", "price", "product"], 800, p=[0.6, 0.2, 0.2])
+    b = rng.choice(["service", "price", "product"], 800, p=[0.3, 0.5, 0.2])
+    same = rng.choice(["service", "price", "product"], 800, p=[0.6, 0.2, 0.2])
+    diff = pd.DataFrame({"reason": np.r_[a, b], "segment": ["a"] * 800 + ["b"] * 800})
+    null = pd.DataFrame({"reason": np.r_[a, same], "segment": ["a"] * 800 + ["b"] * 800})
+    assert compare_segments(diff).p_value < 1e-6
+    assert compare_segments(diff).cramers_v > 0.2
+    assert compare_segments(null).p_value > 0.01
+
+
+def test_compare_segments_needs_two_by_two():
+    with pytest.raises(DataError, match="at least 2 segments"):
+        compare_segments(survey({"service": 2, "price": 2}, "A"))

@@ -1,0 +1,85 @@
+"""Kotler's customer delivered value and its tornado sensitivity: hand-computed cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crmlab import DataError
+from crmlab.delivered_value import COMPONENTS, delivered_value, sensitivity
+
+
+def offers() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "product": [100.0, 90.0],
+            "service": [20.0, 40.0],
+            "personnel": [10.0, 20.0],
+            "image": [10.0, 5.0],
+            "money": [80.0, 95.0],
+            "time": [10.0, 5.0],
+            "energy": [5.0, 5.0],
+            "psychic": [5.0, 0.0],
+        },
+        index=["A", "B"],
+    )
+
+
+def test_delivered_value_hand_case():
+    out = delivered_value(offers())
+    # A: value 140, cost 100, delivered 40; B: value 155, cost 105, delivered 50
+    assert out.index.tolist() == ["B", "A"]
+    assert out.loc["A", ["total_value", "total_cost", "delivered_value"]].tolist() == [140, 100, 40]
+    assert out.loc["B", ["total_value", "total_cost", "delivered_value"]].tolist() == [155, 105, 50]
+    assert out.loc["B", "value_cost_ratio"] == pytest.approx(155 / 105)
+    assert out["rank"].tolist() == [1, 2]
+
+
+def test_zero_cost_gives_infinite_ratio():
+    data = offers()
+    data.loc["A", ["money", "time", "energy", "psychic"]] = 0
+    assert np.isinf(delivered_value(data).loc["A", "value_cost_ratio"])
+
+
+def test_sensitivity_hand_case():
+    out = sensitivity(offers(), "A", change=0.2)
+    # base edge of A against B: 40 - 50 = -10
+    assert (out["base_edge"] == -10).all()
+    assert out.index[0] == "product"  # 20% of 100 is the biggest swing
+    assert out.loc["product", ["edge_low", "edge_high", "swing"]].tolist() == [-30, 10, 40]
+    # raising the money cost by 20% (16) lowers the edge; cutting it raises it
+    assert out.loc["money", ["edge_low", "edge_high"]].tolist() == [6, -26]
+    assert bool(out.loc["product", "flips"]) and bool(out.loc["money", "flips"])
+    assert not bool(out.loc["psychic", "flips"])
+    assert set(out.index) == set(COMPONENTS)
+    assert out["swing"].is_monotonic_decreasing
+
+
+def test_sensitivity_matches_recomputation():
+    data = offers()
+    out = sensitivity(data, "B", change=0.5)
+    bumped = data.copy()
+    bumped.loc["B", "time"] *= 1.5
+    dv = delivered_value(bumped)["delivered_value"]
+    assert out.loc["time", "edge_high"] == pytest.approx(dv["B"] - dv["A"])
+
+
+def test_bad_offers():
+    data = offers()
+    data.loc["B", "time"] = -1
+    with pytest.raises(
+        DataError, match="'time' must hold numbers >= 0; 1 values do not, first for offer 'B'"
+    ):
+        delivered_value(data)
+    with pytest.raises(DataError, match="lacks column"):
+        delivered_value(offers().drop(columns="image"))
+    with pytest.raises(DataError, match="not in the offers"):
+        sensitivity(offers(), "C")
+    with pytest.raises(DataError, match="at least two"):
+        sensitivity(offers().loc[["A"]], "A")
+    with pytest.raises(DataError, match="change"):
+        sensitivity(offers(), "A", change=0)
+    twice = pd.concat([offers(), offers().loc[["A"]]])
+    with pytest.raises(DataError, match="twice"):
+        delivered_value(twice)

@@ -1,0 +1,125 @@
+"""Item-to-item recommendations: hand-computed similarities, splits and simulated taste."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crmlab import DataError
+from crmlab.recommend import (
+    evaluate,
+    hit_rate,
+    incidence,
+    item_similarity,
+    next_new_items,
+    recommend,
+)
+
+
+def small() -> pd.DataFrame:
+    # A buys x, y; B buys x, y (x twice); C buys x, z
+    return pd.DataFrame(
+        {
+            "customer_id": ["A", "A", "B", "B", "B", "C", "C"],
+            "date": pd.to_datetime(["2024-01-01", "2024-01-02"] * 2 + ["2024-01-03"] * 3),
+            "category": ["x", "y", "x", "y", "x", "x", "z"],
+        }
+    )
+
+
+def taste(rng, n: int) -> pd.DataFrame:
+    """Customers who each like one of three groups of categories, with known truth."""
+    groups = [["a1", "a2", "a3", "a4"], ["b1", "b2", "b3", "b4"], ["c1", "c2", "c3", "c4"]]
+    weights = np.array([0.45, 0.35, 0.20])
+    group = rng.choice(3, size=n, p=weights)
+    n_buy = rng.integers(2, 12, size=n)
+    cust = np.repeat(np.arange(n), n_buy)
+    g = np.repeat(group, n_buy)
+    own = rng.random(len(cust)) < 0.85
+    other = rng.choice(3, size=len(cust))
+    g = np.where(own, g, other)
+    cat = np.array(groups)[g, rng.integers(0, 4, size=len(cust))]
+    days = rng.integers(0, 700, size=len(cust))
+    return pd.DataFrame(
+        {
+            "customer_id": cust,
+            "date": pd.Timestamp("2023-01-01") + pd.to_timedelta(days, "D"),
+            "category": cat,
+        }
+    )
+
+
+def test_incidence_is_zero_one():
+    m, customers, items = incidence(small())
+    assert customers.tolist() == ["A", "B", "C"] and items.tolist() == ["x", "y", "z"]
+    np.testing.assert_array_equal(m.toarray(), [[1, 1, 0], [1, 1, 0], [1, 0, 1]])
+
+
+def test_similarity_hand_case():
+    cos = item_similarity(small(), method="cosine")
+    lift = item_similarity(small(), method="lift")
+    # C = B'B: xx 3, yy 2, zz 1, xy 2, xz 1, yz 0
+    assert cos.loc["x", "y"] == pytest.approx(2 / np.sqrt(6))
+    assert cos.loc["x", "z"] == pytest.approx(1 / np.sqrt(3))
+    assert cos.loc["y", "z"] == 0 and cos.loc["x", "x"] == 0
+    assert lift.loc["x", "y"] == pytest.approx(2 * 3 / (3 * 2))
+    assert lift.loc["x", "z"] == pytest.approx(1.0)
+    np.testing.assert_allclose(cos.to_numpy(), cos.to_numpy().T)
+    with pytest.raises(DataError, match="method"):
+        item_similarity(small(), method="jaccard")
+
+
+def test_recommend_excludes_bought_items_and_ranks_by_summed_similarity():
+    cos = item_similarity(small())
+    hist = pd.DataFrame(
+        {"customer_id": ["D"], "date": [pd.Timestamp("2024-02-01")], "category": ["y"]}
+    )
+    rec = recommend(hist, cos, k=2)
+    assert rec["category"].tolist() == ["x", "z"]
+    assert rec["score"].tolist() == pytest.approx([2 / np.sqrt(6), 0.0])
+    pop = pd.Series({"x": 3, "y": 2, "z": 1})
+    base = recommend(hist, popularity=pop, k=5)
+    assert base["category"].tolist() == ["x", "z"]  # only two unbought items
+    with pytest.raises(DataError, match="k must"):
+        recommend(hist, cos, k=0)
+    with pytest.raises(DataError, match="popularity"):
+        recommend(hist)
+
+
+def test_next_new_items_and_hit_rate():
+    data = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 1, 1, 2, 2, 3],
+            "date": pd.to_datetime(["2024-01-0" + d for d in "1234" + "12" + "1"]),
+            "category": ["x", "x", "y", "z", "x", "x", "x"],
+        }
+    )
+    hist, target = next_new_items(data, 2)
+    assert target.to_dict("list") == {"customer_id": [1], "category": ["y"]}
+    assert hist["category"].tolist() == ["x", "x"]
+    hist1, target1 = next_new_items(data, 1)
+    assert target1["category"].tolist() == ["y"]  # the second x is not new
+    rec = pd.DataFrame({"customer_id": [1, 1], "category": ["z", "y"]})
+    assert hit_rate(rec, target) == (1, 1)
+    assert hit_rate(rec.iloc[:1], target) == (0, 1)
+    with pytest.raises(DataError, match="n_history"):
+        next_new_items(data, 0)
+
+
+def test_item_to_item_beats_popularity_and_learns_with_history(rng):
+    data = taste(rng, 2500)
+    out = evaluate(data, k=2, history_lengths=(1, 4), seed=1).set_index(["n_history", "method"])
+    for h in (1, 4):
+        assert out.loc[(h, "cosine"), "hit_rate"] > out.loc[(h, "popularity"), "hit_rate"] + 0.1
+    assert out.loc[(4, "cosine"), "hit_rate"] > out.loc[(1, "cosine"), "hit_rate"]
+    assert (out["lower"] <= out["hit_rate"]).all() and (out["hit_rate"] <= out["upper"]).all()
+
+
+def test_evaluate_errors():
+    with pytest.raises(DataError, match="test_share"):
+        evaluate(small(), test_share=1.0)
+    with pytest.raises(DataError, match="lacks column"):
+        evaluate(small().drop(columns="date"))
+    with pytest.raises(DataError, match="history_lengths"):
+        evaluate(small(), history_lengths=(0,))

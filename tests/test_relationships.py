@@ -1,0 +1,126 @@
+"""Relationship breadth and cross-buying: hand cases and simulated known truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crmlab import DataError
+from crmlab.relationships import cross_buying, fit_retention, retention_by_level, threshold_test
+
+
+def two_level() -> pd.DataFrame:
+    # breadth 0: 2 of 5 stay; breadth 1: 4 of 5 stay
+    return pd.DataFrame(
+        {"n_employees": [0] * 5 + [1] * 5, "retained": [1, 1, 0, 0, 0, 1, 1, 1, 1, 0]}
+    )
+
+
+def simulate(rng, n: int, threshold: bool) -> pd.DataFrame:
+    x = rng.integers(1, 9, size=n)
+    if threshold:  # retention rises up to four contacts, flat afterwards
+        eta = -1.5 + 0.6 * np.minimum(x, 4)
+    else:
+        eta = -1.5 + 0.3 * x
+    y = rng.random(n) < 1 / (1 + np.exp(-eta))
+    return pd.DataFrame({"n_employees": x, "retained": y.astype(int)})
+
+
+def test_retention_by_level_hand_case():
+    out = retention_by_level(two_level())
+    assert out.index.tolist() == [0, 1]
+    assert out["customers"].tolist() == [5, 5]
+    assert out["retained"].tolist() == [2, 4]
+    np.testing.assert_allclose(out["retention"], [0.4, 0.8])
+    assert (out["lower"] < out["retention"]).all() and (out["upper"] > out["retention"]).all()
+
+
+def test_linear_logit_on_two_levels_is_the_log_odds_ratio():
+    fit = fit_retention(two_level())
+    a, b = fit.coefficients["coef"]
+    assert a == pytest.approx(np.log(0.4 / 0.6), abs=1e-8)
+    assert b == pytest.approx(np.log(4) - np.log(0.4 / 0.6), abs=1e-8)
+    assert fit.coefficients["odds_ratio"].iloc[1] == pytest.approx(6, rel=1e-6)
+    np.testing.assert_allclose(fit.curve["retention"], [0.4, 0.8], atol=1e-8)
+    row = fit.coefficients.iloc[1]
+    assert row["lower"] < row["coef"] < row["upper"]
+    ll = 2 * np.log(0.4) + 3 * np.log(0.6) + 4 * np.log(0.8) + np.log(0.2)
+    assert fit.loglik == pytest.approx(ll)
+    assert fit.aic == pytest.approx(4 - 2 * ll)
+
+
+def test_dummies_reproduce_observed_rates(rng):
+    data = simulate(rng, 2000, threshold=True)
+    fit = fit_retention(data, kind="dummies")
+    observed = retention_by_level(data)["retention"].to_numpy()
+    np.testing.assert_allclose(fit.curve["retention"], observed, atol=1e-7)
+    assert fit.n_params == 8
+
+
+def test_spline_follows_true_curve(rng):
+    data = simulate(rng, 6000, threshold=True)
+    fit = fit_retention(data, kind="spline", df=4)
+    truth = 1 / (1 + np.exp(-(-1.5 + 0.6 * np.minimum(fit.curve["breadth"], 4))))
+    assert np.abs(fit.curve["retention"] - truth).max() < 0.05
+    assert (
+        (fit.curve["lower"] <= fit.curve["retention"])
+        & (fit.curve["retention"] <= fit.curve["upper"])
+    ).all()
+
+
+def test_threshold_found_when_built_in_and_not_otherwise(rng):
+    with_t = threshold_test(simulate(rng, 4000, threshold=True), knot=4)
+    assert with_t.changes()
+    assert with_t.p_value < 1e-4
+    assert with_t.slope_below == pytest.approx(0.6, abs=0.15)
+    assert with_t.slope_above == pytest.approx(0.0, abs=0.15)
+    assert with_t.slope_change_lower < with_t.slope_change < with_t.slope_change_upper
+    assert with_t.lr_stat == pytest.approx(2 * (with_t.piecewise.loglik - with_t.linear.loglik))
+    without = threshold_test(simulate(rng, 4000, threshold=False), knot=4)
+    assert not without.changes()
+    assert without.slope_below == pytest.approx(0.3, abs=0.15)
+
+
+def test_cross_buying_hand_case():
+    data = pd.DataFrame(
+        {
+            "n_lines": [1, 1, 2, 2, 3, 3],
+            "value": [10.0, 20.0, 30.0, 50.0, 60.0, 80.0],
+            "retained": [0, 1, 0, 1, 1, 1],
+        }
+    )
+    table, assoc = cross_buying(data)
+    np.testing.assert_allclose(table["mean_value"], [15, 40, 70])
+    np.testing.assert_allclose(table["median_value"], [15, 40, 70])
+    np.testing.assert_allclose(table["share_of_value"], [30 / 250, 80 / 250, 140 / 250])
+    np.testing.assert_allclose(table["retention"], [0.5, 0.5, 1.0])
+    # OLS slope of value on lines: cov / var = 27.5 per extra line
+    x, v = data["n_lines"], data["value"]
+    assert assoc.loc["value", "slope"] == pytest.approx(np.cov(x, v)[0, 1] / x.var())
+    assert assoc.loc["value", "spearman_rho"] > 0.9
+
+
+@pytest.mark.parametrize(
+    ("frame", "message"),
+    [
+        (pd.DataFrame({"n_employees": [1, 2], "retained": [1, 2]}), "must be 0/1; 1 values"),
+        (pd.DataFrame({"n_employees": [1, -2], "retained": [1, 0]}), "count >= 0"),
+        (pd.DataFrame({"n_employees": [1, 2], "retained": [1, 1]}), "only the value"),
+        (pd.DataFrame({"n_employees": [1, None], "retained": [1, 0]}), "missing values"),
+        (pd.DataFrame({"employees": [1, 2], "retained": [1, 0]}), "lacks column"),
+    ],
+)
+def test_bad_input_is_named(frame, message):
+    with pytest.raises(DataError, match=message):
+        fit_retention(frame)
+
+
+def test_bad_model_options(rng):
+    data = simulate(rng, 300, threshold=False)
+    with pytest.raises(DataError, match="kind"):
+        fit_retention(data, kind="cubic")
+    with pytest.raises(DataError, match="knot"):
+        fit_retention(data, kind="piecewise", knot=20)
+    with pytest.raises(DataError, match="df"):
+        fit_retention(data, kind="spline", df=30)
