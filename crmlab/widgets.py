@@ -58,6 +58,15 @@ def _current(control: Any) -> Any:
     return control.value if isinstance(control, ipywidgets.ValueWidget) else control
 
 
+def _displayable(result: Any) -> bool:
+    """Tables and rich objects are shown; matplotlib artists and lists of them are not."""
+    if result is None or isinstance(result, plt.Figure | plt.Axes | list | tuple):
+        return False
+    return any(
+        hasattr(result, attr) for attr in ("_repr_html_", "_repr_markdown_", "_repr_png_")
+    ) or isinstance(result, str | int | float)
+
+
 def explore(draw: Callable[..., Any], **controls: Any) -> None:
     """Show ``draw(**values)`` with a control for each keyword.
 
@@ -71,9 +80,17 @@ def explore(draw: Callable[..., Any], **controls: Any) -> None:
     """
     if is_static():
         result = draw(**{name: _current(c) for name, c in controls.items()})
-        if result is not None and not isinstance(result, plt.Figure | plt.Axes):
+        if _displayable(result):
             display(result)
         plt.show()
         return
-    widget = ipywidgets.interactive(draw, **controls)
+
+    def shown(**values: Any) -> Any:
+        result = draw(**values)
+        if _displayable(result):
+            return result
+        plt.show()
+        return None
+
+    widget = ipywidgets.interactive(shown, **controls)
     display(widget)

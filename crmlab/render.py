@@ -1,0 +1,821 @@
+"""Execute a notebook with papermill and render it as a self-contained report.
+
+One function, :func:`render_report`, does what ``crmlab report NAME`` does:
+
+1. check the parameters against the notebook's ``parameters`` cell *before*
+   anything runs (papermill itself only warns about unknown names);
+2. execute the notebook with papermill (``CRMLAB_STATIC=1`` so widgets draw a
+   static figure, ``CRMLAB_EXPORT_DIR`` = the report's folder so
+   :func:`crmlab.reports.export` writes its CSV/Excel tables beside the report),
+   keeping the executed notebook, also when a cell fails;
+3. append a reproducibility block (versions, data source and SHA-256, every
+   parameter, the date) and render an HTML page without code cells whose
+   figures are embedded and which loads nothing from the internet;
+4. optionally print that page to PDF with a locally installed headless chromium.
+
+:func:`render_all` renders every notebook on its defaults (two processes) and
+writes ``index.html`` linking them.
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import datetime as dt
+import html
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from crmlab.errors import DataError
+
+NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+STATIC_ENV = "CRMLAB_STATIC"
+EXPORT_ENV = "CRMLAB_EXPORT_DIR"
+SUMMARY_CLASS = "crmlab-summary"
+FORMATS = ("html", "pdf", "ipynb")
+KEY_PACKAGES = ("numpy", "pandas", "scipy", "statsmodels", "matplotlib", "seaborn", "papermill")
+_NAME = re.compile(r"^(\d+)_(.+)\.ipynb$")
+_WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+CHROMIUM_HINT = (
+    "PDF needs a headless chromium on the PATH (Debian/Ubuntu: `apt-get install chromium`); "
+    "the HTML report has been written and can be printed from any browser."
+)
+
+
+class ReportError(DataError):
+    """A report could not be made: bad parameters, a failing cell, no such notebook."""
+
+
+class ParameterError(ReportError):
+    """Unknown parameter names or values of the wrong type; raised before anything runs."""
+
+
+class ExecutionError(ReportError):
+    """A cell of the notebook failed; the partly executed notebook is kept."""
+
+
+# ----------------------------------------------------------------------- notebooks
+
+
+def list_notebooks(folder: str | Path | None = None) -> dict[str, Path]:
+    """Notebooks ``NN_name.ipynb`` of ``folder`` by name (``customer_lifetime_value``)."""
+    folder = Path(folder) if folder else NOTEBOOKS_DIR
+    found = {}
+    for path in sorted(folder.glob("*.ipynb")):
+        match = _NAME.match(path.name)
+        if match:
+            found[match.group(2)] = path
+    return found
+
+
+def notebook_name(path: str | Path) -> str:
+    """``04_customer_lifetime_value.ipynb`` -> ``customer_lifetime_value``."""
+    path = Path(path)
+    match = _NAME.match(path.name)
+    return match.group(2) if match else path.stem
+
+
+def find_notebook(name: str, folder: str | Path | None = None) -> Path:
+    """The notebook called ``name`` (without number and extension), or a path to one."""
+    candidate = Path(name)
+    if candidate.suffix == ".ipynb" and candidate.exists():
+        return candidate
+    available = list_notebooks(folder)
+    if name in available:
+        return available[name]
+    raise ReportError(
+        f"no notebook called {name!r}; choose one of: {', '.join(available) or '(none)'} "
+        "(`crmlab report --list` shows them with their parameters)."
+    )
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One entry of a notebook's ``parameters`` cell."""
+
+    name: str
+    type: str
+    default: Any
+    help: str
+
+
+def _parameters_cell(nb: nbformat.NotebookNode) -> str:
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
+            return cell.source
+    return ""
+
+
+def notebook_parameters(path: str | Path) -> dict[str, Parameter]:
+    """The notebook's parameters: name, declared type, literal default, comment.
+
+    Read with :mod:`ast` from the cell tagged ``parameters`` (papermill's
+    ``inspect_notebook`` drops lines whose comment contains ``=``, such as
+    ``column_map: str = ""  # e.g. customer_id=Cust``). Each parameter must be
+    a literal; the type is the annotation, else the default's type.
+    """
+    source = _parameters_cell(nbformat.read(path, as_version=4))
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise ReportError(
+            f"{Path(path).name}: the parameters cell is not valid Python: {exc}"
+        ) from None
+    lines = source.splitlines()
+    out: dict[str, Parameter] = {}
+    for node in tree.body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            name, value, note = node.target.id, node.value, ast.unparse(node.annotation)
+        elif (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+        ):
+            name, value, note = node.targets[0].id, node.value, ""
+        else:
+            continue
+        try:
+            default = ast.literal_eval(value) if value is not None else None
+        except ValueError:
+            raise ReportError(
+                f"{Path(path).name}: parameter {name!r} is not a literal "
+                f"({ast.unparse(value)}); papermill cannot override derived values."
+            ) from None
+        kind = note.split("[")[0] if note else type(default).__name__
+        last = lines[node.end_lineno - 1]
+        comment = _comment(last)
+        out[name] = Parameter(name, kind, default, comment)
+    return out
+
+
+def _comment(line: str) -> str:
+    """The ``# comment`` of a line of code (tokenised, so ``"#"`` in strings is kept)."""
+    import io
+    import tokenize
+
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(line).readline):
+            if tok.type == tokenize.COMMENT:
+                return tok.string.lstrip("#").strip()
+    except (tokenize.TokenError, IndentationError):
+        return ""
+    return ""
+
+
+def describe_parameters(path: str | Path) -> str:
+    """Readable listing of a notebook's parameters: name, type, default and comment."""
+    params = notebook_parameters(path)
+    if not params:
+        return "    (no parameters cell)"
+    width = max(len(p.name) for p in params.values())
+    lines = []
+    for p in params.values():
+        lines.append(f"    {p.name:<{width}}  {p.type:<5}  = {p.default!r:<12}  {p.help}")
+    return "\n".join(lines)
+
+
+_TRUE = {"true", "1", "yes", "y", "on"}
+_FALSE = {"false", "0", "no", "n", "off"}
+
+
+def _coerce(value: Any, param: Parameter) -> Any:
+    """``value`` converted to the parameter's declared type, or ReportError."""
+    kind = param.type
+    bad = ParameterError(
+        f"parameter {param.name!r} expects {kind} (default {param.default!r}), got {value!r}."
+    )
+    if kind == "str":
+        if isinstance(value, str):
+            return value
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return str(value)
+        raise bad
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+            return value.strip().lower() in _TRUE
+        raise bad
+    if kind == "int":
+        if isinstance(value, bool):
+            raise bad
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str):
+            try:
+                return int(value.strip())
+            except ValueError:
+                raise bad from None
+        raise bad
+    if kind == "float":
+        if isinstance(value, bool):
+            raise bad
+        if isinstance(value, int | float):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value.strip())
+            except ValueError:
+                raise bad from None
+        raise bad
+    if kind in ("list", "dict", "tuple"):
+        if isinstance(value, str):
+            try:
+                value = ast.literal_eval(value)
+            except (ValueError, SyntaxError):
+                raise bad from None
+        if type(value).__name__ != kind and not (kind == "tuple" and isinstance(value, list)):
+            raise bad
+        return value
+    return value
+
+
+def check_parameters(path: str | Path, parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate ``parameters`` against the notebook before anything runs.
+
+    Unknown names and values that cannot be read as the declared type raise
+    :class:`ReportError` listing the valid parameters. Strings from the command
+    line are converted (``"0.3"`` -> 0.3 for a float parameter).
+
+    Returns
+    -------
+    dict
+        The given parameters, converted to their declared types.
+    """
+    declared = notebook_parameters(path)
+    unknown = [k for k in parameters if k not in declared]
+    if unknown:
+        raise ParameterError(
+            f"{Path(path).name}: unknown parameter{'s' if len(unknown) > 1 else ''} "
+            f"{', '.join(map(repr, unknown))}. Valid parameters:\n{describe_parameters(path)}"
+        )
+    converted = {}
+    for key, value in parameters.items():
+        try:
+            converted[key] = _coerce(value, declared[key])
+        except ParameterError as exc:
+            raise ParameterError(
+                f"{Path(path).name}: {exc} Valid parameters:\n{describe_parameters(path)}"
+            ) from None
+    return converted
+
+
+# ---------------------------------------------------------------------- execution
+
+
+@dataclass
+class Report:
+    """What :func:`render_report` wrote."""
+
+    name: str
+    title: str
+    folder: Path
+    notebook: Path
+    files: list[Path] = field(default_factory=list)
+    seconds: float = 0.0
+    error: str = ""
+
+    @property
+    def html(self) -> Path:
+        return self.folder / f"{self.name}.html"
+
+
+def _failure_message(name: str, nb_path: Path, exc: Exception) -> str:
+    """One readable message: notebook, cell, error, where the partial notebook is."""
+    where = "a cell"
+    if nb_path.exists():
+        cells = [
+            c
+            for c in nbformat.read(nb_path, as_version=4).cells
+            if not {"injected-parameters", "papermill-error-cell-tag"}
+            & set(c.metadata.get("tags", []))
+        ]
+        for number, cell in enumerate(cells, start=1):
+            if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+                lines = [ln for ln in cell.source.splitlines() if ln.strip()]
+                where = f"cell {number}"
+                if cell.get("execution_count"):
+                    where += f" (In [{cell.execution_count}])"
+                if lines:
+                    where += f" `{lines[0][:80]}`"
+                break
+    ename = getattr(exc, "ename", type(exc).__name__)
+    evalue = getattr(exc, "evalue", str(exc))
+    return (
+        f"notebook {name!r} failed in {where}: {ename}: {evalue}\n"
+        f"The partly executed notebook is kept at {nb_path} (open it to see the traceback)."
+    )
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in ("crmlab", *KEY_PACKAGES):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def data_source(parameters: Mapping[str, Any]) -> tuple[str, str]:
+    """(description, SHA-256) of the data a notebook read, from its parameters.
+
+    A client's file is hashed; a bundled dataset's SHA-256 comes from the manifest
+    (the loader checks the file against it). SQL sources have no file to hash.
+    """
+    from crmlab import data
+
+    path = str(parameters.get("data_path") or "")
+    if path:
+        if Path(path).is_file():
+            return f"file {Path(path).resolve()}", data.sha256(path)
+        return f"{path.split('://')[0]} source {path.split('@')[-1]}", "(a database: no file hash)"
+    name = str(parameters.get("dataset") or "")
+    if name:
+        try:
+            entry = data._entry(name)
+        except DataError:
+            return f"dataset {name}", "(unknown dataset)"
+        return f"bundled dataset {name} (datasets/{entry['file']})", str(entry["sha256"])
+    return "(set inside the notebook)", "(not applicable)"
+
+
+def reproducibility_html(parameters: Mapping[str, Any], when: dt.datetime | None = None) -> str:
+    """The block that ends every report: versions, data and its SHA-256, parameters, date."""
+    when = when or dt.datetime.now(dt.UTC)
+    source, digest = data_source(parameters)
+    versions = ", ".join(f"{k} {v}" for k, v in _versions().items())
+    rows = "".join(
+        f"<tr><td><code>{html.escape(k)}</code></td><td><code>{html.escape(repr(v))}</code></td></tr>"
+        for k, v in parameters.items()
+    )
+    return (
+        '<section class="crmlab-repro"><h2>Reproducibility</h2>'
+        f"<p><strong>Made</strong> {when:%Y-%m-%d %H:%M} UTC with {html.escape(versions)}.</p>"
+        f"<p><strong>Data</strong> {html.escape(source)}; SHA-256 "
+        f"<code>{html.escape(digest)}</code>.</p>"
+        "<table><thead><tr><th>Parameter</th><th>Value</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table></section>"
+    )
+
+
+def execute(
+    path: str | Path,
+    output: str | Path,
+    parameters: Mapping[str, Any],
+    export_dir: str | Path,
+    *,
+    progress: bool = False,
+) -> None:
+    """Run ``path`` with papermill into ``output`` (static widgets, exports into export_dir)."""
+    import papermill
+
+    saved = {k: os.environ.get(k) for k in (STATIC_ENV, EXPORT_ENV, "MPLBACKEND")}
+    os.environ[STATIC_ENV] = "1"
+    os.environ[EXPORT_ENV] = str(Path(export_dir).resolve())
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    try:
+        papermill.execute_notebook(
+            str(path),
+            str(output),
+            parameters=dict(parameters),
+            kernel_name="python3",
+            progress_bar=progress,
+            cwd=str(Path(path).resolve().parent),
+            log_output=False,
+        )
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def render_report(
+    name: str | Path,
+    parameters: Mapping[str, Any] | None = None,
+    out: str | Path = "reports",
+    *,
+    formats: tuple[str, ...] = ("html",),
+    progress: bool = False,
+    folder: str | Path | None = None,
+) -> Report:
+    """Execute a notebook and render its report into ``out/<name>/``.
+
+    Parameters
+    ----------
+    name : str or Path
+        Notebook name without number and extension (``customer_lifetime_value``)
+        or a path to an ``.ipynb`` file.
+    parameters : mapping
+        Values for the notebook's parameters (checked and converted first).
+    out : path
+        Reports folder; the report goes to ``out/<name>/``.
+    formats : tuple of {"html", "pdf", "ipynb"}
+        The executed notebook is always kept; "pdf" also needs "html" (added).
+    progress : bool
+        Papermill's progress bar (the CLI shows it on a terminal only).
+    folder : path, optional
+        Where to look up notebooks by name (default: the repository's notebooks/).
+
+    Returns
+    -------
+    Report
+        Paths written. Raises :class:`ReportError` on bad parameters (nothing
+        runs) or a failing cell (the partial executed notebook is kept).
+    """
+    import time
+
+    start = time.perf_counter()
+    bad = [f for f in formats if f not in FORMATS]
+    if bad:
+        raise ReportError(f"unknown format {bad[0]!r}; choose from {', '.join(FORMATS)}.")
+    path = find_notebook(str(name), folder)
+    stem = notebook_name(path)
+    given = check_parameters(path, parameters or {})
+    declared = notebook_parameters(path)
+    effective = {k: given.get(k, p.default) for k, p in declared.items()}
+    target = Path(out) / stem
+    target.mkdir(parents=True, exist_ok=True)
+    nb_out = target / f"{stem}.ipynb"
+    try:
+        execute(path, nb_out, given, target, progress=progress)
+    except Exception as exc:  # papermill raises PapermillExecutionError for a failing cell
+        if type(exc).__name__ != "PapermillExecutionError":
+            raise ExecutionError(f"notebook {stem!r} could not be executed: {exc}") from exc
+        raise ExecutionError(_failure_message(stem, nb_out, exc)) from None
+    report = Report(stem, stem, target, nb_out, files=[nb_out])
+    nb = nbformat.read(nb_out, as_version=4)
+    report.title = notebook_title(nb) or stem.replace("_", " ").capitalize()
+    if "html" in formats or "pdf" in formats:
+        page = to_html(nb, effective, title=report.title)
+        report.html.write_text(page, encoding="utf-8")
+        report.files.append(report.html)
+    if "pdf" in formats:
+        report.files.append(print_pdf(report.html))
+    report.files.extend(sorted(p for p in target.iterdir() if p.suffix in (".csv", ".xlsx")))
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+# ------------------------------------------------------------------------ rendering
+
+
+def notebook_title(nb: nbformat.NotebookNode) -> str:
+    """The first ``# Title`` of the notebook's markdown cells."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return ""
+
+
+def _pop_summaries(nb: nbformat.NotebookNode) -> list[str]:
+    """Remove the executive-summary outputs from the notebook and return their HTML."""
+    found = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        keep = []
+        for output in cell.get("outputs", []):
+            text = output.get("data", {}).get("text/html", "")
+            text = "".join(text) if isinstance(text, list) else text
+            if SUMMARY_CLASS in text:
+                found.append(text)
+            else:
+                keep.append(output)
+        cell.outputs = keep
+    return found
+
+
+def _drop_widgets(nb: nbformat.NotebookNode) -> None:
+    """Remove widget views and widget state: a static report cannot run them."""
+    nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        keep = []
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if _WIDGET_MIME in data:
+                data.pop(_WIDGET_MIME)
+                data.pop("text/plain", None)
+                if not data:
+                    continue
+            keep.append(output)
+        cell.outputs = keep
+
+
+_MATH = re.compile(r"(?<![\\$])\$(?!\$)([^$\n]+?)(?<!\\)\$|\$\$(.+?)\$\$", re.S)
+
+
+def _math_svg(tex: str, display_mode: bool) -> str:
+    """A TeX formula as inline SVG via matplotlib's mathtext (no MathJax, works offline)."""
+    import io
+
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(0.01, 0.01))
+    fig.text(0, 0, f"${tex}$", fontsize=13 if display_mode else 11)
+    buf = io.BytesIO()
+    try:
+        fig.savefig(buf, format="svg", bbox_inches="tight", pad_inches=0.02, transparent=True)
+    except ValueError:  # mathtext cannot parse it: show the source instead
+        return f"<code>{html.escape(tex)}</code>"
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    cls = "crmlab-math-display" if display_mode else "crmlab-math"
+    return f'<img class="{cls}" alt="{html.escape(tex)}" src="data:image/svg+xml;base64,{data}">'
+
+
+def render_math(markdown: str) -> str:
+    """Replace ``$...$`` and ``$$...$$`` in markdown by embedded SVG pictures."""
+
+    def repl(match: re.Match[str]) -> str:
+        if match.group(2) is not None:
+            return f'\n<p class="crmlab-math-block">{_math_svg(match.group(2).strip(), True)}</p>\n'
+        return _math_svg(match.group(1).strip(), False)
+
+    return _MATH.sub(repl, markdown)
+
+
+def to_html(
+    nb: nbformat.NotebookNode, parameters: Mapping[str, Any], *, title: str = "Report"
+) -> str:
+    """A self-contained HTML page of an executed notebook, without code cells.
+
+    Figures are embedded as data URIs, formulas are rendered to embedded SVG,
+    widget views and state are removed, the executive summary is moved to the
+    top, and a reproducibility block ends the page. Nothing is loaded from the
+    network (no MathJax, require.js or web fonts). Outputs on stderr stay visible.
+    """
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.from_dict(nb)
+    summaries = _pop_summaries(nb)
+    _drop_widgets(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = render_math(cell.source)
+    # the title goes in the page header; drop the notebook's own H1 line
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and cell.source.lstrip().startswith("# "):
+            lines = cell.source.lstrip().splitlines()
+            cell.source = "\n".join(lines[1:])
+            break
+    exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True)
+    exporter.exclude_output_prompt = True
+    body, _ = exporter.from_notebook_node(nb)
+    body = re.sub(r"<script[^>]*>.*?</script>", "", body, flags=re.S | re.I)
+    summary = "\n".join(summaries)
+    return PAGE.format(
+        title=html.escape(title),
+        css=CSS,
+        summary=summary,
+        body=body,
+        repro=reproducibility_html(parameters),
+    )
+
+
+def find_chromium() -> str | None:
+    """Path of a chromium/chrome executable, or None."""
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+)
+
+
+def chromium(args: list[str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run headless chromium with offline-friendly flags and a throwaway profile."""
+    exe = find_chromium()
+    if exe is None:
+        raise ReportError(CHROMIUM_HINT)
+    with tempfile.TemporaryDirectory(prefix="crmlab-chromium-") as profile:
+        return subprocess.run(
+            [exe, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+
+def print_pdf(html_path: str | Path) -> Path:
+    """Print an HTML report to PDF with headless chromium (offline)."""
+    html_path = Path(html_path).resolve()
+    pdf = html_path.with_suffix(".pdf")
+    result = chromium(
+        ["--no-pdf-header-footer", f"--print-to-pdf={pdf}", html_path.as_uri()], timeout=180
+    )
+    if not pdf.exists() or pdf.stat().st_size == 0:
+        raise ReportError(f"chromium could not print {html_path} to PDF: {result.stderr[-500:]}")
+    return pdf
+
+
+# -------------------------------------------------------------------------- --all
+
+
+def _render_one(args: tuple[str, str, dict[str, Any], tuple[str, ...], str | None]) -> Report:
+    name, out, params, formats, folder = args
+    try:
+        return render_report(name, params, out, formats=formats, folder=folder)
+    except ReportError as exc:
+        path = find_notebook(name, folder)
+        stem = notebook_name(path)
+        return Report(
+            stem, stem, Path(out) / stem, Path(out) / stem / f"{stem}.ipynb", error=str(exc)
+        )
+
+
+def render_all(
+    out: str | Path = "reports",
+    *,
+    formats: tuple[str, ...] = ("html",),
+    parameters: Mapping[str, Mapping[str, Any]] | None = None,
+    folder: str | Path | None = None,
+    workers: int = 2,
+) -> tuple[list[Report], Path]:
+    """Render every notebook (on its defaults unless ``parameters[name]``) and an index.
+
+    Notebooks run in ``workers`` processes (kernel start-ups overlap). A failing
+    notebook does not stop the others; it is listed in the index with its error.
+
+    Returns
+    -------
+    (reports, index_path)
+    """
+    names = list(list_notebooks(folder))
+    parameters = parameters or {}
+    jobs = [
+        (n, str(out), dict(parameters.get(n, {})), tuple(formats), str(folder) if folder else None)
+        for n in names
+    ]
+    if workers > 1 and len(jobs) > 1:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            reports = list(pool.map(_render_one, jobs))
+    else:
+        reports = [_render_one(job) for job in jobs]
+    index = write_index(reports, out)
+    return reports, index
+
+
+def write_index(reports: list[Report], out: str | Path) -> Path:
+    """``out/index.html``: one link per report (and the error of any that failed)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    items = []
+    for rep in reports:
+        if rep.error:
+            items.append(
+                f'<li class="failed"><strong>{html.escape(rep.title)}</strong>: failed '
+                f"<pre>{html.escape(rep.error)}</pre></li>"
+            )
+            continue
+        rel = rep.html.relative_to(out).as_posix()
+        tables = [p for p in rep.files if p.suffix in (".csv", ".xlsx")]
+        extra = ", ".join(
+            f'<a href="{html.escape(p.relative_to(out).as_posix())}">{html.escape(p.name)}</a>'
+            for p in tables
+        )
+        nb_rel = rep.notebook.relative_to(out).as_posix()
+        items.append(
+            f'<li><a class="report" href="{html.escape(rel)}">{html.escape(rep.title)}</a>'
+            f' <span class="meta">(<a href="{html.escape(nb_rel)}">executed notebook</a>'
+            f"{'; tables: ' + extra if extra else ''})</span></li>"
+        )
+    when = dt.datetime.now(dt.UTC)
+    body = (
+        f"<p>Reports rendered {when:%Y-%m-%d %H:%M} UTC with crmlab {_versions()['crmlab']}."
+        f'</p><ul class="crmlab-index">{"".join(items)}</ul>'
+    )
+    page = PAGE.format(title="crmlab reports", css=CSS, summary="", body=body, repro="")
+    index = out / "index.html"
+    index.write_text(page, encoding="utf-8")
+    return index
+
+
+PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="crmlab report">
+<title>{title}</title>
+<style>{css}</style>
+</head>
+<body>
+<main class="crmlab-report">
+<header><h1>{title}</h1></header>
+{summary}
+{body}
+{repro}
+</main>
+</body>
+</html>
+"""
+
+CSS = """
+:root { --ink:#1f2933; --muted:#52606d; --line:#d9e2ec; --accent:#0b6e99; --bg:#ffffff; }
+* { box-sizing: border-box; }
+html { -webkit-text-size-adjust: 100%; }
+body { margin:0; background:#f5f7fa; color:var(--ink);
+  font: 16px/1.55 system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; }
+main.crmlab-report { max-width: 960px; margin: 0 auto; background: var(--bg);
+  padding: 1.5rem 2rem 3rem; min-height: 100vh; }
+header h1 { font-size: 1.9rem; line-height: 1.2; margin: .5rem 0 1rem;
+  border-bottom: 3px solid var(--accent); padding-bottom: .5rem; }
+h2 { font-size: 1.35rem; margin-top: 2rem; } h3 { font-size: 1.12rem; }
+a { color: var(--accent); }
+img { max-width: 100%; height: auto; }
+img.crmlab-math { vertical-align: middle; max-height: 2.2em; }
+.crmlab-math-block { text-align: center; overflow-x: auto; }
+pre, code { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: .9em; }
+pre { white-space: pre-wrap; word-break: break-word; }
+.crmlab-summary { background: #eef6fb; border-left: 5px solid var(--accent);
+  padding: .4rem 1.2rem .8rem; margin: 0 0 1.5rem; border-radius: 4px; }
+.crmlab-summary h2 { margin-top: .6rem; }
+.cell, .jp-Cell { margin: .4rem 0; }
+.output_area, .jp-OutputArea-output { overflow-x: auto; }
+.output_png img, .jp-RenderedImage img { display: block; margin: .5rem auto; }
+table { border-collapse: collapse; margin: .6rem 0; font-size: .92rem;
+  font-variant-numeric: tabular-nums; }
+th, td { border-bottom: 1px solid var(--line); padding: .3rem .6rem; text-align: right; }
+th { background: #f0f4f8; }
+td:first-child, th:first-child { text-align: left; }
+.rendered_html table, .output_html table { display: block; overflow-x: auto; max-width: 100%; }
+.output_stderr, .jp-RenderedText[data-mime-type="application/vnd.jupyter.stderr"] {
+  background: #fdecea; border-left: 4px solid #c0392b; padding: .2rem .6rem; }
+.output_error { background: #fdecea; }
+.crmlab-repro { margin-top: 3rem; border-top: 1px solid var(--line); color: var(--muted);
+  font-size: .9rem; }
+.crmlab-repro code { word-break: break-all; }
+.crmlab-index li { margin: .5rem 0; } .crmlab-index .meta { color: var(--muted); font-size: .9rem; }
+.crmlab-index li.failed { color: #c0392b; }
+.anchor-link { display: none; }
+@media (max-width: 640px) {
+  body { font-size: 15px; }
+  main.crmlab-report { padding: 1rem .8rem 2rem; }
+  header h1 { font-size: 1.45rem; }
+  th, td { padding: .25rem .4rem; }
+}
+@media print {
+  body { background: #fff; } main.crmlab-report { max-width: none; padding: 0; }
+  .output_png img { page-break-inside: avoid; }
+}
+"""
+
+__all__ = [
+    "FORMATS",
+    "ExecutionError",
+    "ParameterError",
+    "Parameter",
+    "Report",
+    "ReportError",
+    "check_parameters",
+    "describe_parameters",
+    "find_chromium",
+    "find_notebook",
+    "list_notebooks",
+    "notebook_parameters",
+    "print_pdf",
+    "render_all",
+    "render_report",
+    "to_html",
+    "write_index",
+]
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit("use the `crmlab report` command")

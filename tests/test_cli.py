@@ -1,0 +1,198 @@
+"""The ``crmlab report`` command: listing, parameter checks before execution,
+failing cells, client column names, PDF guidance."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from crmlab import cli, render
+
+PARAMS = (
+    'dataset: str = "cdnow_sample"  # bundled dataset, used when data_path is empty\n'
+    'data_path: str = ""  # a client file\n'
+    'column_map: str = ""  # client column names: customer_id=Cust,...\n'
+    "margin: float = 0.3  # gross margin\n"
+    "rows: int = 3  # rows to show\n"
+    "fail: bool = False  # raise on purpose"
+)
+
+
+def tiny_notebook(folder: Path, body: list[str], name: str = "01_tiny.ipynb") -> Path:
+    """A two-parameter notebook in ``folder`` that runs in a second."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    params = nbformat.v4.new_code_cell(PARAMS)
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Tiny report\n\nSome text."),
+        params,
+        *[nbformat.v4.new_code_cell(src) for src in body],
+    ]
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    nbformat.write(nb, path)
+    return path
+
+
+LOAD = (
+    "import crmlab\nfrom crmlab import reports\nreports.setup()\n"
+    "tx = crmlab.load_source(dataset, data_path, column_map)"
+)
+
+
+def test_unknown_parameter_is_rejected_before_running(tmp_path, capsys):
+    nb = tiny_notebook(tmp_path / "nb", ["open('ran.txt', 'w').write('x')"])
+    code = cli.main(["report", str(nb), "-p", "no_such_param", "1", "--out", str(tmp_path / "r")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "unknown parameter 'no_such_param'" in err
+    for name in ("dataset", "data_path", "column_map", "margin", "rows", "fail"):
+        assert name in err
+    assert not (tmp_path / "nb" / "ran.txt").exists()
+    assert not (tmp_path / "r" / "tiny" / "tiny.ipynb").exists()
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [("margin", "high"), ("rows", "2.5"), ("fail", "maybe"), ("rows", "x")]
+)
+def test_wrongly_typed_value_is_rejected(tmp_path, capsys, key, value):
+    nb = tiny_notebook(tmp_path, ["x = 1"])
+    code = cli.main(["report", str(nb), "-p", key, value, "--out", str(tmp_path / "r")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"parameter {key!r} expects" in err and repr(value) in err
+    assert "Valid parameters" in err
+    assert not (tmp_path / "r" / "tiny" / "tiny.ipynb").exists()
+
+
+def test_values_are_converted_to_declared_types(tmp_path):
+    nb = tiny_notebook(tmp_path, ["x = 1"])
+    got = render.check_parameters(nb, {"margin": "0.25", "rows": "7", "fail": "no"})
+    assert got == {"margin": 0.25, "rows": 7, "fail": False}
+    assert render.check_parameters(nb, {"margin": 1})["margin"] == 1.0
+    with pytest.raises(render.ParameterError, match="expects int"):
+        render.check_parameters(nb, {"rows": True})
+
+
+def test_parameters_file_and_flags_map_to_notebook_parameters(tmp_path):
+    (tmp_path / "p.yaml").write_text("margin: 0.4\nrows: 2\n")
+    args = cli._parser().parse_args(
+        [
+            "report",
+            "x",
+            "-f",
+            str(tmp_path / "p.yaml"),
+            "--data",
+            "a.csv",
+            "--map",
+            "a=b",
+            "--dataset",
+            "cdnow",
+            "-p",
+            "rows",
+            "5",
+        ]
+    )
+    assert cli._gather_parameters(args) == {
+        "margin": 0.4,
+        "rows": "5",
+        "data_path": "a.csv",
+        "column_map": "a=b",
+        "dataset": "cdnow",
+    }
+
+
+def test_failing_cell_fails_with_one_readable_message_and_keeps_partial_notebook(tmp_path, capsys):
+    nb = tiny_notebook(
+        tmp_path / "nb", ["x = 41", "if fail:\n    raise ValueError('boom on purpose')"]
+    )
+    out = tmp_path / "r"
+    code = cli.main(["report", str(nb), "-p", "fail", "true", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "notebook 'tiny' failed in cell 4 (In [" in err
+    assert "if fail:" in err and "ValueError: boom on purpose" in err
+    assert "Traceback" not in err
+    partial = out / "tiny" / "tiny.ipynb"
+    assert partial.exists() and str(partial) in err
+    executed = nbformat.read(partial, as_version=4)
+    assert any(
+        o.get("output_type") == "error" for c in executed.cells for o in c.get("outputs", [])
+    )
+    assert not (out / "tiny" / "tiny.html").exists()
+
+
+def test_client_csv_with_other_column_names(tmp_path, capsys, cdnow_sample):
+    client = cdnow_sample.head(300).rename(
+        columns={"customer_id": "Cust", "date": "OrderDate", "amount": "Revenue"}
+    )[["Cust", "OrderDate", "Revenue"]]
+    client.to_csv(tmp_path / "client.csv", index=False)
+    nb = tiny_notebook(
+        tmp_path / "nb",
+        [LOAD, "reports.export(tx.groupby('customer_id')['amount'].sum().to_frame(), 'spend')"],
+    )
+    out = tmp_path / "r"
+    code = cli.main(
+        [
+            "report",
+            str(nb),
+            "--data",
+            str(tmp_path / "client.csv"),
+            "--map",
+            "customer_id=Cust,date=OrderDate,amount=Revenue",
+            "--out",
+            str(out),
+        ]
+    )
+    printed = capsys.readouterr().out.split()
+    assert code == 0
+    folder = out / "tiny"
+    for name in ("tiny.ipynb", "tiny.html", "spend.csv", "spend.xlsx"):
+        assert str(folder / name) in printed
+    spend = pd.read_csv(folder / "spend.csv")
+    assert spend["amount"].sum() == pytest.approx(client["Revenue"].sum())
+    page = (folder / "tiny.html").read_text()
+    assert (
+        "client.csv" in page
+        and render.data_source({"data_path": str(tmp_path / "client.csv")})[1] in page
+    )
+
+
+def test_list_shows_parameters_with_defaults_and_comments(capsys, monkeypatch, tmp_path):
+    tiny_notebook(tmp_path, ["x = 1"], name="09_tiny_listed.ipynb")
+    monkeypatch.setattr(render, "NOTEBOOKS_DIR", tmp_path)
+    assert cli.main(["report", "--list"]) == 0
+    out = capsys.readouterr().out
+    assert "tiny_listed  (09_tiny_listed.ipynb)" in out
+    assert "margin" in out and "0.3" in out and "gross margin" in out
+
+
+def test_unknown_notebook_names_the_available_ones(capsys, monkeypatch, tmp_path):
+    tiny_notebook(tmp_path, ["x = 1"], name="09_tiny_listed.ipynb")
+    monkeypatch.setattr(render, "NOTEBOOKS_DIR", tmp_path)
+    assert cli.main(["report", "nope"]) == 2
+    assert "no notebook called 'nope'; choose one of: tiny_listed" in capsys.readouterr().err
+
+
+def test_pdf_without_chromium_says_how_to_enable_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(render, "find_chromium", lambda: None)
+    (tmp_path / "x.html").write_text("<html></html>")
+    with pytest.raises(render.ReportError, match="apt-get install chromium"):
+        render.print_pdf(tmp_path / "x.html")
+
+
+def test_console_script_is_installed():
+    exe = Path(sys.executable).with_name("crmlab")
+    result = subprocess.run([exe, "report", "--help"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0
+    assert "--map" in result.stdout and "--all" in result.stdout
