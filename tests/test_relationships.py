@@ -124,3 +124,50 @@ def test_bad_model_options(rng):
         fit_retention(data, kind="piecewise", knot=20)
     with pytest.raises(DataError, match="df"):
         fit_retention(data, kind="spline", df=30)
+
+
+def test_plots_draw_what_the_analyses_return(rng):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from crmlab import plots
+    from crmlab.defection import reason_shares
+    from crmlab.delivered_value import delivered_value, sensitivity
+    from crmlab.integration import single_customer_view
+    from crmlab.recommend import evaluate
+
+    data = simulate(rng, 800, threshold=True)
+    fits = {k: fit_retention(data, kind=k) for k in ("linear", "dummies")}
+    ax = plots.relationships.retention_curve(retention_by_level(data), fits)
+    assert len(ax.lines) >= 2 and ax.get_ylabel() == "Retention rate"
+    data["n_lines"] = data["n_employees"] // 2 + 1
+    data["value"] = data["n_lines"] * 10.0
+    table, _ = cross_buying(data)
+    plots.relationships.cross_buying(table)
+    survey = pd.DataFrame({"reason": ["service", "price"] * 5, "segment": list("ab" * 5)})
+    shares = reason_shares(survey, by="segment")
+    ax = plots.relationships.reason_shares(shares, by="segment", claimed=2 / 3)
+    assert len(ax.patches) == 4
+    offers = pd.DataFrame(
+        [[5, 1, 1, 1, 3, 1, 1, 1], [4, 2, 1, 1, 2, 1, 1, 1]],
+        index=["A", "B"],
+        columns=["product", "service", "personnel", "image", "money", "time", "energy", "psychic"],
+    )
+    plots.relationships.delivered_value(delivered_value(offers))
+    ax = plots.relationships.tornado(sensitivity(offers, "A"), offer="A")
+    assert len(ax.patches) == 16
+    trans = pd.DataFrame(
+        {
+            "customer_id": np.repeat(np.arange(40), 3),
+            "date": pd.Timestamp("2024-01-01") + pd.to_timedelta(np.tile([0, 1, 2], 40), "D"),
+            "category": rng.choice(list("abcde"), 120),
+        }
+    )
+    plots.relationships.hit_rates(evaluate(trans, history_lengths=(1, 2)), k=3)
+    view = single_customer_view(
+        {"crm": pd.DataFrame({"record_id": [1, 2], "email": ["a@b.co", "A@b.co"]})}
+    )
+    plots.relationships.matching_funnel(view.quality)
+    plt.close("all")
