@@ -210,7 +210,8 @@ def fit_mle(
         cov_log = np.full_like(hess_log, np.nan)
         converged = False
         message += "; Hessian is singular"
-    cov = cov_log * np.outer(params, params)
+    with np.errstate(over="ignore", invalid="ignore"):  # estimates run off to inf
+        cov = cov_log * np.outer(params, params)
     if not converged:
         warnings.warn(
             f"maximum-likelihood fit did not converge: {message}. "
@@ -227,3 +228,86 @@ def fit_mle(
         message,
         int(res.get("nit", 0)),
     )
+
+
+def reject_rows(column: str, mask: np.ndarray, values: pd.Series, problem: str, fix: str) -> None:
+    """Raise :class:`DataError` if any row of ``mask`` is True.
+
+    The message names the column, how many rows, the first offending row (1-based
+    position and index label) with its value, and the fix.
+    """
+    mask = np.asarray(mask, dtype=bool)
+    if not mask.any():
+        return
+    pos = int(np.flatnonzero(mask)[0])
+    raise DataError(
+        f"column {column!r} has {int(mask.sum()):,} {problem}, first at row {pos + 1} "
+        f"(index {values.index[pos]!r}): {values.iloc[pos]!r}. {fix}"
+    )
+
+
+def hyp2f1_one(b: np.ndarray | float, c: np.ndarray | float, z: float) -> np.ndarray:
+    """Gauss hypergeometric ``2F1(1, b; c; z)`` for ``0 < b < c`` and ``0 <= z < 1``.
+
+    Sums the series ``sum_k (b)_k / (c)_k z^k`` directly: every term ratio
+    ``(b+k)/(c+k) z`` is below ``z``, so it converges geometrically, and unlike
+    :func:`scipy.special.hyp2f1` it stays accurate for large ``b`` and ``c``
+    (where scipy returns NaN). The tail after the last term is bounded by
+    ``term * z / (1 - z)`` and summed until that is below 1e-16 of the total.
+    Used for closed-form discounted expected residual transactions (DERT).
+    """
+    b = np.asarray(b, dtype=float)
+    c = np.asarray(c, dtype=float)
+    shape = np.broadcast(b, c).shape
+    bb, cc = np.broadcast_to(b, shape).ravel(), np.broadcast_to(c, shape).ravel()
+    if not 0 <= z < 1:
+        raise DataError(f"2F1(1, b; c; z) needs 0 <= z < 1; got z = {z!r}.")
+    uniq, inverse = np.unique(np.column_stack([bb, cc]), axis=0, return_inverse=True)
+    ub, uc = uniq[:, 0], uniq[:, 1]
+    total = np.ones(len(uniq))
+    term = np.ones(len(uniq))
+    chunk = np.arange(256)
+    k0 = 0
+    while True:
+        ratios = (ub[:, None] + k0 + chunk) / (uc[:, None] + k0 + chunk) * z
+        terms = term[:, None] * np.cumprod(ratios, axis=1)
+        total += terms.sum(axis=1)
+        term = terms[:, -1]
+        k0 += chunk.size
+        if np.all(term * z / (1 - z) <= 1e-16 * total) or k0 > 10_000_000:
+            break
+    return total[np.ravel(inverse)].reshape(shape)
+
+
+def check_boundary(
+    params: pd.Series,
+    converged: bool,
+    message: str,
+    *,
+    names: Sequence[str] | None = None,
+    limit: float = 1e6,
+) -> tuple[bool, str]:
+    """Flag estimates that ran off towards 0 or infinity (``< 1/limit`` or ``> limit``).
+
+    Such a "maximum" lies on the edge of the parameter space: the data do not
+    identify the parameter (e.g. nobody ever churned). Returns the updated
+    ``(converged, message)`` and issues a :class:`ConvergenceWarning` when a
+    parameter in ``names`` (default all) is at the edge and the fit had not
+    already been flagged. Only for shape-like parameters: do not pass scale
+    parameters whose size depends on the currency or time unit.
+    """
+    names = list(params.index if names is None else names)
+    values = params[names].to_numpy(dtype=float)
+    edge = ~np.isfinite(values) | (values > limit) | (values < 1 / limit)
+    if not edge.any():
+        return converged, message
+    listed = ", ".join(f"{n}={v:.3g}" for n, v, e in zip(names, values, edge, strict=True) if e)
+    note = (
+        f"estimates at the edge of the parameter space ({listed}): the data do not identify "
+        "them (too few or too uniform customers)"
+    )
+    if converged:
+        warnings.warn(
+            f"maximum-likelihood fit did not converge: {note}.", ConvergenceWarning, stacklevel=3
+        )
+    return False, f"{message}; {note}"

@@ -1,0 +1,227 @@
+"""Gamma-Gamma model of average spend per transaction.
+
+Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005). RFM and CLV: using iso-value
+curves for customer base analysis. *Journal of Marketing Research* 42(4),
+415-430 (spend sub-model, after Colombo & Jiang 1999).
+
+A customer's transaction values are ``z_i ~ Gamma(p, nu)`` with mean ``p / nu``;
+``nu ~ Gamma(q, gamma)`` across customers. Given x repeat transactions with
+mean value ``m_x``, the sufficient statistics are (x, m_x) and
+
+``f(m_x | p, q, gamma, x) = G(px + q) / (G(px) G(q)) * gamma^q * m_x^(px-1) * x^px
+/ (gamma + x m_x)^(px + q)``.
+
+The population mean spend is ``p gamma / (q - 1)``, finite only when ``q > 1``:
+with ``q <= 1`` the spend distribution has so heavy a tail that the model has
+no finite mean spend (:class:`InfiniteMeanWarning`). Only customers with at
+least one repeat transaction (x > 0) inform the fit; the others are counted in
+``result.excluded``. The model assumes spend is independent of the
+transaction process (check ``corr(x, m_x)`` before using it).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.special import gammaln
+
+from crmlab.errors import DataError
+from crmlab.models.base import FitResult, fit_mle, reject_rows
+
+PARAMS = ("p", "q", "gamma")
+COLUMNS = ("frequency", "monetary_value")
+
+
+class InfiniteMeanWarning(UserWarning):
+    """Gamma-Gamma with q <= 1: the model implies no finite mean spend."""
+
+
+def _check(data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    if not isinstance(data, pd.DataFrame):
+        raise DataError(
+            f"Gamma-Gamma needs a DataFrame with columns frequency, monetary_value; got "
+            f"{type(data).__name__}."
+        )
+    missing = [c for c in COLUMNS if c not in data.columns]
+    if missing:
+        raise DataError(
+            f"the summary has no column {', '.join(map(repr, missing))}; it has "
+            f"{', '.join(map(repr, map(str, data.columns)))}. Build it with crmlab.rfm_summary "
+            "(monetary_value = mean value of the repeat transactions)."
+        )
+    x = pd.to_numeric(data["frequency"], errors="coerce").to_numpy(dtype=float)
+    m = pd.to_numeric(data["monetary_value"], errors="coerce").to_numpy(dtype=float)
+    reject_rows(
+        "frequency",
+        ~np.isfinite(x) | (x < 0) | (np.round(x) != x),
+        data["frequency"],
+        "values that are not whole numbers >= 0",
+        "frequency counts repeat transactions.",
+    )
+    repeat = x > 0
+    reject_rows(
+        "monetary_value",
+        repeat & (~np.isfinite(m) | (m <= 0)),
+        data["monetary_value"],
+        "values that are not positive numbers among customers with frequency > 0",
+        "Gamma-Gamma models positive spend; remove returns/zero-value orders first.",
+    )
+    return x, m
+
+
+@dataclass(repr=False)
+class GammaGammaResult(FitResult):
+    """A fitted Gamma-Gamma spend model.
+
+    ``excluded`` counts the customers left out of the fit because they had no
+    repeat transaction (frequency 0); ``n_obs`` counts those used.
+    """
+
+    excluded: int = 0
+
+    @property
+    def mean_spend(self) -> float:
+        """Population mean spend per transaction ``p gamma / (q - 1)`` (inf if q <= 1)."""
+        p, q, g = (float(self.params[k]) for k in PARAMS)
+        return p * g / (q - 1) if q > 1 else float("inf")
+
+    def expected_spend(self, data: pd.DataFrame) -> pd.Series:
+        """E[M | x, m_x]: expected value of a future transaction, FHL (2005) eq. (5).
+
+        ``E[M | p, q, gamma, x, m_x] = p (gamma + x m_x) / (p x + q - 1)``
+        ``= (q-1)/(px+q-1) * p gamma/(q-1) + px/(px+q-1) * m_x``, a weighted
+        average of the population mean and the customer's own mean. Customers
+        with frequency 0 get the population mean ``p gamma / (q - 1)``
+        (``monetary_value`` is ignored for them). Where ``p x + q <= 1`` the
+        expectation does not exist: the value is ``inf`` with an
+        :class:`InfiniteMeanWarning`.
+        """
+        p, q, g = (float(self.params[k]) for k in PARAMS)
+        x, m = _check(data)
+        m = np.where(x > 0, m, 0.0)
+        denom = p * x + q - 1
+        with np.errstate(divide="ignore", invalid="ignore"):
+            value = np.where(denom > 0, p * (g + x * m) / denom, np.inf)
+        n_inf = int(np.sum(~np.isfinite(value)))
+        if n_inf:
+            warnings.warn(
+                f"{n_inf:,} customers have no finite expected spend (p*x + q <= 1 with "
+                f"q = {q:.3g}): the fitted spend distribution is too heavy-tailed. Their "
+                "expected spend is inf; consider a trimmed or log-spend model.",
+                InfiniteMeanWarning,
+                stacklevel=2,
+            )
+        return pd.Series(value, index=data.index, name="expected_spend")
+
+    def clv(self, transactions: Any, data: pd.DataFrame, **kwargs: Any) -> pd.Series:
+        """Customer value = a transaction model's discounted residual transactions
+        x this model's expected spend x margin.
+
+        Calls ``transactions.clv(data, spend=self.expected_spend(data), **kwargs)``;
+        ``transactions`` is any fitted result with a ``clv(data, *, spend, ...)``
+        method (BG/BB, BG/NBD, Pareto/NBD, MBG/NBD), and ``kwargs`` are its
+        arguments (``margin``, ``discount_rate``, ...; see that method for the
+        time unit of the rate). ``data`` must hold the columns both models need.
+        """
+        if not hasattr(transactions, "clv"):
+            raise DataError(
+                f"{type(transactions).__name__} has no clv method; pass a fitted transaction "
+                "model result (e.g. BGBB().fit(...), BGNBD().fit(...))."
+            )
+        return transactions.clv(data, spend=self.expected_spend(data), **kwargs)
+
+
+class GammaGamma:
+    """Gamma-Gamma spend model (Fader, Hardie & Lee 2005).
+
+    Examples
+    --------
+    >>> from crmlab.models import GammaGamma
+    >>> fit = GammaGamma().fit(summary)  # doctest: +SKIP
+    >>> fit.excluded  # customers without repeat purchases  # doctest: +SKIP
+    """
+
+    name = "Gamma-Gamma"
+
+    def fit(
+        self,
+        data: pd.DataFrame,
+        *,
+        initial: dict[str, float] | None = None,
+        maxiter: int = 2000,
+    ) -> GammaGammaResult:
+        """Fit by maximum likelihood on customers with ``frequency > 0``.
+
+        Parameters
+        ----------
+        data : DataFrame
+            ``frequency`` (repeat transactions) and ``monetary_value`` (mean
+            value of those repeat transactions), one row per customer.
+        initial : dict, optional
+            Starting values by parameter name (default p=1, q=2, gamma=mean spend).
+
+        Warns
+        -----
+        InfiniteMeanWarning
+            If the estimate has ``q <= 1`` (no finite mean spend).
+        ConvergenceWarning
+            If the optimiser did not converge.
+        """
+        x_all, m_all = _check(data)
+        used = x_all > 0
+        excluded = int((~used).sum())
+        if not used.any():
+            raise DataError(
+                f"no customer has frequency > 0 ({excluded:,} rows, all without repeat "
+                "transactions); Gamma-Gamma needs repeat spend to learn from."
+            )
+        x, m = x_all[used], m_all[used]
+        log_m, log_x = np.log(m), np.log(x)
+        mean_m = float(np.mean(m))
+        start = [1.0, 2.0, mean_m]  # population mean p*gamma/(q-1) = observed mean
+        if initial:
+            start = [float(initial.get(k, s)) for k, s in zip(PARAMS, start, strict=True)]
+
+        def negloglik(theta: np.ndarray) -> float:
+            p, q, g = np.exp(theta)
+            px = p * x
+            ll = (
+                gammaln(px + q)
+                - gammaln(px)
+                - gammaln(q)
+                + q * np.log(g)
+                + (px - 1) * log_m
+                + px * log_x
+                - (px + q) * np.log(g + x * m)
+            )
+            total = -float(np.sum(ll))
+            return total if np.isfinite(total) else 1e300
+
+        params, cov, loglik, converged, message, nit = fit_mle(
+            negloglik, start, PARAMS, maxiter=maxiter
+        )
+        if params["q"] <= 1:
+            warnings.warn(
+                f"Gamma-Gamma estimate q = {params['q']:.3g} <= 1: the model implies no finite "
+                "mean spend per transaction (population mean p*gamma/(q-1) does not exist). "
+                "Expected spend for customers with few transactions will be infinite or "
+                "unstable; check for outlier orders or model log-spend instead.",
+                InfiniteMeanWarning,
+                stacklevel=2,
+            )
+        return GammaGammaResult(
+            model=self.name,
+            params=params,
+            cov=cov,
+            loglik=loglik,
+            n_obs=float(used.sum()),
+            converged=converged,
+            message=message,
+            iterations=nit,
+            extra={"excluded": excluded},
+            excluded=excluded,
+        )

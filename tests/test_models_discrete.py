@@ -1,0 +1,327 @@
+"""BG/BB and sBG: published estimates, closed forms against brute force and simulation."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.special import comb, hyp2f1
+
+import crmlab
+from crmlab.errors import DataError
+from crmlab.models import BGBB, ShiftedBetaGeometric
+from crmlab.models.base import ConvergenceWarning
+from crmlab.models.bgbb import BGBBResult
+from crmlab.models.sbg import ShiftedBetaGeometricResult
+
+PAPER_BGBB = {"alpha": 1.204, "beta": 0.750, "gamma": 0.657, "delta": 2.783}
+
+
+def make_bgbb(**params: float) -> BGBBResult:
+    names = list(params)
+    return BGBBResult(
+        model="BG/BB",
+        params=pd.Series(params, dtype=float),
+        cov=pd.DataFrame(np.zeros((4, 4)), names, names),
+        loglik=np.nan,
+        n_obs=1.0,
+        converged=True,
+        message="",
+    )
+
+
+def simulate_bgbb(rng: np.random.Generator, n_customers: int, n: int, **par: float) -> np.ndarray:
+    """Transaction indicators (customers x opportunities) drawn from the BG/BB story.
+
+    Alive at opportunity t with probability (1 - theta)^t; transacts with prob p if alive.
+    """
+    p = rng.beta(par["alpha"], par["beta"], n_customers)
+    theta = rng.beta(par["gamma"], par["delta"], n_customers)
+    life = rng.geometric(theta)  # alive at opportunities 1 .. life-1
+    t = np.arange(1, n + 1)
+    alive = t[None, :] < life[:, None]
+    return alive & (rng.random((n_customers, n)) < p[:, None])
+
+
+def summarise(y: np.ndarray) -> pd.DataFrame:
+    n = y.shape[1]
+    x = y.sum(axis=1)
+    last = np.where(x > 0, n - np.argmax(y[:, ::-1], axis=1), 0)
+    return pd.DataFrame({"frequency": x, "recency": last, "n_periods": n})
+
+
+@pytest.fixture(scope="module")
+def donations() -> pd.DataFrame:
+    return crmlab.load_dataset("donations")
+
+
+@pytest.fixture(scope="module")
+def bgbb_fit(donations: pd.DataFrame) -> BGBBResult:
+    return BGBB().fit(donations)
+
+
+# ---------------------------------------------------------------- BG/BB
+
+
+def test_bgbb_reproduces_fader_hardie_shang_2010(bgbb_fit: BGBBResult) -> None:
+    # Table 2 of FHS (2010): 11,104 donors of the 1995 cohort, 1996-2001
+    assert bgbb_fit.converged
+    assert bgbb_fit.n_obs == 11_104
+    for name, value in PAPER_BGBB.items():
+        assert bgbb_fit.params[name] == pytest.approx(value, abs=6e-4)
+    assert bgbb_fit.loglik == pytest.approx(-33_225.6, abs=0.1)
+    assert (bgbb_fit.bse > 0).all()
+    assert "alpha" in bgbb_fit.summary()
+
+
+def test_bgbb_likelihood_is_a_probability_over_all_histories() -> None:
+    # each (x, t_x, n) pattern stands for C(t_x - 1, x - 1) equally likely histories
+    fit = make_bgbb(**PAPER_BGBB)
+    n = 7
+    rows = [(0, 0)] + [(x, t) for t in range(1, n + 1) for x in range(1, t + 1)]
+    data = pd.DataFrame(rows, columns=["frequency", "recency"]).assign(n_periods=n)
+    from crmlab.models.bgbb import log_likelihood
+
+    ll = log_likelihood(fit.params.to_numpy(), *(data[c].to_numpy(float) for c in data))
+    multiplicity = np.where(data.frequency > 0, comb(data.recency - 1, data.frequency - 1), 1)
+    assert np.sum(multiplicity * np.exp(ll)) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_bgbb_pmf_and_unconditional_mean(bgbb_fit: BGBBResult) -> None:
+    pmf = bgbb_fit.purchase_probability(np.arange(11), 10)
+    assert pmf.sum() == pytest.approx(1.0, abs=1e-12)
+    mean = bgbb_fit.expected_purchases(10)
+    assert np.sum(np.arange(11) * pmf) == pytest.approx(mean, rel=1e-10)
+    # the model's own fitted histogram against the observed one (FHS Figure 3)
+    assert bgbb_fit.purchase_probability(0, 6) == pytest.approx(0.311, abs=0.005)
+
+
+def test_bgbb_predictions_match_monte_carlo(rng: np.random.Generator) -> None:
+    n, ahead, size = 6, 5, 400_000
+    y = simulate_bgbb(rng, size, n + ahead + 1, **PAPER_BGBB)
+    calib = summarise(y[:, :n])
+    fit = make_bgbb(**PAPER_BGBB)
+    # unconditional mean of X(n)
+    mc_mean = y[:, :n].sum(axis=1).mean()
+    assert fit.expected_purchases(n) == pytest.approx(mc_mean, abs=4 * y[:, :n].sum(1).std() / 650)
+    # pattern-level P(alive at n+1) and E[X(n, n+5)]; P(alive) from the transaction process:
+    # alive at n+1 means the lifetime exceeds n+1, estimated via the simulated holdout mean
+    frame = calib.assign(
+        future=y[:, n : n + ahead].sum(axis=1),
+    )
+    grouped = frame.groupby(["frequency", "recency", "n_periods"])
+    stats = grouped["future"].agg(["mean", "std", "size"]).reset_index()
+    stats = stats[stats["size"] >= 3000]
+    assert len(stats) >= 10
+    pred = fit.expected_purchases(ahead, stats[["frequency", "recency", "n_periods"]])
+    se = stats["std"] / np.sqrt(stats["size"])
+    assert np.all(np.abs(pred - stats["mean"]) < 4.5 * se)
+
+
+def test_bgbb_probability_alive_matches_simulated_survival(rng: np.random.Generator) -> None:
+    par = PAPER_BGBB
+    size, n = 300_000, 6
+    p = rng.beta(par["alpha"], par["beta"], size)
+    theta = rng.beta(par["gamma"], par["delta"], size)
+    life = rng.geometric(theta)
+    t = np.arange(1, n + 1)
+    y = (t[None, :] < life[:, None]) & (rng.random((size, n)) < p[:, None])
+    frame = summarise(y).assign(alive_next=life > n + 1)
+    stats = frame.groupby(["frequency", "recency", "n_periods"])["alive_next"].agg(["mean", "size"])
+    stats = stats[stats["size"] >= 3000].reset_index()
+    pred = make_bgbb(**par).probability_alive(stats[["frequency", "recency", "n_periods"]])
+    se = np.sqrt(pred * (1 - pred) / stats["size"])
+    assert np.all(np.abs(pred - stats["mean"]) < 4.5 * se)
+
+
+def test_bgbb_dert_equals_long_discounted_sum(bgbb_fit: BGBBResult, donations) -> None:
+    data = donations[["frequency", "recency", "n_periods"]]
+    d = 0.1
+    horizons = np.arange(0, 400)
+    cum = np.column_stack([bgbb_fit.expected_purchases(int(h), data) for h in horizons])
+    increments = np.diff(cum, axis=1)  # expected transactions at opportunity n + k
+    brute = increments @ (1 + d) ** -np.arange(1, len(horizons))
+    dert = bgbb_fit.dert(data, discount_rate=d)
+    np.testing.assert_allclose(dert, brute, rtol=1e-4)
+    spend = pd.Series(50.0, index=data.index)
+    clv = bgbb_fit.clv(data, spend=spend, margin=0.3, discount_rate=d)
+    np.testing.assert_allclose(clv, dert * 15.0)
+
+
+def test_bgbb_recovers_parameters_from_simulation(rng: np.random.Generator) -> None:
+    truth = {"alpha": 1.2, "beta": 0.75, "gamma": 0.66, "delta": 2.8}
+    y = simulate_bgbb(rng, 60_000, 8, **truth)
+    fit = BGBB().fit(summarise(y))
+    assert fit.converged
+    for name, value in truth.items():
+        assert abs(fit.params[name] - value) < 2 * fit.bse[name], name
+
+
+def test_bgbb_gamma_one_limit_is_continuous() -> None:
+    near = make_bgbb(alpha=1.0, beta=2.0, gamma=1.0 + 1e-7, delta=3.0)
+    exact = make_bgbb(alpha=1.0, beta=2.0, gamma=1.0, delta=3.0)
+    data = pd.DataFrame({"frequency": [0, 2, 5], "recency": [0, 4, 5], "n_periods": 6})
+    np.testing.assert_allclose(
+        near.expected_purchases(5, data), exact.expected_purchases(5, data), rtol=1e-5
+    )
+    assert near.expected_purchases(5) == pytest.approx(exact.expected_purchases(5), rel=1e-5)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"alpha": 1e-3, "beta": 1e3, "gamma": 1e3, "delta": 1e-3},
+        {"alpha": 1e3, "beta": 1e-3, "gamma": 1e-3, "delta": 1e3},
+        {"alpha": 0.01, "beta": 50.0, "gamma": 0.05, "delta": 200.0},
+    ],
+)
+def test_bgbb_predictions_stay_finite_for_extreme_parameters(params: dict) -> None:
+    fit = make_bgbb(**params)
+    data = pd.DataFrame(
+        {"frequency": [0, 1, 500, 1000], "recency": [0, 1000, 999, 1000], "n_periods": 1000}
+    )
+    for values in (
+        fit.probability_alive(data),
+        fit.expected_purchases(50, data),
+        fit.dert(data, discount_rate=0.05),
+    ):
+        assert np.all(np.isfinite(values)) and np.all(values >= 0)
+    assert np.isfinite(fit.purchase_probability(np.arange(0, 200), 200)).all()
+
+
+@pytest.mark.parametrize("kind", ["no_repeat", "all_full"])
+def test_bgbb_degenerate_data_warns_instead_of_crashing(kind: str) -> None:
+    x = 0 if kind == "no_repeat" else 6
+    data = pd.DataFrame({"frequency": [x], "recency": [x], "n_periods": [6], "weight": [5000]})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = BGBB().fit(data)
+    assert np.isfinite(fit.loglik)
+    assert fit.loglik <= 1e-3  # the data are certain under a degenerate fit: loglik -> 0
+    if not fit.converged:
+        assert any(issubclass(w.category, ConvergenceWarning) for w in caught)
+        assert "did not converge" in fit.summary()
+
+
+def test_bgbb_rejects_inconsistent_histories() -> None:
+    good = {"frequency": [1, 2], "recency": [3, 4], "n_periods": [6, 6]}
+    with pytest.raises(DataError, match="'frequency'.*above recency.*row 2"):
+        BGBB().fit(pd.DataFrame({**good, "frequency": [1, 5]}))
+    with pytest.raises(DataError, match="'recency'.*above n_periods"):
+        BGBB().fit(pd.DataFrame({**good, "recency": [3, 7]}))
+    with pytest.raises(DataError, match="'n_periods'"):
+        BGBB().fit(pd.DataFrame({"frequency": [1], "recency": [1]}))
+    with pytest.raises(DataError, match="whole numbers"):
+        BGBB().fit(pd.DataFrame({**good, "frequency": [1.5, 2]}))
+    with pytest.raises(DataError, match="discount_rate"):
+        make_bgbb(**PAPER_BGBB).dert(pd.DataFrame(good), discount_rate=0)
+
+
+# ---------------------------------------------------------------- sBG
+
+
+PAPER_SBG = {"regular": (0.704, 1.182), "high_end": (0.668, 3.806)}
+
+
+@pytest.fixture(scope="module")
+def cohorts() -> pd.DataFrame:
+    return crmlab.load_dataset("retention_cohorts")
+
+
+@pytest.mark.parametrize("segment", ["regular", "high_end"])
+def test_sbg_reproduces_fader_hardie_2007(cohorts: pd.DataFrame, segment: str) -> None:
+    calib = cohorts.loc[cohorts.year <= 7, segment]
+    fit = ShiftedBetaGeometric().fit(calib)
+    assert fit.converged
+    alpha, beta = PAPER_SBG[segment]
+    assert fit.params["alpha"] == pytest.approx(alpha, abs=6e-4)
+    assert fit.params["beta"] == pytest.approx(beta, abs=6e-4)
+    # projection of years 8-12: the closed form equals the chained retention rates
+    years = np.arange(8, 13)
+    projected = fit.project(years).to_numpy()
+    chained = 1000 * np.cumprod(fit.retention_rate(np.arange(1, 13)))[years - 1]
+    np.testing.assert_allclose(projected, chained, rtol=1e-12)
+    # and tracks the actual survivors closely, as the paper's Figure shows (within 5%)
+    actual = cohorts.set_index("year").loc[years, segment].to_numpy()
+    assert np.all(np.abs(projected / actual - 1) < 0.05)
+    assert np.all(projected < actual)  # the paper notes a slight under-projection
+
+
+def test_sbg_probabilities_are_consistent() -> None:
+    fit = ShiftedBetaGeometric().fit([1000, 631, 468, 382, 326, 289, 262, 241])
+    t = np.arange(1, 300)
+    churn = fit.churn_probability(t)
+    np.testing.assert_allclose(1 - np.cumsum(churn), fit.survival(t), atol=1e-12)
+    assert fit.survival(0) == 1.0
+    np.testing.assert_allclose(
+        fit.retention_rate(t[1:]), fit.survival(t[1:]) / fit.survival(t[:-1]), rtol=1e-12
+    )
+    assert fit.expected_lifetime() == np.inf  # alpha = 0.704 <= 1
+
+
+def test_sbg_expected_lifetime_finite_case() -> None:
+    fit = _sbg(alpha=3.0, beta=5.0)
+    t = np.arange(0, 200_000)
+    assert fit.expected_lifetime() == pytest.approx(np.sum(fit.survival(t)), rel=1e-4)
+
+
+def _sbg(alpha: float, beta: float) -> ShiftedBetaGeometricResult:
+    return ShiftedBetaGeometricResult(
+        model="sBG",
+        params=pd.Series({"alpha": alpha, "beta": beta}),
+        cov=pd.DataFrame(np.zeros((2, 2))),
+        loglik=np.nan,
+        n_obs=1.0,
+        converged=True,
+        message="",
+    )
+
+
+@pytest.mark.parametrize("renewals", [0, 1, 4, 20])
+def test_sbg_dert_equals_long_discounted_sum(renewals: int) -> None:
+    fit = _sbg(alpha=0.704, beta=1.182)
+    d, n = 0.1, renewals + 1
+    k = np.arange(1, 6000)
+    brute = np.sum(fit.survival(n + k - 1) / fit.survival(n - 1) / (1 + d) ** k)
+    assert fit.dert(d, renewals=renewals) == pytest.approx(brute, rel=1e-10)
+    if renewals == 0:  # Fader & Hardie (2010): DEL = 2F1(1, b; a + b; 1/(1 + d))
+        assert 1 + fit.dert(d) == pytest.approx(hyp2f1(1, 1.182, 1.886, 1 / 1.1), rel=1e-12)
+    assert fit.clv(margin=50.0, discount_rate=d, renewals=renewals) == pytest.approx(50 * brute)
+
+
+def test_sbg_recovers_parameters_from_simulation(rng: np.random.Generator) -> None:
+    truth = (0.7, 1.2)
+    theta = rng.beta(*truth, 80_000)
+    lifetime = rng.geometric(theta)  # period in which the customer churns
+    alive = [np.sum(lifetime > t) for t in range(0, 10)]
+    fit = ShiftedBetaGeometric().fit(alive)
+    assert fit.n_obs == 80_000
+    for name, value in zip(("alpha", "beta"), truth, strict=True):
+        assert abs(fit.params[name] - value) < 2 * fit.bse[name], name
+
+
+def test_sbg_extreme_counts_do_not_crash() -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = ShiftedBetaGeometric().fit([1000, 1000, 1000, 1000])  # nobody ever churns
+    assert np.isfinite(fit.loglik)
+    if not fit.converged:
+        assert any(issubclass(w.category, ConvergenceWarning) for w in caught)
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        fit = ShiftedBetaGeometric().fit([1000, 0, 0])  # everybody churns at once
+    assert np.isfinite(fit.loglik)
+    assert fit.survival(1) < 1e-3
+
+
+def test_sbg_rejects_bad_counts() -> None:
+    with pytest.raises(DataError, match="rises at position 2"):
+        ShiftedBetaGeometric().fit([1000, 600, 700])
+    with pytest.raises(DataError, match="at least two"):
+        ShiftedBetaGeometric().fit([1000])
+    with pytest.raises(DataError, match="not finite"):
+        ShiftedBetaGeometric().fit([1000, np.nan])
+    with pytest.raises(DataError, match="retention_rate needs t >= 1"):
+        _sbg(1.0, 1.0).retention_rate(0)
