@@ -103,6 +103,7 @@ def test_bad_costs_raise(kwargs):
 
 def test_pyramid_exact_tiers_for_100_customers():
     p = seg.customer_pyramid(toy100(), "2020-03-31", "3M")
+    assert p.period == "1 Jan 2020 to 31 Mar 2020"
     tiers = p.customers["tier"].astype(str)
     assert tiers.loc[[1]].eq("Top").all()
     assert tiers.loc[2:5].eq("Big").all()

@@ -68,6 +68,12 @@ class Pyramid:
     labels: tuple[str, ...]
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def period(self) -> str:
+        """The period in words, first and last day included: ``"1 Jan 1997 to 31 Mar 1997"``."""
+        first = self.start + pd.Timedelta(days=1)
+        return f"{first.day} {first:%b %Y} to {self.end.day} {self.end:%b %Y}"
+
 
 def _check_cutoffs(cutoffs: Sequence[float], labels: Sequence[str] | None) -> tuple:
     shares = np.asarray(list(cutoffs), dtype=float)
