@@ -1,5 +1,279 @@
 """Plots of model fit: frequency fit, tracking, conditional expectations,
-P(alive) and CLV heatmaps and distributions.
+P(alive) and expected-purchase heat maps and the distribution of CLV.
+
+They draw tables computed elsewhere (``crmlab.models.diagnostics``,
+``crmlab.models.comparison``, a fitted model's ``clv``) and compute no number
+that a report states. Each takes ``ax=None`` and returns the Axes. The pictures
+follow Fader, Hardie & Lee (2005), "Counting your customers the easy way",
+*Marketing Science* 24(2), figs. 3-9.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.axes import Axes
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from crmlab.errors import DataError
+
+
+def _axes(ax: Axes | None, size: tuple[float, float] = (8, 4.5)) -> Axes:
+    if ax is None:
+        _, ax = plt.subplots(figsize=size)
+    return ax
+
+
+def _need(table: pd.DataFrame, columns: Sequence[str], what: str) -> None:
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise DataError(
+            f"{what} needs column(s) {', '.join(map(repr, missing))}; the table has "
+            f"{', '.join(map(repr, map(str, table.columns)))}."
+        )
+
+
+def _money(ax: Axes, axis: str = "x", unit: str = "$") -> None:
+    fmt = FuncFormatter(lambda v, _: f"{unit}{v:,.0f}")
+    (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(fmt)
+
+
+def frequency_fit(
+    table: pd.DataFrame,
+    *,
+    ax: Axes | None = None,
+    time_label: str = "calibration period",
+) -> Axes:
+    """Observed vs expected number of customers by repeat-purchase count.
+
+    ``table`` has ``frequency`` (0, 1, ..., with the last row possibly "7+"),
+    ``observed`` and one or more model columns (``expected`` or model names);
+    every column other than ``frequency`` and ``observed`` is drawn as a model.
+    """
+    _need(table, ["frequency", "observed"], "frequency_fit")
+    models = [c for c in table.columns if c not in ("frequency", "observed")]
+    if not models:
+        raise DataError("frequency_fit needs at least one column of expected counts.")
+    ax = _axes(ax)
+    long = table.melt(
+        id_vars="frequency", value_vars=["observed", *models], var_name="", value_name="customers"
+    )
+    long["frequency"] = long["frequency"].astype(str)
+    long[""] = long[""].replace({"observed": "Actual", "expected": "Model"})
+    sns.barplot(data=long, x="frequency", y="customers", hue="", ax=ax)
+    ax.set(
+        xlabel=f"Repeat purchases in the {time_label}",
+        ylabel="Customers",
+        title="How many customers made 0, 1, 2, ... repeat purchases",
+    )
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.legend(title=None)
+    return ax
+
+
+def tracking(
+    table: pd.DataFrame,
+    calibration_end: Any,
+    *,
+    cumulative: bool = True,
+    actual: str | None = None,
+    expected: str | Sequence[str] | None = None,
+    ax: Axes | None = None,
+    time_label: str = "Week",
+) -> Axes:
+    """Actual and expected repeat transactions over time, calibration | holdout.
+
+    Parameters
+    ----------
+    table : DataFrame
+        One row per period (index or column ``period``: numbers or dates) with
+        actual and expected repeat transactions; by default the columns are
+        ``cumulative_actual``/``cumulative_expected`` (``cumulative=True``) or
+        ``actual``/``expected``. Pass ``expected`` as a list to draw several models.
+    calibration_end : number or date
+        Where the calibration period ends (dashed vertical line).
+    """
+    frame = table.set_index("period") if "period" in table.columns else table
+    prefix = "cumulative_" if cumulative else ""
+    actual = actual or f"{prefix}actual"
+    expected = expected or [c for c in frame.columns if c.startswith(f"{prefix}expected")]
+    if not expected and not cumulative:
+        expected = [c for c in frame.columns if c.startswith("expected")]
+    expected = [expected] if isinstance(expected, str) else list(expected)
+    _need(frame, [actual, *expected], "tracking")
+    if not expected:
+        raise DataError("tracking needs at least one column of expected transactions.")
+    ax = _axes(ax)
+    ax.plot(frame.index, frame[actual], color="black", lw=2, label="Actual")
+    styles = ["--", "-.", ":", (0, (5, 1))]
+    for i, col in enumerate(expected):
+        label = col.removeprefix(prefix).removeprefix("expected").strip("_ ") or "Model"
+        ax.plot(frame.index, frame[col], ls=styles[i % len(styles)], lw=2, label=label)
+    ax.axvline(calibration_end, color="grey", lw=1, ls="--")
+    ax.annotate(
+        "end of calibration",
+        xy=(calibration_end, 1),
+        xycoords=("data", "axes fraction"),
+        xytext=(4, -14),
+        textcoords="offset points",
+        color="grey",
+        fontsize=9,
+    )
+    kind = "Cumulative repeat" if cumulative else "Repeat"
+    ax.set(
+        xlabel=time_label,
+        ylabel=f"{kind} transactions",
+        title=f"{kind} transactions: actual vs model (calibration | holdout)",
+    )
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.legend()
+    return ax
+
+
+def conditional_expectations(
+    table: pd.DataFrame,
+    *,
+    ax: Axes | None = None,
+    holdout_label: str = "holdout period",
+) -> Axes:
+    """Average holdout purchases by calibration frequency: actual vs model.
+
+    ``table`` has ``frequency``, ``actual_holdout`` and ``expected_holdout``
+    (more model columns starting with ``expected`` are drawn too) and optionally
+    ``customers`` (shown under the frequency labels).
+    """
+    _need(table, ["frequency", "actual_holdout"], "conditional_expectations")
+    models = [c for c in table.columns if c.startswith("expected")]
+    if not models:
+        raise DataError("conditional_expectations needs a column of expected holdout purchases.")
+    ax = _axes(ax)
+    x = np.arange(len(table))
+    ax.plot(x, table["actual_holdout"], "o-", color="black", lw=2, label="Actual")
+    for col in models:
+        label = col.removeprefix("expected_holdout").removeprefix("expected").strip("_ ")
+        ax.plot(x, table[col], "s--", lw=2, label=label or "Model")
+    labels = table["frequency"].astype(str).tolist()
+    if "customers" in table.columns:
+        labels = [f"{f}\n(n={n:,})" for f, n in zip(labels, table["customers"], strict=True)]
+    ax.set_xticks(x, labels, fontsize=9)
+    ax.set(
+        xlabel="Repeat purchases in the calibration period (customers)",
+        ylabel=f"Purchases per customer in the {holdout_label}",
+        title="Conditional expectations: who buys again, and how much",
+    )
+    ax.legend()
+    return ax
+
+
+def frequency_recency_heatmap(
+    grid: pd.DataFrame,
+    *,
+    label: str = "P(alive)",
+    title: str | None = None,
+    ax: Axes | None = None,
+    time_label: str = "weeks",
+    fmt_percent: bool | None = None,
+) -> Axes:
+    """Heat map of a model quantity over frequency (rows) and recency (columns).
+
+    ``grid`` comes from :func:`crmlab.models.comparison.frequency_recency_grid`:
+    index ``frequency``, columns ``recency``. High frequency with low recency
+    (many purchases, long ago) sits in the top-left corner.
+    """
+    if grid.empty:
+        raise DataError("frequency_recency_heatmap got an empty grid.")
+    ax = _axes(ax, (8, 5))
+    percent = fmt_percent if fmt_percent is not None else label.lower().startswith("p(")
+    data = grid.sort_index(ascending=False)
+    sns.heatmap(
+        data,
+        ax=ax,
+        cmap="viridis",
+        vmin=0 if percent else None,
+        vmax=1 if percent else None,
+        cbar_kws={"label": label},
+        xticklabels=[f"{c:.0f}" for c in data.columns],
+        yticklabels=list(data.index),
+    )
+    ax.xaxis.set_major_locator(MaxNLocator(10))
+    ax.set(
+        xlabel=f"Recency: time of last purchase since the first ({time_label})",
+        ylabel="Frequency: repeat purchases",
+        title=title or f"{label} by frequency and recency",
+    )
+    return ax
+
+
+def clv_distribution(
+    clv: pd.Series,
+    *,
+    ax: Axes | None = None,
+    bins: int = 60,
+    clip_quantile: float = 0.99,
+    unit: str = "$",
+    markers: dict[str, float] | None = None,
+) -> Axes:
+    """Histogram of customer lifetime values.
+
+    The x axis stops at the ``clip_quantile`` of CLV so that the few very valuable
+    customers do not squeeze the picture (the title says how many lie beyond);
+    ``markers`` draws labelled vertical lines, e.g. ``{"mean": clv.mean()}``
+    computed by the caller.
+    """
+    values = pd.Series(clv, dtype=float).dropna()
+    if values.empty:
+        raise DataError("clv_distribution got no CLV values.")
+    ax = _axes(ax)
+    upper = float(values.quantile(clip_quantile))
+    shown = values[values <= upper]
+    sns.histplot(shown, bins=bins, ax=ax, color=sns.color_palette()[0])
+    for i, (name, value) in enumerate((markers or {}).items()):
+        ax.axvline(value, color=sns.color_palette()[i + 1], ls="--", lw=1.5, label=name)
+    if markers:
+        ax.legend()
+    _money(ax, "x", unit)
+    beyond = len(values) - len(shown)
+    ax.set(
+        xlabel=f"Customer lifetime value ({unit})",
+        ylabel="Customers",
+        title=f"Distribution of CLV ({beyond:,} customers above {unit}{upper:,.0f} not shown)",
+    )
+    return ax
+
+
+def customer_paths(
+    transactions: pd.DataFrame,
+    customers: Sequence[Any],
+    *,
+    calibration_end: Any = None,
+    labels: dict[Any, str] | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """Purchase timelines of a few customers (one row of dots each).
+
+    ``transactions`` has ``customer_id``, ``date`` and ``amount``; dot size grows
+    with the amount. Used to show two customers side by side.
+    """
+    _need(transactions, ["customer_id", "date", "amount"], "customer_paths")
+    ax = _axes(ax, (8, 0.9 * len(customers) + 1.6))
+    labels = labels or {}
+    for row, cust in enumerate(customers):
+        own = transactions[transactions["customer_id"] == cust]
+        ax.scatter(
+            own["date"],
+            np.full(len(own), row),
+            s=20 + 2 * own["amount"].clip(upper=200),
+            alpha=0.8,
+        )
+    ax.set_yticks(range(len(customers)), [labels.get(c, f"customer {c}") for c in customers])
+    ax.set_ylim(-0.7, len(customers) - 0.3)
+    if calibration_end is not None:
+        ax.axvline(pd.Timestamp(calibration_end), color="grey", ls="--", lw=1)
+    ax.set(xlabel="Date of purchase (dot size: amount)", title="Purchase histories")
+    ax.grid(axis="y", visible=False)
+    return ax

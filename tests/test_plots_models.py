@@ -1,0 +1,100 @@
+"""plots.models draws the tables it is given: counts of bars/lines, labels, errors."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from crmlab import DataError  # noqa: E402
+from crmlab.plots import models as pm  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close():
+    yield
+    plt.close("all")
+
+
+def test_frequency_fit_bars_and_labels():
+    table = pd.DataFrame(
+        {"frequency": ["0", "1", "2+"], "observed": [10, 5, 2], "BG/NBD": [9.5, 5.5, 2.0]}
+    )
+    ax = pm.frequency_fit(table)
+    heights = sorted(p.get_height() for p in ax.patches if p.get_height() > 0)
+    assert heights == sorted([10, 5, 2, 9.5, 5.5, 2.0])
+    assert "Repeat purchases" in ax.get_xlabel() and ax.get_ylabel() == "Customers"
+    assert {t.get_text() for t in ax.get_legend().get_texts()} == {"Actual", "BG/NBD"}
+    with pytest.raises(DataError, match="'observed'"):
+        pm.frequency_fit(table.drop(columns="observed"))
+
+
+def test_tracking_draws_actual_models_and_boundary():
+    weeks = np.arange(1, 11)
+    table = pd.DataFrame(
+        {
+            "period": weeks,
+            "actual": weeks % 3,
+            "expected_BG/NBD": np.ones(10),
+            "cumulative_actual": np.cumsum(weeks % 3),
+            "cumulative_expected_BG/NBD": np.cumsum(np.ones(10)),
+        }
+    )
+    ax = pm.tracking(table, 5)
+    lines = ax.get_lines()
+    assert len(lines) == 3  # actual, model, boundary
+    np.testing.assert_array_equal(lines[0].get_ydata(), np.cumsum(weeks % 3))
+    assert lines[2].get_xdata()[0] == 5
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Actual", "BG/NBD"]
+    ax2 = pm.tracking(table, 5, cumulative=False)
+    np.testing.assert_array_equal(ax2.get_lines()[0].get_ydata(), weeks % 3)
+
+
+def test_conditional_expectations_labels_customers():
+    table = pd.DataFrame(
+        {
+            "frequency": ["0", "1", "2+"],
+            "customers": [100, 40, 12],
+            "actual_holdout": [0.2, 1.0, 2.5],
+            "expected_holdout": [0.25, 0.9, 2.4],
+        }
+    )
+    ax = pm.conditional_expectations(table)
+    assert len(ax.get_lines()) == 2
+    assert ax.get_xticklabels()[1].get_text() == "1\n(n=40)"
+
+
+def test_heatmap_puts_high_frequency_on_top():
+    grid = pd.DataFrame(
+        [[0.1, 0.2], [0.3, 0.9]],
+        index=pd.Index([0, 1], name="frequency"),
+        columns=pd.Index([0.0, 10.0], name="recency"),
+    )
+    ax = pm.frequency_recency_heatmap(grid)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["1", "0"]
+    assert ax.collections[0].get_array().reshape(2, 2)[0, 1] == pytest.approx(0.9)
+
+
+def test_clv_distribution_says_what_it_leaves_out():
+    clv = pd.Series(np.r_[np.linspace(0, 100, 99), 10_000.0])
+    ax = pm.clv_distribution(clv, clip_quantile=0.99, markers={"mean": float(clv.mean())})
+    assert "1 customers above" in ax.get_title()
+    with pytest.raises(DataError):
+        pm.clv_distribution(pd.Series([], dtype=float))
+
+
+def test_customer_paths_one_row_per_customer():
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2],
+            "date": pd.to_datetime(["2020-01-01", "2020-02-01", "2020-03-01"]),
+            "amount": [10.0, 20.0, 30.0],
+        }
+    )
+    ax = pm.customer_paths(tx, [1, 2], labels={1: "Ann"}, calibration_end="2020-02-15")
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Ann", "customer 2"]
+    assert [len(c.get_offsets()) for c in ax.collections] == [2, 1]
