@@ -398,6 +398,8 @@ def execute(
             progress_bar=progress,
             cwd=str(Path(path).resolve().parent),
             log_output=False,
+            # the kernel's start-up notice about TCP transport is noise on a terminal
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
     finally:
         for key, value in saved.items():
