@@ -77,6 +77,24 @@ def test_reproduces_fader_hardie_lee_2005(gg_fit: GammaGammaResult, cdnow_summar
     assert "gamma" in gg_fit.summary()
 
 
+def test_gradient_matches_finite_differences(cdnow_summary: pd.DataFrame) -> None:
+    from crmlab.models.gammagamma import log_likelihood_grad
+
+    used = cdnow_summary[cdnow_summary["frequency"] > 0]
+    x, m = used["frequency"].to_numpy(float), used["monetary_value"].to_numpy(float)
+    point = np.array([5.0, 3.0, 12.0])
+    _, grad = log_likelihood_grad(point, x, m)
+    h = 1e-6
+    numeric = np.column_stack(
+        [
+            (log_likelihood_grad(point + e, x, m)[0] - log_likelihood_grad(point - e, x, m)[0])
+            / (2 * h)
+            for e in np.eye(3) * h
+        ]
+    )
+    np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-7)
+
+
 def test_expected_spend_is_the_weighted_average(gg_fit: GammaGammaResult, cdnow_summary) -> None:
     p, q, g = gg_fit.params
     spend = gg_fit.expected_spend(cdnow_summary)

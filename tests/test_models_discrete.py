@@ -76,9 +76,18 @@ def test_bgbb_reproduces_fader_hardie_shang_2010(bgbb_fit: BGBBResult) -> None:
     assert "alpha" in bgbb_fit.summary()
 
 
-def test_bgbb_likelihood_is_a_probability_over_all_histories() -> None:
-    # each (x, t_x, n) pattern stands for C(t_x - 1, x - 1) equally likely histories
-    fit = make_bgbb(**PAPER_BGBB)
+@pytest.mark.parametrize(
+    "params",
+    [
+        PAPER_BGBB,
+        {"alpha": 1e8, "beta": 1e-3, "gamma": 1e-3, "delta": 1e8},
+        {"alpha": 1e-4, "beta": 1e9, "gamma": 5e7, "delta": 2e-3},
+    ],
+)
+def test_bgbb_likelihood_is_a_probability_over_all_histories(params: dict) -> None:
+    # each (x, t_x, n) pattern stands for C(t_x - 1, x - 1) equally likely histories;
+    # the extreme parameters are where differences of betaln lose all their digits
+    fit = make_bgbb(**params)
     n = 7
     rows = [(0, 0)] + [(x, t) for t in range(1, n + 1) for x in range(1, t + 1)]
     data = pd.DataFrame(rows, columns=["frequency", "recency"]).assign(n_periods=n)
@@ -87,6 +96,22 @@ def test_bgbb_likelihood_is_a_probability_over_all_histories() -> None:
     ll = log_likelihood(fit.params.to_numpy(), *(data[c].to_numpy(float) for c in data))
     multiplicity = np.where(data.frequency > 0, comb(data.recency - 1, data.frequency - 1), 1)
     assert np.sum(multiplicity * np.exp(ll)) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_bgbb_gradient_matches_finite_differences(donations: pd.DataFrame) -> None:
+    from crmlab.models.bgbb import log_likelihood, log_likelihood_grad
+
+    cols = [donations[c].to_numpy(float) for c in ("frequency", "recency", "n_periods")]
+    point = np.array([1.3, 0.6, 0.8, 2.5])
+    _, grad = log_likelihood_grad(point, *cols)
+    h = 1e-6
+    numeric = np.column_stack(
+        [
+            (log_likelihood(point + e, *cols) - log_likelihood(point - e, *cols)) / (2 * h)
+            for e in np.eye(4) * h
+        ]
+    )
+    np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-8)
 
 
 def test_bgbb_pmf_and_unconditional_mean(bgbb_fit: BGBBResult) -> None:
@@ -199,7 +224,7 @@ def test_bgbb_degenerate_data_warns_instead_of_crashing(kind: str) -> None:
         warnings.simplefilter("always")
         fit = BGBB().fit(data)
     assert np.isfinite(fit.loglik)
-    assert fit.loglik <= 1e-3  # the data are certain under a degenerate fit: loglik -> 0
+    assert fit.loglik <= 1e-9  # the data are certain under a degenerate fit: loglik -> 0
     if not fit.converged:
         assert any(issubclass(w.category, ConvergenceWarning) for w in caught)
         assert "did not converge" in fit.summary()

@@ -104,22 +104,64 @@ def _arrays(data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return tuple(data[c].to_numpy(dtype=float) for c in COLUMNS)  # type: ignore[return-value]
 
 
-def log_likelihood(params: np.ndarray, x: np.ndarray, tx: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """Per-customer log-likelihood, FHS (2010) eq. (5), computed in log space.
+def _rising(v: float, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """``ln (v)_k = sum_{j<k} ln(v + j)`` and its derivative ``sum_{j<k} 1/(v + j)``, k < size.
+
+    Ratios of beta functions with whole-number shifts are products of rising
+    factorials, e.g. ``B(a+x, b+y)/B(a,b) = (a)_x (b)_y / (a+b)_{x+y}``; summing
+    logs avoids the cancellation of ``betaln`` differences when a parameter is huge.
+    """
+    j = v + np.arange(size - 1)
+    return (
+        np.concatenate([[0.0], np.cumsum(np.log(j))]),
+        np.concatenate([[0.0], np.cumsum(1.0 / j)]),
+    )
+
+
+def log_likelihood_grad(
+    params: np.ndarray, x: np.ndarray, tx: np.ndarray, n: np.ndarray, *, grad: bool = True
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Per-customer log-likelihood, FHS (2010) eq. (5), and its gradient.
 
     ``L = B(a+x, b+n-x)/B(a,b) * B(g, d+n)/B(g,d)
-    + sum_{i=0}^{n-t_x-1} B(a+x, b+t_x-x+i)/B(a,b) * B(g+1, d+t_x+i)/B(g,d)``.
+    + sum_{i=0}^{n-t_x-1} B(a+x, b+t_x-x+i)/B(a,b) * B(g+1, d+t_x+i)/B(g,d)``,
+    each beta ratio written with rising factorials (see :func:`_rising`), the sum
+    taken with ``logsumexp``. The gradient in (alpha, beta, gamma, delta) is the
+    softmax-weighted average of the terms' gradients.
     """
-    a, b, g, d = params
-    base = -betaln(a, b) - betaln(g, d)
-    alive = betaln(a + x, b + n - x) + betaln(g, d + n) + base
-    i = np.arange(int(n.max()) if n.size else 0)[None, :]
-    k = (n - tx)[:, None]  # number of terms in the sum
-    terms = betaln(a + x[:, None], b + tx[:, None] - x[:, None] + i) + betaln(
-        g + 1, d + tx[:, None] + i
+    a, b, g, d = (float(v) for v in params)
+    size = int(n.max()) + 2 if n.size else 2
+    la, da = _rising(a, size)
+    lb, db = _rising(b, size)
+    lab, dab = _rising(a + b, size)
+    ld, dd = _rising(d, size)
+    lgd, dgd = _rising(g + d, size)
+    xi, txi, ni = x.astype(int)[:, None], tx.astype(int)[:, None], n.astype(int)[:, None]
+    i = np.arange(size - 2)[None, :]
+    valid = np.concatenate([np.ones_like(xi, bool), i < (ni - txi)], axis=1)
+    # column 0: alive through opportunity n; column 1 + i: died after opportunity t_x + i
+    k_b = np.where(valid, np.concatenate([ni - xi, txi - xi + i], axis=1), 0)
+    k_ab = np.where(valid, np.concatenate([ni, txi + i], axis=1), 0)
+    k_gd = np.where(valid, np.concatenate([ni, txi + i + 1], axis=1), 0)
+    dead = np.arange(size - 1)[None, :] > 0  # columns 1.. carry the death factor g
+    terms = la[xi] + lb[k_b] - lab[k_ab] + np.where(dead, np.log(g), 0.0) + ld[k_ab] - lgd[k_gd]
+    terms = np.where(valid, terms, -np.inf)
+    ll = logsumexp(terms, axis=1)
+    if not grad:
+        return ll, None
+    w = np.exp(terms - ll[:, None])
+    parts = (
+        da[xi] - dab[k_ab],
+        db[k_b] - dab[k_ab],
+        np.where(dead, 1.0 / g, 0.0) - dgd[k_gd],
+        dd[k_ab] - dgd[k_gd],
     )
-    terms = np.where(i < k, terms + base, -np.inf)
-    return logsumexp(np.column_stack([alive, terms]), axis=1)
+    return ll, np.column_stack([np.sum(w * part, axis=1) for part in parts])
+
+
+def log_likelihood(params: np.ndarray, x: np.ndarray, tx: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Per-customer log-likelihood of (x, t_x, n), FHS (2010) eq. (5)."""
+    return log_likelihood_grad(params, x, tx, n, grad=False)[0]
 
 
 @dataclass(repr=False)
@@ -343,14 +385,18 @@ class BGBB:
         if initial:
             start = [float(initial.get(k, 1.0)) for k in PARAMS]
 
-        def negloglik(theta: np.ndarray) -> float:
-            with np.errstate(over="ignore", invalid="ignore"):
-                ll = log_likelihood(np.exp(theta), x, tx, n)
-            total = -float(counts @ ll)
-            return total if np.isfinite(total) else 1e300
+        def negloglik(theta: np.ndarray) -> tuple[float, np.ndarray]:
+            params = np.exp(theta)
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                ll, grad = log_likelihood_grad(params, x, tx, n)
+                total = -float(counts @ ll)
+                grad_log = -(counts @ grad) * params  # chain rule for log-parameters
+            if not (np.isfinite(total) and np.all(np.isfinite(grad_log))):
+                return 1e300, np.zeros(4)
+            return total, grad_log
 
         params, cov, loglik, converged, message, nit = fit_mle(
-            negloglik, start, PARAMS, maxiter=maxiter
+            negloglik, start, PARAMS, jac=True, maxiter=maxiter
         )
         converged, message = check_boundary(params, converged, message)
         return BGBBResult(

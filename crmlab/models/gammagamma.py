@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import gammaln
+from scipy.special import digamma, gammaln
 
 from crmlab.errors import DataError
 from crmlab.models.base import FitResult, fit_mle, reject_rows
@@ -71,6 +71,41 @@ def _check(data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         "Gamma-Gamma models positive spend; remove returns/zero-value orders first.",
     )
     return x, m
+
+
+def log_likelihood_grad(
+    params: np.ndarray, x: np.ndarray, m: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-customer log density of the mean spend ``m_x`` given x, and its gradient.
+
+    ``ln f = lnG(px+q) - lnG(px) - lnG(q) + q ln(gamma) + (px-1) ln m + px ln x
+    - (px+q) ln(gamma + x m)``; derivatives in (p, q, gamma):
+    ``x [psi(px+q) - psi(px) + ln(x m / (gamma + x m))]``,
+    ``psi(px+q) - psi(q) + ln(gamma / (gamma + x m))``,
+    ``q / gamma - (px+q) / (gamma + x m)``.
+    """
+    p, q, g = params
+    px = p * x
+    log_gxm = np.log(g + x * m)
+    log_xm = np.log(x * m)
+    ll = (
+        gammaln(px + q)
+        - gammaln(px)
+        - gammaln(q)
+        + q * np.log(g)
+        + (px - 1) * np.log(m)
+        + px * np.log(x)
+        - (px + q) * log_gxm
+    )
+    psi = digamma(px + q)
+    grad = np.column_stack(
+        [
+            x * (psi - digamma(px) + log_xm - log_gxm),
+            psi - digamma(q) + np.log(g) - log_gxm,
+            q / g - (px + q) / (g + x * m),
+        ]
+    )
+    return ll, grad
 
 
 @dataclass(repr=False)
@@ -180,29 +215,23 @@ class GammaGamma:
                 "transactions); Gamma-Gamma needs repeat spend to learn from."
             )
         x, m = x_all[used], m_all[used]
-        log_m, log_x = np.log(m), np.log(x)
         mean_m = float(np.mean(m))
         start = [1.0, 2.0, mean_m]  # population mean p*gamma/(q-1) = observed mean
         if initial:
             start = [float(initial.get(k, s)) for k, s in zip(PARAMS, start, strict=True)]
 
-        def negloglik(theta: np.ndarray) -> float:
-            p, q, g = np.exp(theta)
-            px = p * x
-            ll = (
-                gammaln(px + q)
-                - gammaln(px)
-                - gammaln(q)
-                + q * np.log(g)
-                + (px - 1) * log_m
-                + px * log_x
-                - (px + q) * np.log(g + x * m)
-            )
-            total = -float(np.sum(ll))
-            return total if np.isfinite(total) else 1e300
+        def negloglik(theta: np.ndarray) -> tuple[float, np.ndarray]:
+            params = np.exp(theta)
+            with np.errstate(all="ignore"):
+                ll, grad = log_likelihood_grad(params, x, m)
+                total = -float(np.sum(ll))
+                grad_log = -grad.sum(axis=0) * params
+            if not (np.isfinite(total) and np.all(np.isfinite(grad_log))):
+                return 1e300, np.zeros(3)
+            return total, grad_log
 
         params, cov, loglik, converged, message, nit = fit_mle(
-            negloglik, start, PARAMS, maxiter=maxiter
+            negloglik, start, PARAMS, jac=True, maxiter=maxiter
         )
         if params["q"] <= 1:
             warnings.warn(
