@@ -170,6 +170,15 @@ def test_bgbb_dert_equals_long_discounted_sum(bgbb_fit: BGBBResult, donations) -
     brute = increments @ (1 + d) ** -np.arange(1, len(horizons))
     dert = bgbb_fit.dert(data, discount_rate=d)
     np.testing.assert_allclose(dert, brute, rtol=1e-4)
+    # finite horizons: the first H discounted increments, and H -> infinity
+    for h in (1, 5, 50):
+        np.testing.assert_allclose(
+            bgbb_fit.dert(data, discount_rate=d, horizon=h),
+            increments[:, :h] @ (1 + d) ** -np.arange(1, h + 1),
+            rtol=1e-10,
+        )
+    np.testing.assert_allclose(bgbb_fit.dert(data, discount_rate=d, horizon=3000), dert)
+    assert (bgbb_fit.dert(data, discount_rate=d, horizon=0) == 0).all()
     spend = pd.Series(50.0, index=data.index)
     clv = bgbb_fit.clv(data, spend=spend, margin=0.3, discount_rate=d)
     np.testing.assert_allclose(clv, dert * 15.0)

@@ -244,27 +244,43 @@ class BGBBResult(FitResult):
             out = np.exp(logsumexp(np.column_stack([first, terms]), axis=1))
         return float(out[0]) if xs.ndim == 0 else out
 
-    def dert(self, data: pd.DataFrame, *, discount_rate: float) -> pd.Series:
+    def dert(
+        self, data: pd.DataFrame, *, discount_rate: float, horizon: int | None = None
+    ) -> pd.Series:
         """Discounted expected residual transactions, FHS (2010) eq. (15).
 
-        ``DERT(d) = B(a+x+1, b+n-x)/B(a,b) * B(g, d+n+1)/(B(g,d) (1+r))
-        * 2F1(1, d+n+1; g+d+n+1; 1/(1+r)) / L``, i.e. the expected transactions
-        at opportunities n+1, n+2, ... discounted by ``(1+r)^-k`` at n+k.
-        ``discount_rate`` r is per opportunity (e.g. per year for annual drives).
+        The expected transaction at opportunity n+k given the history is
+        ``E[Y(n+k)] = B(a+x+1, b+n-x)/B(a,b) * B(g, d+n+k)/B(g,d) / L``; DERT
+        discounts it by ``(1+r)^-k``. With ``horizon=None`` (infinite horizon)
+        the sum has the closed form
+        ``B(a+x+1, b+n-x)/B(a,b) * B(g, d+n+1)/(B(g,d) (1+r))
+        * 2F1(1, d+n+1; g+d+n+1; 1/(1+r)) / L``; with a whole-number ``horizon``
+        H the first H terms are summed. ``discount_rate`` r is per opportunity
+        (e.g. per year for annual drives).
         """
         a, b, g, d = self._p
         r = _rate(discount_rate)
         x, tx, n = _arrays(data)
-        log_v = (
+        log_head = (
             betaln(a + x + 1, b + n - x)
             - betaln(a, b)
-            + betaln(g, d + n + 1)
             - betaln(g, d)
-            - np.log1p(r)
             - log_likelihood(self._p, x, tx, n)
         )
-        val = np.exp(log_v) * hyp2f1_one(d + n + 1, g + d + n + 1, 1.0 / (1.0 + r))
-        return self._series(val, data, "dert")
+        if horizon is None:
+            log_v = log_head + betaln(g, d + n + 1) - np.log1p(r)
+            val = np.exp(log_v) * hyp2f1_one(d + n + 1, g + d + n + 1, 1.0 / (1.0 + r))
+            return self._series(val, data, "dert")
+        if int(horizon) != horizon or horizon < 0:
+            raise DataError(
+                f"horizon must be a whole number of opportunities >= 0; got {horizon!r}."
+            )
+        # the k-sum depends on n only: evaluate it once per distinct n
+        n_values, where = np.unique(n, return_inverse=True)
+        k = np.arange(1, int(horizon) + 1)[None, :]
+        log_terms = betaln(g, d + n_values[:, None] + k) - k * np.log1p(r)
+        tail = np.exp(logsumexp(log_terms, axis=1)) if horizon else np.zeros(len(n_values))
+        return self._series(np.exp(log_head) * tail[np.ravel(where)], data, "dert")
 
     def clv(
         self,
@@ -273,15 +289,18 @@ class BGBBResult(FitResult):
         spend: float | pd.Series = 1.0,
         margin: float = 1.0,
         discount_rate: float,
+        horizon: int | None = None,
     ) -> pd.Series:
         """Residual customer value = DERT x spend x margin (per customer).
 
         ``spend`` is the expected value per transaction (a number or a Series
         aligned to ``data.index``, e.g. ``GammaGamma`` ``expected_spend``);
         ``margin`` the fraction of it that is profit; ``discount_rate`` is per
-        opportunity. Infinite horizon, first transaction at n+1 discounted once.
+        opportunity; ``horizon`` the number of future opportunities counted
+        (None = all). The transaction at opportunity n+k is discounted by
+        ``(1+r)^-k`` (see :meth:`dert`).
         """
-        dert = self.dert(data, discount_rate=discount_rate)
+        dert = self.dert(data, discount_rate=discount_rate, horizon=horizon)
         value = dert * _spend(spend, data) * float(margin)
         return value.rename("clv")
 

@@ -124,6 +124,17 @@ class GammaGammaResult(FitResult):
         p, q, g = (float(self.params[k]) for k in PARAMS)
         return p * g / (q - 1) if q > 1 else float("inf")
 
+    def summary(self) -> str:
+        """The estimates table plus the customers excluded and the implied mean spend."""
+        lines = [
+            super().summary(),
+            f"Excluded (frequency 0, no repeat spend): {self.excluded:,} customers",
+            f"Implied mean spend p*gamma/(q-1): {self.mean_spend:,.2f}"
+            if np.isfinite(self.mean_spend)
+            else "WARNING: q <= 1, the model has no finite mean spend",
+        ]
+        return "\n".join(lines)
+
     def expected_spend(self, data: pd.DataFrame) -> pd.Series:
         """E[M | x, m_x]: expected value of a future transaction, FHL (2005) eq. (5).
 
