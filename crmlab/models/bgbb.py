@@ -129,7 +129,7 @@ def log_likelihood_grad(
     taken with ``logsumexp``. The gradient in (alpha, beta, gamma, delta) is the
     softmax-weighted average of the terms' gradients.
     """
-    a, b, g, d = (float(v) for v in params)
+    a, b, g, d = np.asarray(params, dtype=float)  # numpy scalars: 1/0 -> inf, not an error
     size = int(n.max()) + 2 if n.size else 2
     la, da = _rising(a, size)
     lb, db = _rising(b, size)
