@@ -8,7 +8,12 @@ import pytest
 
 import crmlab
 from crmlab import DataError
-from crmlab.models.comparison import compare_models, frequency_recency_grid, holdout_forecast
+from crmlab.models.comparison import (
+    compare_models,
+    frequency_recency_grid,
+    holdout_dates,
+    holdout_forecast,
+)
 
 
 class Linear:
@@ -97,3 +102,14 @@ def test_bgnbd_grid_rises_with_recency_and_comparison_runs(cdnow_sample):
     assert (np.diff(grid.loc[1:].to_numpy(), axis=1) >= -1e-12).all()
     table = compare_models({"BG/NBD": fit}, summary)
     assert abs(table.loc["BG/NBD", "holdout_error_pct"]) < 20
+
+
+def test_holdout_dates_default_to_the_published_cdnow_split(cdnow_sample):
+    cal, end = holdout_dates(cdnow_sample)
+    assert (cal, end) == (pd.Timestamp("1997-09-30"), pd.Timestamp("1998-06-30"))
+    cal, end = holdout_dates(cdnow_sample, "1997-06-30", "1997-12-31")
+    assert (cal, end) == (pd.Timestamp("1997-06-30"), pd.Timestamp("1997-12-31"))
+    with pytest.raises(DataError, match="must lie after the first purchase"):
+        holdout_dates(cdnow_sample, "1999-01-01")
+    with pytest.raises(DataError, match="must be dates"):
+        holdout_dates(cdnow_sample, "not a date")

@@ -1,5 +1,6 @@
 """Compare fitted customer-base models and tabulate their predictions.
 
+* :func:`holdout_dates` - calibration and holdout end dates, given or halfway;
 * :func:`compare_models` - one row per model: parameters, log-likelihood,
   AIC/BIC on the calibration period and the error of its holdout forecast;
 * :func:`frequency_recency_grid` - a model's P(alive) or expected purchases for
@@ -29,6 +30,37 @@ COMPARISON_COLUMNS = (
     "mae",
     "rmse",
 )
+
+
+def holdout_dates(
+    transactions: pd.DataFrame, calibration_end: str = "", observation_end: str = ""
+) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """End of the calibration and of the holdout period for a validation split.
+
+    Empty ``observation_end`` means the last transaction date; empty
+    ``calibration_end`` means halfway between the first transaction date and
+    ``observation_end`` (rounded down to a day). For CDNOW (1 January 1997 to
+    30 June 1998) that is 30 September 1997: the 39 + 39 week split of Fader,
+    Hardie & Lee (2005).
+    """
+    if "date" not in transactions.columns or transactions.empty:
+        raise DataError("holdout_dates needs a non-empty transactions frame with a 'date' column.")
+    dates = pd.to_datetime(transactions["date"])
+    first, last = dates.min().normalize(), dates.max().normalize()
+    try:
+        end = pd.Timestamp(observation_end) if observation_end else last
+        cal = pd.Timestamp(calibration_end) if calibration_end else (first + (end - first) / 2)
+    except ValueError as exc:
+        raise DataError(
+            f"calibration_end/observation_end must be dates like '1997-09-30': {exc}"
+        ) from None
+    cal = cal.floor("D")
+    if not first < cal < end:
+        raise DataError(
+            f"calibration_end {cal:%Y-%m-%d} must lie after the first purchase "
+            f"({first:%Y-%m-%d}) and before observation_end ({end:%Y-%m-%d})."
+        )
+    return cal, end
 
 
 def _column(summary: pd.DataFrame, name: str, role: str) -> np.ndarray:
