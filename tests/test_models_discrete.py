@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -208,6 +209,50 @@ def test_bgbb_fit_with_very_unequal_shapes(rng: np.random.Generator) -> None:
         fit = BGBB().fit(summarise(simulate_bgbb(rng, 50_000, 8, **truth)))
     assert np.isfinite(fit.loglik)
     assert fit.converged or any(issubclass(w.category, ConvergenceWarning) for w in caught)
+
+
+def _rise(v: int, k: int) -> Fraction:
+    out = Fraction(1)
+    for j in range(k):
+        out *= v + j
+    return out
+
+
+@pytest.mark.parametrize("a, b, g, d", [(10**8, 1, 3, 10**8), (2, 10**7, 3, 5), (1, 1, 3, 1)])
+def test_bgbb_closed_forms_in_exact_arithmetic(a: int, b: int, g: int, d: int) -> None:
+    """Eqs. (5), (11), (13) of FHS (2010) in exact rationals (whole-number parameters,
+    gamma = 3 so the gamma-function ratios are short products) against the code."""
+    data = pd.DataFrame({"frequency": [0, 1, 3, 6], "recency": [0, 6, 5, 6], "n_periods": 6})
+    fit = make_bgbb(alpha=a, beta=b, gamma=g, delta=d)
+    ahead = 5
+
+    def beta_ab(x: int, y: int) -> Fraction:  # B(a+x, b+y) / B(a, b)
+        return _rise(a, x) * _rise(b, y) / _rise(a + b, x + y)
+
+    def beta_gd(shift_g: int, y: int) -> Fraction:  # B(g+shift, d+y) / B(g, d)
+        return _rise(g, shift_g) * _rise(d, y) / _rise(g + d, shift_g + y)
+
+    p_alive, expected = [], []
+    for x, tx, n in data.itertuples(index=False):
+        like = beta_ab(x, n - x) * beta_gd(0, n) + sum(
+            beta_ab(x, tx - x + i) * beta_gd(1, tx + i) for i in range(n - tx)
+        )
+        p_alive.append(beta_ab(x, n - x) * beta_gd(0, n + 1) / like)
+        # d/(g-1) G(g+d)/G(1+d) [G(1+d+n)/G(g+d+n) - G(1+d+n+h)/G(g+d+n+h)] with g = 3
+        bracket = (
+            Fraction(d, 2)
+            * (1 + d)
+            * (2 + d)
+            * (
+                Fraction(1, (1 + d + n) * (2 + d + n))
+                - Fraction(1, (1 + d + n + ahead) * (2 + d + n + ahead))
+            )
+        )
+        expected.append(beta_ab(x + 1, n - x) * bracket / like)
+    np.testing.assert_allclose(fit.probability_alive(data), [float(v) for v in p_alive], rtol=1e-9)
+    np.testing.assert_allclose(
+        fit.expected_purchases(ahead, data), [float(v) for v in expected], rtol=1e-9
+    )
 
 
 def test_bgbb_gamma_one_limit_is_continuous() -> None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.special import betaln, digamma, gammaln, logsumexp
+from scipy.special import gammaln, logsumexp
 
 from crmlab.errors import DataError
 from crmlab.models.base import (
@@ -118,6 +118,39 @@ def _rising(v: float, size: int) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
+def _log_terms(
+    params: np.ndarray, x: np.ndarray, tx: np.ndarray, n: np.ndarray, *, grad: bool = False
+) -> tuple[np.ndarray, tuple[np.ndarray, ...] | None]:
+    """The log terms of eq. (5) (column 0: alive through n; column 1 + i: died
+    after opportunity t_x + i; -inf where i >= n - t_x) and, with ``grad``, each
+    term's derivatives in (alpha, beta, gamma, delta)."""
+    a, b, g, d = np.asarray(params, dtype=float)  # numpy scalars: 1/0 -> inf, not an error
+    size = int(n.max()) + 2 if n.size else 2
+    la, da = _rising(a, size)
+    lb, db = _rising(b, size)
+    lab, dab = _rising(a + b, size)
+    ld, dd = _rising(d, size)
+    lgd, dgd = _rising(g + d, size)
+    xi, txi, ni = x.astype(int)[:, None], tx.astype(int)[:, None], n.astype(int)[:, None]
+    i = np.arange(size - 2)[None, :]
+    valid = np.concatenate([np.ones_like(xi, bool), i < (ni - txi)], axis=1)
+    k_b = np.where(valid, np.concatenate([ni - xi, txi - xi + i], axis=1), 0)
+    k_ab = np.where(valid, np.concatenate([ni, txi + i], axis=1), 0)
+    k_gd = np.where(valid, np.concatenate([ni, txi + i + 1], axis=1), 0)
+    dead = np.arange(size - 1)[None, :] > 0  # columns 1.. carry the death factor g
+    terms = la[xi] + lb[k_b] - lab[k_ab] + np.where(dead, np.log(g), 0.0) + ld[k_ab] - lgd[k_gd]
+    terms = np.where(valid, terms, -np.inf)
+    if not grad:
+        return terms, None
+    parts = (
+        da[xi] - dab[k_ab],
+        db[k_b] - dab[k_ab],
+        np.where(dead, 1.0 / g, 0.0) - dgd[k_gd],
+        dd[k_ab] - dgd[k_gd],
+    )
+    return terms, parts
+
+
 def log_likelihood_grad(
     params: np.ndarray, x: np.ndarray, tx: np.ndarray, n: np.ndarray, *, grad: bool = True
 ) -> tuple[np.ndarray, np.ndarray | None]:
@@ -129,34 +162,37 @@ def log_likelihood_grad(
     taken with ``logsumexp``. The gradient in (alpha, beta, gamma, delta) is the
     softmax-weighted average of the terms' gradients.
     """
-    a, b, g, d = np.asarray(params, dtype=float)  # numpy scalars: 1/0 -> inf, not an error
-    size = int(n.max()) + 2 if n.size else 2
-    la, da = _rising(a, size)
-    lb, db = _rising(b, size)
-    lab, dab = _rising(a + b, size)
-    ld, dd = _rising(d, size)
-    lgd, dgd = _rising(g + d, size)
-    xi, txi, ni = x.astype(int)[:, None], tx.astype(int)[:, None], n.astype(int)[:, None]
-    i = np.arange(size - 2)[None, :]
-    valid = np.concatenate([np.ones_like(xi, bool), i < (ni - txi)], axis=1)
-    # column 0: alive through opportunity n; column 1 + i: died after opportunity t_x + i
-    k_b = np.where(valid, np.concatenate([ni - xi, txi - xi + i], axis=1), 0)
-    k_ab = np.where(valid, np.concatenate([ni, txi + i], axis=1), 0)
-    k_gd = np.where(valid, np.concatenate([ni, txi + i + 1], axis=1), 0)
-    dead = np.arange(size - 1)[None, :] > 0  # columns 1.. carry the death factor g
-    terms = la[xi] + lb[k_b] - lab[k_ab] + np.where(dead, np.log(g), 0.0) + ld[k_ab] - lgd[k_gd]
-    terms = np.where(valid, terms, -np.inf)
+    terms, parts = _log_terms(params, x, tx, n, grad=grad)
     ll = logsumexp(terms, axis=1)
-    if not grad:
+    if parts is None:
         return ll, None
     w = np.exp(terms - ll[:, None])
-    parts = (
-        da[xi] - dab[k_ab],
-        db[k_b] - dab[k_ab],
-        np.where(dead, 1.0 / g, 0.0) - dgd[k_gd],
-        dd[k_ab] - dgd[k_gd],
-    )
     return ll, np.column_stack([np.sum(w * part, axis=1) for part in parts])
+
+
+def log_alive_through_n(
+    params: np.ndarray, x: np.ndarray, tx: np.ndarray, n: np.ndarray
+) -> np.ndarray:
+    """ln P(alive at opportunity n | x, t_x, n): the first term of eq. (5) over L."""
+    terms, _ = _log_terms(params, x, tx, n)
+    return terms[:, 0] - logsumexp(terms, axis=1)
+
+
+def _log_survival(g: float, d: float, n: np.ndarray, k_max: int) -> np.ndarray:
+    """``ln S_k(n) = ln B(g, d+n+k)/B(g, d+n) = sum_{j<k} ln(1 - g/(g+d+n+j))``, k = 0..k_max.
+
+    The probability that a customer alive at opportunity n is still alive k
+    opportunities later; one row per value of ``n``.
+    """
+    j = np.arange(k_max)[None, :]
+    steps = np.log1p(-g / (g + d + n[:, None] + j))
+    return np.concatenate([np.zeros((len(n), 1)), np.cumsum(steps, axis=1)], axis=1)
+
+
+def _whole(value: float, name: str) -> int:
+    if not np.isfinite(value) or value < 0 or int(value) != value:
+        raise DataError(f"{name} must be a whole number of opportunities >= 0; got {value!r}.")
+    return int(value)
 
 
 def log_likelihood(params: np.ndarray, x: np.ndarray, tx: np.ndarray, n: np.ndarray) -> np.ndarray:
@@ -175,16 +211,30 @@ class BGBBResult(FitResult):
     def _series(self, values: np.ndarray, data: pd.DataFrame, name: str) -> pd.Series:
         return pd.Series(values, index=data.index, name=name)
 
+    def _posterior(self, data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """ln P(alive at n | history) + ln E[p | alive, history], the distinct n and
+        each row's position among them."""
+        a, b, _, _ = self._p
+        x, tx, n = _arrays(data)
+        log_alive = log_alive_through_n(self._p, x, tx, n)
+        n_values, where = np.unique(n, return_inverse=True)
+        # alive through n with x of n successes: p | data ~ Beta(a + x, b + n - x)
+        return log_alive + np.log(a + x) - np.log(a + b + n), n_values, np.ravel(where)
+
     def probability_alive(self, data: pd.DataFrame, *, ahead: int = 1) -> pd.Series:
         """P(alive at opportunity n + ``ahead`` | x, t_x, n), FHS (2010) eq. (11).
 
         ``B(a+x, b+n-x)/B(a,b) * B(g, d+n+ahead)/B(g,d) / L``; the paper
         tabulates ``ahead = 1`` (alive at the 2002 opportunity given 1996-2001).
+        Computed as P(alive at n | history) times the posterior survival
+        ``B(g, d+n+ahead)/B(g, d+n)`` (rising factorials, exact for extreme parameters).
         """
-        a, b, g, d = self._p
+        _, _, g, d = self._p
+        ahead = _whole(ahead, "ahead")
         x, tx, n = _arrays(data)
-        top = betaln(a + x, b + n - x) - betaln(a, b) + betaln(g, d + n + ahead) - betaln(g, d)
-        return self._series(np.exp(top - log_likelihood(self._p, x, tx, n)), data, "p_alive")
+        log_surv = _log_survival(g, d, n, ahead)[:, ahead]
+        value = np.exp(log_alive_through_n(self._p, x, tx, n) + log_surv)
+        return self._series(value, data, "p_alive")
 
     def expected_purchases(
         self, n: float | np.ndarray, data: pd.DataFrame | None = None
@@ -192,34 +242,42 @@ class BGBBResult(FitResult):
         """Expected transactions in the next ``n`` opportunities.
 
         Without ``data``: E[X(n)] for a new customer, FHS (2010) eq. (7),
-        ``a/(a+b) * d/(g-1) * [1 - G(g+d)/G(1+d) * G(1+d+n)/G(g+d+n)]``.
-        With ``data``: E[X(n, n+n*) | x, t_x, n], eq. (13),
-        ``B(a+x+1, b+n-x)/B(a,b) * d/(g-1) * G(g+d)/G(1+d)
+        ``a/(a+b) * d/(g-1) * [1 - G(g+d)/G(1+d) * G(1+d+n)/G(g+d+n)]``
+        (``n`` may be an array). With ``data``: E[X(n, n+n*) | x, t_x, n],
+        eq. (13), ``B(a+x+1, b+n-x)/B(a,b) * d/(g-1) * G(g+d)/G(1+d)
         * [G(1+d+n)/G(g+d+n) - G(1+d+n+n*)/G(g+d+n+n*)] / L``.
-        Both are evaluated with log-gamma differences, which stay finite as
-        ``gamma -> 1`` only in the limit; at ``gamma == 1`` exactly the
-        ``d/(g-1)`` factor and bracket are replaced by their limit
-        ``d * [psi(1+d+n+n*) - psi(1+d+n)]``.
+
+        Both are evaluated as the equivalent sums
+        ``E[p] * sum_{k=1}^{n*} P(alive at k)`` (``E[p]`` and the survival
+        probabilities conditional on the history), whose terms are products of
+        ratios such as ``(d+n+j)/(g+d+n+j)``: no gamma-function differences, so
+        no cancellation when a parameter is extreme and no special case at
+        ``gamma = 1``. Cost grows with n*; opportunities are whole numbers.
         """
         a, b, g, d = self._p
         horizon = np.asarray(n, dtype=float)
-        if np.any(horizon < 0):
-            raise DataError(f"n (opportunities ahead) must be >= 0; got {np.min(horizon)}.")
+        for value in np.atleast_1d(horizon):
+            _whole(float(value), "n (opportunities ahead)")
         if data is None:
-            out = a / (a + b) * _bracket(g, d, horizon)
+            k_max = int(horizon.max()) if horizon.size else 0
+            cum = np.concatenate(
+                [[0.0], np.cumsum(np.exp(_log_survival(g, d, np.zeros(1), k_max)[0, 1:]))]
+            )
+            out = a / (a + b) * cum[horizon.astype(int)]
             return float(out) if out.ndim == 0 else out
         if horizon.ndim:
             raise DataError("with data, n must be a single number of opportunities.")
-        x, tx, nn = _arrays(data)
-        log_head = betaln(a + x + 1, b + nn - x) - betaln(a, b) - log_likelihood(self._p, x, tx, nn)
-        val = np.exp(log_head + _log_bracket_conditional(g, d, nn, float(horizon)))
-        return self._series(val, data, "expected_purchases")
+        log_head, n_values, where = self._posterior(data)
+        k = int(horizon)
+        tail = np.exp(_log_survival(g, d, n_values, k)[:, 1:]).sum(axis=1)
+        return self._series(np.exp(log_head) * tail[where], data, "expected_purchases")
 
     def purchase_probability(self, x: int | np.ndarray, n: int) -> np.ndarray | float:
         """P(X(n) = x) for a new customer, FHS (2010) eq. (8).
 
         ``C(n,x) B(a+x, b+n-x)/B(a,b) B(g, d+n)/B(g,d)
-        + sum_{i=x}^{n-1} C(i,x) B(a+x, b+i-x)/B(a,b) B(g+1, d+i)/B(g,d)``.
+        + sum_{i=x}^{n-1} C(i,x) B(a+x, b+i-x)/B(a,b) B(g+1, d+i)/B(g,d)``,
+        with the beta ratios as rising factorials. ``x`` may be an array.
         """
         a, b, g, d = self._p
         xs = np.asarray(x, dtype=float)
@@ -229,18 +287,33 @@ class BGBBResult(FitResult):
         bad = (flat < 0) | (np.round(flat) != flat)
         if np.any(bad):
             raise DataError(f"x must hold whole numbers >= 0; got {flat[bad][0]!r}.")
-        base = -betaln(a, b) - betaln(g, d)
+        size = int(n) + 2
+        la, _ = _rising(a, size)
+        lb, _ = _rising(b, size)
+        lab, _ = _rising(a + b, size)
+        ld, _ = _rising(d, size)
+        lgd, _ = _rising(g + d, size)
 
         def logchoose(nn: np.ndarray, kk: np.ndarray) -> np.ndarray:
             return gammaln(nn + 1) - gammaln(kk + 1) - gammaln(nn - kk + 1)
 
-        with np.errstate(invalid="ignore"):
-            first = logchoose(n, flat) + betaln(a + flat, b + n - flat) + betaln(g, d + n) + base
-            i = np.arange(int(n))[None, :]
-            xi = flat[:, None]
-            terms = logchoose(i, xi) + betaln(a + xi, b + i - xi) + betaln(g + 1, d + i) + base
-            terms = np.where(i >= xi, terms, -np.inf)
-            first = np.where(flat <= n, first, -np.inf)
+        xi = np.minimum(flat, n).astype(int)[:, None]  # x > n has probability 0 (masked)
+        i = np.arange(int(n))[None, :]
+        ok = i >= xi
+        iv = np.where(ok, i, xi)  # keep indices legal where masked
+        with np.errstate(invalid="ignore", divide="ignore"):
+            first = logchoose(n, xi) + la[xi] + lb[n - xi] - lab[n] + ld[n] - lgd[n]
+            first = np.where(flat[:, None] <= n, first, -np.inf)
+            terms = (
+                logchoose(iv, xi)
+                + la[xi]
+                + lb[iv - xi]
+                - lab[iv]
+                + np.log(g)
+                + ld[iv]
+                - lgd[iv + 1]
+            )
+            terms = np.where(ok, terms, -np.inf)
             out = np.exp(logsumexp(np.column_stack([first, terms]), axis=1))
         return float(out[0]) if xs.ndim == 0 else out
 
@@ -250,7 +323,8 @@ class BGBBResult(FitResult):
         """Discounted expected residual transactions, FHS (2010) eq. (15).
 
         The expected transaction at opportunity n+k given the history is
-        ``E[Y(n+k)] = B(a+x+1, b+n-x)/B(a,b) * B(g, d+n+k)/B(g,d) / L``; DERT
+        ``E[Y(n+k)] = B(a+x+1, b+n-x)/B(a,b) * B(g, d+n+k)/B(g,d) / L``
+        (= P(alive at n) E[p] S_k(n), see :meth:`expected_purchases`); DERT
         discounts it by ``(1+r)^-k``. With ``horizon=None`` (infinite horizon)
         the sum has the closed form
         ``B(a+x+1, b+n-x)/B(a,b) * B(g, d+n+1)/(B(g,d) (1+r))
@@ -258,29 +332,23 @@ class BGBBResult(FitResult):
         H the first H terms are summed. ``discount_rate`` r is per opportunity
         (e.g. per year for annual drives).
         """
-        a, b, g, d = self._p
+        _, _, g, d = self._p
         r = _rate(discount_rate)
-        x, tx, n = _arrays(data)
-        log_head = (
-            betaln(a + x + 1, b + n - x)
-            - betaln(a, b)
-            - betaln(g, d)
-            - log_likelihood(self._p, x, tx, n)
-        )
+        log_head, n_values, where = self._posterior(data)
+        z = 1.0 / (1.0 + r)
         if horizon is None:
-            log_v = log_head + betaln(g, d + n + 1) - np.log1p(r)
-            val = np.exp(log_v) * hyp2f1_one(d + n + 1, g + d + n + 1, 1.0 / (1.0 + r))
-            return self._series(val, data, "dert")
-        if int(horizon) != horizon or horizon < 0:
-            raise DataError(
-                f"horizon must be a whole number of opportunities >= 0; got {horizon!r}."
+            # sum_{k>=1} S_k z^k = z (d+n)/(g+d+n) 2F1(1, d+n+1; g+d+n+1; z)
+            tail = (
+                z
+                * (d + n_values)
+                / (g + d + n_values)
+                * hyp2f1_one(d + n_values + 1, g + d + n_values + 1, z)
             )
-        # the k-sum depends on n only: evaluate it once per distinct n
-        n_values, where = np.unique(n, return_inverse=True)
-        k = np.arange(1, int(horizon) + 1)[None, :]
-        log_terms = betaln(g, d + n_values[:, None] + k) - k * np.log1p(r)
-        tail = np.exp(logsumexp(log_terms, axis=1)) if horizon else np.zeros(len(n_values))
-        return self._series(np.exp(log_head) * tail[np.ravel(where)], data, "dert")
+        else:
+            k_max = _whole(horizon, "horizon")
+            k = np.arange(1, k_max + 1)[None, :]
+            tail = np.exp(_log_survival(g, d, n_values, k_max)[:, 1:] + k * np.log(z)).sum(axis=1)
+        return self._series(np.exp(log_head) * tail[where], data, "dert")
 
     def clv(
         self,
@@ -324,37 +392,6 @@ def _spend(spend: float | pd.Series, data: pd.DataFrame) -> float | pd.Series:
             )
         return spend.reindex(data.index)
     return float(spend)
-
-
-def _bracket(g: float, d: float, horizon: np.ndarray) -> np.ndarray:
-    """``d/(g-1) * [1 - G(g+d)/G(1+d) * G(1+d+m)/G(g+d+m)]``: expected number of the
-    first m opportunities at which the customer is alive, via log-gamma ratios."""
-    m = np.asarray(horizon, dtype=float)
-    if abs(g - 1.0) < 1e-10:
-        return d * (digamma(1 + d + m) - digamma(1 + d))
-    log_ratio = gammaln(g + d) - gammaln(1 + d) + gammaln(1 + d + m) - gammaln(g + d + m)
-    return d / (g - 1) * -np.expm1(log_ratio)
-
-
-def _log_bracket_conditional(g: float, d: float, n: np.ndarray, horizon: float) -> np.ndarray:
-    """log of ``d/(g-1) G(g+d)/G(1+d) [G(1+d+n)/G(g+d+n) - G(1+d+n+h)/G(g+d+n+h)]``.
-
-    The two factors ``d/(g-1)`` and the bracket share their sign, so the value is
-    positive and its logarithm is taken factor by factor (no overflow).
-    """
-    if horizon == 0:
-        return np.full_like(n, -np.inf, dtype=float)
-    if abs(g - 1.0) < 1e-10:
-        return np.log(d) + np.log(digamma(1 + d + n + horizon) - digamma(1 + d + n))
-    log_first = gammaln(g + d) - gammaln(1 + d) + gammaln(1 + d + n) - gammaln(g + d + n)
-    log_diff = (
-        gammaln(1 + d + n + horizon)
-        - gammaln(g + d + n + horizon)
-        - gammaln(1 + d + n)
-        + gammaln(g + d + n)
-    )
-    with np.errstate(divide="ignore"):
-        return np.log(d / abs(g - 1)) + log_first + np.log(np.abs(np.expm1(log_diff)))
 
 
 class BGBB:
