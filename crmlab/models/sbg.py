@@ -50,10 +50,21 @@ class ShiftedBetaGeometricResult(FitResult):
         return float(self.params["alpha"]), float(self.params["beta"])
 
     def survival(self, t: float | Sequence[float] | np.ndarray) -> np.ndarray | float:
-        """``S(t) = B(alpha, beta + t) / B(alpha, beta)``: share still active after t periods."""
+        """``S(t) = B(alpha, beta + t) / B(alpha, beta)``: share still active after t periods.
+
+        For whole-number t this is the product of retention rates
+        ``prod_{k=1}^{t} (beta + k - 1) / (alpha + beta + k - 1)``, summed in logs
+        (exact even when alpha or beta is extreme); other t use ``betaln``.
+        """
+        return _out(np.exp(self._log_survival(_times(t))))
+
+    def _log_survival(self, t: np.ndarray) -> np.ndarray:
         a, b = self._ab
-        t = _times(t)
-        return _out(np.exp(betaln(a, b + t) - betaln(a, b)))
+        if t.size and np.all(np.round(t) == t) and t.max() <= 1_000_000:
+            k = np.arange(1, int(t.max()) + 1)
+            steps = np.concatenate([[0.0], np.cumsum(-np.log1p(a / (b + k - 1)))])
+            return steps[t.astype(int)]
+        return betaln(a, b + t) - betaln(a, b)
 
     def retention_rate(self, t: float | Sequence[float] | np.ndarray) -> np.ndarray | float:
         """``r(t) = (beta + t - 1) / (alpha + beta + t - 1)``, for t >= 1.
@@ -72,7 +83,8 @@ class ShiftedBetaGeometricResult(FitResult):
         t = _times(t)
         if np.any(t < 1):
             raise DataError("churn_probability needs t >= 1 (periods start at 1).")
-        return _out(np.exp(betaln(a + 1, b + t - 1) - betaln(a, b)))
+        # P(T = t) = S(t - 1) * (1 - r(t)) = S(t - 1) * a / (a + b + t - 1)
+        return _out(np.exp(self._log_survival(t - 1) - np.log1p((b + t - 1) / a)))
 
     def expected_lifetime(self) -> float:
         """E[T] = sum_{t>=0} S(t) = (alpha + beta - 1) / (alpha - 1) periods.
