@@ -525,7 +525,29 @@ def _drop_widgets(nb: nbformat.NotebookNode) -> None:
         cell.outputs = keep
 
 
-_MATH = re.compile(r"(?<![\\$])\$(?!\$)([^$\n]+?)(?<!\\)\$|\$\$(.+?)\$\$", re.S)
+# $$display$$ or $inline$ (pandoc's rule: no space inside the dollars, no digit after the
+# closing one, so "costs $5 and $10" stays text)
+_MATH = re.compile(r"\$\$(.+?)\$\$|(?<![\\$])\$(?=[^\s$])([^$\n]*?[^\s\\$])\$(?!\d)", re.S)
+
+
+_TEX_SUBSTITUTIONS = (
+    (re.compile(r"\\(?:text|textrm|operatorname|textit|textbf)\{([^{}]*)\}"), None),
+    (re.compile(r"\\underbrace\{((?:[^{}]|\{[^{}]*\})*)\}_\{(?:[^{}]|\{[^{}]*\})*\}"), r"\1"),
+    (re.compile(r"\\overbrace\{((?:[^{}]|\{[^{}]*\})*)\}\^\{(?:[^{}]|\{[^{}]*\})*\}"), r"\1"),
+    (re.compile(r"\\(ge|le)(?![a-zA-Z])"), r"\\\1q"),
+    (re.compile(r"\\(?:displaystyle|textstyle|left|right)(?![a-zA-Z])\.?"), ""),
+    (re.compile(r"\\(?:dfrac|tfrac)(?![a-zA-Z])"), r"\\frac"),
+)
+
+
+def _mathtext(tex: str) -> str:
+    """Translate common TeX that matplotlib's mathtext lacks (\\text, \\underbrace, ...)."""
+    for pattern, repl in _TEX_SUBSTITUTIONS:
+        if repl is None:
+            tex = pattern.sub(lambda m: r"\mathrm{" + m.group(1).replace(" ", r"\ ") + "}", tex)
+        else:
+            tex = pattern.sub(repl, tex)
+    return tex
 
 
 def _math_svg(tex: str, display_mode: bool) -> str:
@@ -535,7 +557,7 @@ def _math_svg(tex: str, display_mode: bool) -> str:
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(0.01, 0.01))
-    fig.text(0, 0, f"${tex}$", fontsize=13 if display_mode else 11)
+    fig.text(0, 0, f"${_mathtext(tex)}$", fontsize=13 if display_mode else 11)
     buf = io.BytesIO()
     try:
         fig.savefig(buf, format="svg", bbox_inches="tight", pad_inches=0.02, transparent=True)
@@ -550,9 +572,9 @@ def render_math(markdown: str) -> str:
     """Replace ``$...$`` and ``$$...$$`` in markdown by embedded SVG pictures."""
 
     def repl(match: re.Match[str]) -> str:
-        if match.group(2) is not None:
-            return f'\n<p class="crmlab-math-block">{_math_svg(match.group(2).strip(), True)}</p>\n'
-        return _math_svg(match.group(1).strip(), False)
+        if match.group(1) is not None:
+            return f'\n<p class="crmlab-math-block">{_math_svg(match.group(1).strip(), True)}</p>\n'
+        return _math_svg(match.group(2).strip(), False)
 
     return _MATH.sub(repl, markdown)
 

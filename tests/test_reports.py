@@ -75,7 +75,17 @@ def test_formulas_become_embedded_svg():
     assert "$" not in page.split('<section class="crmlab-repro">')[0].split("<body>")[1]
     assert 'alt="E[X] = r/\\alpha"' in page
     # text that is not a formula stays as it is
-    assert render.render_math("costs 5 dollars") == "costs 5 dollars"
+    for text in ("costs 5 dollars", "costs $5 and $10 a month", "a $ b $ c"):
+        assert render.render_math(text) == text
+    assert render.render_math("one $x$").count("<img") == 1
+
+
+def test_common_tex_that_mathtext_lacks_is_translated():
+    assert render._mathtext(r"\text{delivered value} \ge 1") == r"\mathrm{delivered\ value} \geq 1"
+    assert render._mathtext(r"\underbrace{a + b}_{\text{total}} - c") == "a + b - c"
+    assert render._mathtext(r"\dfrac{1}{2}") == r"\frac{1}{2}"
+    for tex in (r"\min\{\tau \ge t_x\}", r"\underbrace{V_\text{p}}_{\text{total}}"):
+        assert render._math_svg(tex, False).startswith("<img")
 
 
 def test_reproducibility_block_has_versions_data_hash_parameters_and_date():
