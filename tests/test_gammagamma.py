@@ -72,6 +72,8 @@ def test_reproduces_fader_hardie_lee_2005(gg_fit: GammaGammaResult, cdnow_summar
     assert gg_fit.params["p"] == pytest.approx(6.25, abs=0.006)
     assert gg_fit.params["q"] == pytest.approx(3.74, abs=0.006)
     assert gg_fit.params["gamma"] == pytest.approx(15.44, abs=0.006)
+    # FHL check the independence assumption: correlation 0.11 between x and mean spend
+    assert gg_fit.extra["corr_frequency_spend"] == pytest.approx(0.11, abs=0.005)
     # the population mean spend implied by the estimates: p gamma / (q - 1)
     assert gg_fit.mean_spend == pytest.approx(6.25 * 15.44 / 2.74, rel=2e-3)
     assert "Excluded (frequency 0, no repeat spend): 1,411 customers" in gg_fit.summary()

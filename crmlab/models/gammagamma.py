@@ -129,6 +129,9 @@ class GammaGammaResult(FitResult):
         lines = [
             super().summary(),
             f"Excluded (frequency 0, no repeat spend): {self.excluded:,} customers",
+            f"corr(frequency, mean spend) among those fitted: "
+            f"{self.extra.get('corr_frequency_spend', np.nan):.2f} "
+            "(the model assumes independence)",
             f"Implied mean spend p*gamma/(q-1): {self.mean_spend:,.2f}"
             if np.isfinite(self.mean_spend)
             else "WARNING: q <= 1, the model has no finite mean spend",
@@ -262,6 +265,10 @@ class GammaGamma:
             converged=converged,
             message=message,
             iterations=nit,
-            extra={"excluded": excluded},
+            extra={
+                "excluded": excluded,
+                # the model assumes spend independent of frequency; FHL (2005) report 0.11
+                "corr_frequency_spend": float(np.corrcoef(x, m)[0, 1]) if x.size > 2 else np.nan,
+            },
             excluded=excluded,
         )
