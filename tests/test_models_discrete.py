@@ -77,6 +77,15 @@ def test_bgbb_reproduces_fader_hardie_shang_2010(bgbb_fit: BGBBResult) -> None:
     assert "alpha" in bgbb_fit.summary()
 
 
+def test_bgbb_unconditional_expectation_matches_published_tracking(bgbb_fit: BGBBResult) -> None:
+    # E[X(n)] for a new donor, n = 1..11, from the "Tracking Plot" sheet of the
+    # spreadsheet accompanying Hardie's BG/BB note (brucehardie.com/notes/010),
+    # which implements FHS (2010) eq. (7) at the published estimates
+    published = [0.4985, 0.9233, 1.2969, 1.6323, 1.9381, 2.2202, 2.4826, 2.7285, 2.9603]
+    published += [3.1798, 3.3887]
+    np.testing.assert_allclose(bgbb_fit.expected_purchases(np.arange(1, 12)), published, atol=6e-5)
+
+
 @pytest.mark.parametrize(
     "params",
     [
