@@ -380,3 +380,51 @@ def cross_buying(
         index=pd.Index(["value", "retention"], name="outcome"),
     )
     return table, assoc
+
+
+def distinct_per_customer(
+    log: pd.DataFrame,
+    *,
+    of: str,
+    customer: str = "customer_id",
+    customers: pd.Index | pd.Series | None = None,
+    name: str | None = None,
+) -> pd.Series:
+    """Count distinct values of ``of`` per customer in a log (contacts or purchases).
+
+    Use it to build relationship breadth from a contact log (``of="employee_id"``:
+    distinct employees who served the customer) or cross-buying from transactions
+    (``of="category"``: distinct product lines bought).
+
+    Parameters
+    ----------
+    log : DataFrame
+        One row per contact or purchase, with columns ``customer`` and ``of``.
+    of : str
+        Column whose distinct values are counted.
+    customer : str
+        Customer id column.
+    customers : Index or Series, optional
+        All customers to report; those absent from the log get 0 (so customers with
+        no contact are kept, not dropped).
+    name : str, optional
+        Name of the returned Series (default ``"n_" + of``).
+
+    Returns
+    -------
+    Series
+        Indexed by customer id, integer counts.
+    """
+    require_columns(log, [customer, of], "log")
+    require_no_missing(log, [customer, of], "log")
+    out = log.groupby(customer)[of].nunique()
+    if customers is not None:
+        ids = pd.Index(pd.unique(pd.Series(customers).to_numpy()), name=customer)
+        unknown = ~out.index.isin(ids)
+        if unknown.any():
+            raise DataError(
+                f"log has {int(unknown.sum())} customer ids not in `customers`, first "
+                f"{out.index[unknown][0]!r}; pass the full customer list."
+            )
+        out = out.reindex(ids, fill_value=0)
+    return out.astype(int).rename(name or f"n_{of}")

@@ -171,3 +171,16 @@ def test_plots_draw_what_the_analyses_return(rng):
     )
     plots.relationships.matching_funnel(view.quality)
     plt.close("all")
+
+
+def test_distinct_per_customer_counts_and_keeps_silent_customers():
+    from crmlab.relationships import distinct_per_customer
+
+    log = pd.DataFrame({"customer_id": [1, 1, 1, 2], "employee_id": ["e1", "e2", "e1", "e3"]})
+    out = distinct_per_customer(log, of="employee_id", customers=[1, 2, 3])
+    assert out.to_dict() == {1: 2, 2: 1, 3: 0}
+    assert out.name == "n_employee_id"
+    with pytest.raises(DataError, match="not in `customers`, first 2"):
+        distinct_per_customer(log, of="employee_id", customers=[1])
+    with pytest.raises(DataError, match="lacks column"):
+        distinct_per_customer(log, of="rep")
