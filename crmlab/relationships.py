@@ -424,7 +424,7 @@ def distinct_per_customer(
         if unknown.any():
             raise DataError(
                 f"log has {int(unknown.sum())} customer ids not in `customers`, first "
-                f"{out.index[unknown][0]!r}; pass the full customer list."
+                f"{out.index[unknown][0]}; pass the full customer list."
             )
         out = out.reindex(ids, fill_value=0)
     return out.astype(int).rename(name or f"n_{of}")
