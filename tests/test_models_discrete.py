@@ -395,6 +395,10 @@ def test_sbg_dert_equals_long_discounted_sum(renewals: int) -> None:
     assert fit.dert(d, renewals=renewals) == pytest.approx(brute, rel=1e-10)
     if renewals == 0:  # Fader & Hardie (2010): DEL = 2F1(1, b; a + b; 1/(1 + d))
         assert 1 + fit.dert(d) == pytest.approx(hyp2f1(1, 1.182, 1.886, 1 / 1.1), rel=1e-12)
+    # their DERL for a customer facing renewal n, with scipy's 2F1 as an independent check
+    a, b = 0.704, 1.182
+    paper = (b + n - 1) / (a + b + n - 1) * hyp2f1(1, b + n, a + b + n, 1 / (1 + d))
+    assert fit.derl(d, renewals=renewals) == pytest.approx(paper, rel=1e-10)
     assert fit.clv(margin=50.0, discount_rate=d, renewals=renewals) == pytest.approx(50 * brute)
 
 

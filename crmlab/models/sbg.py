@@ -106,10 +106,13 @@ class ShiftedBetaGeometricResult(FitResult):
         = (beta + n - 1) / ((alpha + beta + n - 1)(1 + d))
         * 2F1(1, beta + n; alpha + beta + n; 1 / (1 + d))``.
 
-        Fader & Hardie (2010) call this DERL with the payment for the period
-        ahead counted at its start; add 1 to get their expected discounted
-        lifetime value of a customer who is about to pay (``DEL = 1 + DERT`` at
-        ``renewals = 0`` equals ``2F1(1, beta; alpha + beta; 1/(1+d))``).
+        Fader & Hardie (2010) count the renewal payment at the moment it is
+        made, so their residual value of a customer deciding on her n-th
+        renewal is ``DERL = (1 + d) * DERT = (beta + n - 1) / (alpha + beta + n - 1)
+        * 2F1(1, beta + n; alpha + beta + n; 1 / (1 + d))`` (:meth:`derl`), and the
+        value of a customer about to make her first payment is
+        ``DEL = 1 + DERT(renewals=0) = 2F1(1, beta; alpha + beta; 1 / (1 + d))``.
+        The hypergeometric series is summed directly (:func:`hyp2f1_one`).
         """
         a, b = self._ab
         d = float(discount_rate)
@@ -120,6 +123,16 @@ class ShiftedBetaGeometricResult(FitResult):
             raise DataError(f"renewals must be whole numbers >= 0; got {renewals!r}.")
         z = 1.0 / (1.0 + d)
         return _out((b + n - 1) / (a + b + n - 1) * z * hyp2f1_one(b + n, a + b + n, z))
+
+    def derl(self, discount_rate: float, *, renewals: int | np.ndarray = 0) -> np.ndarray | float:
+        """Fader & Hardie's (2010) DERL: :meth:`dert` with the next payment undiscounted.
+
+        ``DERL(d | alpha, beta, n - 1 renewals) = (beta + n - 1) / (alpha + beta + n - 1)
+        * 2F1(1, beta + n; alpha + beta + n; 1 / (1 + d))`` with ``n = renewals + 1``.
+        """
+        return _out(
+            (1.0 + float(discount_rate)) * np.asarray(self.dert(discount_rate, renewals=renewals))
+        )
 
     def clv(
         self, *, margin: float, discount_rate: float, renewals: int | np.ndarray = 0
