@@ -23,6 +23,13 @@ from scipy import stats
 from crmlab.errors import DataError
 
 
+def show(value: object) -> str:
+    """A value as a user would type it: strings quoted, numpy scalars as plain numbers."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    return repr(value)
+
+
 def require_columns(frame: pd.DataFrame, columns: list[str], what: str) -> None:
     """Raise :class:`DataError` if ``frame`` is not a DataFrame with ``columns``."""
     if not isinstance(frame, pd.DataFrame):
@@ -45,7 +52,7 @@ def require_no_missing(frame: pd.DataFrame, columns: list[str], what: str) -> No
             first = frame.index[np.flatnonzero(bad)[0]]
             raise DataError(
                 f"{what} column '{col}' has {int(bad.sum())} missing values, first at "
-                f"row {first!r}; fill or remove them before the analysis."
+                f"row {show(first)}; fill or remove them before the analysis."
             )
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from crmlab.defection import require_columns, require_no_missing
+from crmlab.defection import require_columns, require_no_missing, show
 from crmlab.errors import DataError
 
 VALUE_COMPONENTS = ("product", "service", "personnel", "image")
@@ -39,7 +39,7 @@ def _check_offers(offers: pd.DataFrame) -> pd.DataFrame:
             first = np.flatnonzero(bad)[0]
             raise DataError(
                 f"offers column '{col}' must hold numbers >= 0; {int(bad.sum())} values do not, "
-                f"first for offer {offers.index[first]!r}: {offers[col].iloc[first]!r}. "
+                f"first for offer {offers.index[first]!r}: {show(offers[col].iloc[first])}. "
                 "Express every component as a non-negative money-equivalent."
             )
     if offers.index.has_duplicates:

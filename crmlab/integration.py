@@ -35,7 +35,7 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from crmlab.defection import require_columns
+from crmlab.defection import require_columns, show
 from crmlab.errors import DataError
 
 RULES = {
@@ -119,7 +119,7 @@ def stack_sources(
             raise DataError(
                 f"source {name!r} column '{cmap['record_id']}' must be unique and present; "
                 f"{int(bad.sum())} rows are missing or repeated, first at row {first}: "
-                f"{rid.iloc[first]!r}. Give every exported row its own record id."
+                f"{show(rid.iloc[first])}. Give every exported row its own record id."
             )
         part = pd.DataFrame({"source": name, "record_id": rid.astype(str).to_numpy()})
         for key in (*KEY_COLUMNS, "amount"):

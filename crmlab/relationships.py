@@ -32,7 +32,7 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
-from crmlab.defection import require_columns, require_no_missing, wilson_interval
+from crmlab.defection import require_columns, require_no_missing, show, wilson_interval
 from crmlab.errors import DataError
 
 
@@ -45,7 +45,7 @@ def _check(customers: pd.DataFrame, breadth: str, outcome: str) -> pd.DataFrame:
         first = np.flatnonzero(bad)[0]
         raise DataError(
             f"column '{outcome}' must be 0/1; {int(bad.sum())} values are not, first at row "
-            f"{customers.index[first]!r}: {y.iloc[first]!r}. Code stayed = 1, left = 0."
+            f"{show(customers.index[first])}: {show(y.iloc[first])}. Code stayed = 1, left = 0."
         )
     x = pd.to_numeric(customers[breadth], errors="coerce")
     bad = (x.isna() | (x < 0)).to_numpy()
@@ -53,11 +53,11 @@ def _check(customers: pd.DataFrame, breadth: str, outcome: str) -> pd.DataFrame:
         first = np.flatnonzero(bad)[0]
         raise DataError(
             f"column '{breadth}' must be a count >= 0; {int(bad.sum())} values are not, first "
-            f"at row {customers.index[first]!r}: {customers[breadth].iloc[first]!r}."
+            f"at row {show(customers.index[first])}: {show(customers[breadth].iloc[first])}."
         )
     if y.nunique() < 2:
         raise DataError(
-            f"column '{outcome}' has only the value {y.iloc[0]!r}; a retention model needs "
+            f"column '{outcome}' has only the value {show(y.iloc[0])}; a retention model needs "
             "customers who stayed and customers who left."
         )
     return pd.DataFrame({"x": x.astype(float), "y": y.astype(float)}, index=customers.index)

@@ -119,3 +119,9 @@ def test_compare_segments_detects_simulated_difference(rng):
 def test_compare_segments_needs_two_by_two():
     with pytest.raises(DataError, match="at least 2 segments"):
         compare_segments(survey({"service": 2, "price": 2}, "A"))
+
+
+def test_messages_show_numpy_values_plainly():
+    frame = pd.DataFrame({"reason": ["a", None]}, index=pd.Index(np.array([10, 11])))
+    with pytest.raises(DataError, match=r"first at row 11;"):
+        reason_shares(frame)
