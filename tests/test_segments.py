@@ -258,6 +258,8 @@ def test_migration_order_and_tiers_are_checked():
     q2 = seg.customer_pyramid(t, "2020-06-30", "3M")
     with pytest.raises(DataError, match="earlier"):
         seg.tier_migration(q2, q1)
+    with pytest.raises(DataError, match="overlap"):
+        seg.tier_migration(q1, seg.customer_pyramid(t, "2020-04-30", "3M"))
     other = seg.customer_pyramid(t, "2020-06-30", "3M", cutoffs=(0.5, 0.5), labels=("H", "L"))
     with pytest.raises(DataError, match="different tiers"):
         seg.tier_migration(q1, other)

@@ -328,6 +328,12 @@ def tier_migration(before: Pyramid, after: Pyramid) -> Migration:
             f"the later pyramid ends {after.end.date()}, not after the earlier one "
             f"({before.end.date()}); pass (earlier, later)."
         )
+    if after.start < before.end:
+        raise DataError(
+            f"the periods overlap: the later one starts after {after.start.date()}, before the "
+            f"earlier one ends ({before.end.date()}); use periods that do not overlap, e.g. "
+            "ends from segments.period_ends with the same length."
+        )
     if before.labels != after.labels:
         raise DataError(
             f"the pyramids use different tiers {list(before.labels)} and "
