@@ -246,6 +246,8 @@ def test_migration_rows_sum_to_previous_tier_counts():
         q2.table["revenue"].sum() - q1.table["revenue"].sum()
     )
     assert m.flows["revenue_change"].sum() == pytest.approx(m.revenue_change.to_numpy().sum())
+    growth = q2.table["revenue"].sum() / q1.table["revenue"].sum() - 1
+    assert m.flows["change_vs_before"].sum() == pytest.approx(growth)
     m2 = seg.tier_migration(q2, q3)
     assert m2.flows.loc["reactivated", "customers"] == 11
     assert m2.counts.loc["Inactive"].sum() == q2.table.loc["Inactive", "customers"]

@@ -301,7 +301,9 @@ class Migration:
         One row per kind of movement (``up``, ``same``, ``down``, ``new``,
         ``reactivated``, ``converted``, ``lost``, ``still inactive``, ...):
         ``customers``, ``revenue_before``, ``revenue_after``, ``revenue_change``,
-        ``share_of_change``.
+        ``change_vs_before`` (revenue change / total revenue of the earlier period: how
+        many percent each movement added to or took from the earlier period's revenue;
+        these sum to the total growth rate).
     customers : DataFrame
         ``before``, ``after``, ``flow``, ``revenue_before``, ``revenue_after`` per customer.
     """
@@ -393,7 +395,8 @@ def tier_migration(before: Pyramid, after: Pyramid) -> Migration:
         revenue_after=("revenue_after", "sum"),
     )
     flows["revenue_change"] = flows["revenue_after"] - flows["revenue_before"]
-    flows["share_of_change"] = flows["revenue_change"] / total_change if total_change else np.nan
+    total_before = float(per["revenue_before"].sum())
+    flows["change_vs_before"] = flows["revenue_change"] / total_before if total_before else np.nan
     preferred = ["new", "converted", "reactivated", "up", "same", "down", "lost"]
     flows = flows.reindex(
         [f for f in preferred if f in flows.index] + sorted(set(flows.index) - set(preferred))
