@@ -388,7 +388,6 @@ def tier_migration(before: Pyramid, after: Pyramid) -> Migration:
         .reindex(index=row_cats, columns=col_cats)
         .fillna(0.0)
     )
-    total_change = float(delta.sum())
     flows = per.groupby("flow").agg(
         customers=("flow", "size"),
         revenue_before=("revenue_before", "sum"),
