@@ -373,3 +373,30 @@ def test_study_recovers_the_simulated_link_and_lifetimes(linked, rng):
     really_alive = truth.loc[c.index, "dropout"] > truth.loc[c.index, "T"]
     agreement = (c["censored"] == really_alive).mean()
     assert agreement > 0.75
+
+
+def test_plots_draw_the_study_without_computing(rng):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from crmlab import plots
+    from crmlab.studies import HBR_CORRELATIONS
+
+    tx, _, oracle = _simulate_cohort(rng, 400, linked=True)
+    res = loyalty_profit(
+        tx, model=oracle, observation_end=START + pd.Timedelta(weeks=78), n_boot=20
+    )
+    axes = [
+        plots.loyalty.quadrants(res.customers, res.splits, max_points=100),
+        plots.loyalty.segment_shares(res.segments),
+        plots.loyalty.sensitivity(res.sensitivity, hbr=HBR_CORRELATIONS),
+        plots.loyalty.survival(res.survival),
+        plots.loyalty.profit_by_tenure(res.profit_by_tenure),
+        plots.loyalty.correlation_comparison(res.association, HBR_CORRELATIONS),
+    ]
+    for ax in axes:
+        assert ax.get_xlabel() and ax.get_ylabel() and ax.get_title()
+    assert "random 100 of 400" in axes[0].get_title()
+    plt.close("all")

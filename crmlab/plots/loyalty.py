@@ -231,6 +231,7 @@ def correlation_comparison(
     ax.axvline(0, color="0.3", lw=0.8)
     ax.set_xlim(min(-0.05, float(np.nanmin(rows["lower"])) - 0.05), 1)
     ax.set_xlabel("Correlation of customer lifetime and profit")
+    ax.set_ylabel("Company or sample")
     ax.set_title("Lifetime-profit correlation: this cohort beside the published ones")
     ax.legend(loc="lower right", fontsize=8)
     return ax
