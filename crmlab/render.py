@@ -557,7 +557,9 @@ def _math_svg(tex: str, display_mode: bool) -> str:
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(0.01, 0.01))
-    fig.text(0, 0, f"${_mathtext(tex)}$", fontsize=13 if display_mode else 11)
+    # mathtext works line by line: a newline inside a formula would print it as text
+    one_line = " ".join(_mathtext(tex).split())
+    fig.text(0, 0, f"${one_line}$", fontsize=13 if display_mode else 11)
     buf = io.BytesIO()
     try:
         fig.savefig(buf, format="svg", bbox_inches="tight", pad_inches=0.02, transparent=True)

@@ -84,6 +84,10 @@ def test_common_tex_that_mathtext_lacks_is_translated():
     assert render._mathtext(r"\text{delivered value} \ge 1") == r"\mathrm{delivered\ value} \geq 1"
     assert render._mathtext(r"\underbrace{a + b}_{\text{total}} - c") == "a + b - c"
     assert render._mathtext(r"\dfrac{1}{2}") == r"\frac{1}{2}"
+    # a formula over two lines is one formula (mathtext would print each line as text)
+    two_lines = render._math_svg("a = b,\n c = d", True)
+    svg = base64.b64decode(two_lines.split("base64,")[1].split('"')[0]).decode()
+    assert "DejaVuSans-Oblique" in svg, "letters upright: drawn as text, not as a formula"
     for tex in (r"\min\{\tau \ge t_x\}", r"\underbrace{V_\text{p}}_{\text{total}}"):
         assert render._math_svg(tex, False).startswith("<img")
 
