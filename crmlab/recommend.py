@@ -201,6 +201,7 @@ def evaluate(
     history_lengths: tuple[int, ...] | list[int] = (1, 2, 3, 5, 8),
     test_share: float = 0.3,
     seed: int = 0,
+    same_customers: bool = False,
     level: float = 0.95,
 ) -> pd.DataFrame:
     """Hit rate at ``k`` of item-to-item (cosine, lift) against popularity, by history.
@@ -211,10 +212,15 @@ def evaluate(
     next new item is the target (:func:`next_new_items`). Hit rate at k = share of
     test customers whose target is among their k recommendations.
 
+    With ``same_customers=True`` only test customers who still buy a new item after
+    the longest history are evaluated, so every history length is judged on the same
+    people (longer histories otherwise select heavier buyers).
+
     Returns
     -------
     DataFrame
-        ``n_history, method, hits, customers, hit_rate, lower, upper`` (Wilson).
+        ``n_history, method, hits, customers, hit_rate, lower, upper`` (Wilson) and
+        ``vs_popularity`` (hit rate / the popularity baseline's at the same length).
     """
     _check(transactions, item)
     if not 0 < test_share < 1:
@@ -226,6 +232,9 @@ def evaluate(
     test_ids = rng.choice(ids, size=max(1, int(round(test_share * len(ids)))), replace=False)
     is_test = transactions["customer_id"].isin(test_ids)
     train, test = transactions[~is_test], transactions[is_test]
+    if same_customers:
+        _, longest = next_new_items(test, max(history_lengths), item=item)
+        test = test[test["customer_id"].isin(longest["customer_id"])]
     if train.empty:
         raise DataError("no training customers left; lower test_share or add customers.")
     b, _, items = incidence(train, item=item)
@@ -248,4 +257,9 @@ def evaluate(
     if ok.any():
         lo, hi = wilson_interval(out.loc[ok, "hits"], out.loc[ok, "customers"], level=level)
         out.loc[ok, "lower"], out.loc[ok, "upper"] = lo, hi
+    base = out[out["method"] == "popularity"].set_index("n_history")["hit_rate"]
+    base_rate = out["n_history"].map(base).to_numpy()
+    rate = out["hit_rate"].to_numpy()
+    valid = np.isfinite(rate) & (base_rate > 0)
+    out["vs_popularity"] = np.divide(rate, base_rate, out=np.full(len(out), np.nan), where=valid)
     return out

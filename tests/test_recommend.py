@@ -123,3 +123,14 @@ def test_evaluate_errors():
         evaluate(small().drop(columns="date"))
     with pytest.raises(DataError, match="history_lengths"):
         evaluate(small(), history_lengths=(0,))
+
+
+def test_same_customers_and_ratio_to_popularity(rng):
+    data = taste(rng, 1500)
+    out = evaluate(data, k=2, history_lengths=(1, 3), seed=2, same_customers=True)
+    assert out.groupby("n_history")["customers"].first().nunique() == 1
+    pop = out[out["method"] == "popularity"]
+    assert (pop["vs_popularity"] == 1).all()
+    cos = out[out["method"] == "cosine"].set_index("n_history")
+    base = pop.set_index("n_history")["hit_rate"]
+    np.testing.assert_allclose(cos["vs_popularity"], cos["hit_rate"] / base)
