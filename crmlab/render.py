@@ -383,8 +383,13 @@ def execute(
     progress: bool = False,
 ) -> None:
     """Run ``path`` with papermill into ``output`` (static widgets, exports into export_dir)."""
+    import logging
+
     import papermill
 
+    # papermill's own parameter parser warns about comments containing "=" (e.g. the
+    # column_map example); crmlab reads parameters with ast instead, so that is noise
+    logging.getLogger("papermill.translators").setLevel(logging.ERROR)
     saved = {k: os.environ.get(k) for k in (STATIC_ENV, EXPORT_ENV, "MPLBACKEND")}
     os.environ[STATIC_ENV] = "1"
     os.environ[EXPORT_ENV] = str(Path(export_dir).resolve())

@@ -28,7 +28,18 @@ def setup() -> None:
     plots.use_style()
     pd.set_option("display.max_columns", 30)
     pd.set_option("display.width", 120)
-    pd.set_option("display.float_format", "{:,.4g}".format)
+    pd.set_option("display.float_format", _number)
+
+
+def _number(value: float) -> str:
+    """Tables show 4 significant digits, thousands separated, never 1.917e+04."""
+    if value != value or value in (float("inf"), float("-inf")):
+        return str(value)
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    if value != 0 and abs(value) < 1e-4:
+        return f"{value:.2e}"
+    return f"{value:,.4g}"
 
 
 def export_dir() -> Path:

@@ -76,6 +76,8 @@ def test_heatmap_puts_high_frequency_on_top():
     )
     ax = pm.frequency_recency_heatmap(grid)
     assert [t.get_text() for t in ax.get_yticklabels()] == ["1", "0"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0", "10"]
+    assert list(ax.get_xticks()) == [0.5, 1.5]
     assert ax.collections[0].get_array().reshape(2, 2)[0, 1] == pytest.approx(0.9)
 
 

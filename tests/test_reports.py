@@ -135,3 +135,12 @@ def test_index_links_reports_and_lists_failures(tmp_path):
 def test_bad_format_is_rejected():
     with pytest.raises(render.ReportError, match="unknown format 'docx'"):
         render.render_report("anything", formats=("docx",))
+
+
+def test_table_numbers_are_readable():
+    assert reports._number(19170.46) == "19,170"
+    assert reports._number(0.30412) == "0.3041"
+    assert reports._number(-12.149) == "-12.15"
+    assert reports._number(0.0) == "0"
+    assert reports._number(3e-7) == "3.00e-07"
+    assert reports._number(float("nan")) == "nan"

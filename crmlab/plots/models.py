@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.ticker import FuncFormatter
 
 from crmlab.errors import DataError
 
@@ -197,10 +197,16 @@ def frequency_recency_heatmap(
         vmin=0 if percent else None,
         vmax=1 if percent else None,
         cbar_kws={"label": label},
-        xticklabels=[f"{c:.0f}" for c in data.columns],
-        yticklabels=list(data.index),
+        xticklabels=False,
+        yticklabels=False,
     )
-    ax.xaxis.set_major_locator(MaxNLocator(10))
+    # label about ten columns and rows, centred on their cells
+    xstep = max(1, len(data.columns) // 9)
+    ystep = max(1, len(data.index) // 10)
+    xs = range(0, len(data.columns), xstep)
+    ys = range(0, len(data.index), ystep)
+    ax.set_xticks([i + 0.5 for i in xs], [f"{data.columns[i]:.0f}" for i in xs], rotation=0)
+    ax.set_yticks([i + 0.5 for i in ys], [str(data.index[i]) for i in ys], rotation=0)
     ax.set(
         xlabel=f"Recency: time of last purchase since the first ({time_label})",
         ylabel="Frequency: repeat purchases",
