@@ -302,10 +302,10 @@ def crm_sources(n_customers: int, *, seed: int = 0) -> SimulatedData:
 
 
 CATEGORY_GROUPS = {
-    "home": ["cookware", "tableware", "bedding", "lighting"],
-    "garden": ["plants", "garden tools", "barbecue", "outdoor furniture"],
-    "kids": ["toys", "kids clothing", "children's books", "baby care"],
-    "sport": ["running", "cycling", "camping", "fitness"],
+    "home": ["cookware", "tableware", "bedding", "lighting", "bath", "storage"],
+    "garden": ["plants", "garden tools", "barbecue", "outdoor furniture", "seeds", "pots"],
+    "kids": ["toys", "kids clothing", "children's books", "baby care", "games", "school"],
+    "sport": ["running", "cycling", "camping", "fitness", "swimming", "team sports"],
 }
 
 
@@ -314,7 +314,7 @@ def shoppers(
     *,
     groups: dict[str, list[str]] | None = None,
     loyalty: float = 0.75,
-    mean_purchases: float = 6.0,
+    mean_purchases: float = 8.0,
     seed: int = 0,
 ) -> SimulatedData:
     """Multi-category purchase histories with taste clusters (known truth).
@@ -322,7 +322,7 @@ def shoppers(
     Each shopper has one favourite group of related categories (group weights 40,
     30, 20, 10%). Each purchase comes from the favourite group with probability
     ``loyalty``, otherwise from any category; within a group the first category is
-    the most popular (weights 4:3:2:1). Purchases per shopper: 1 + Poisson
+    the most popular (weights falling linearly, 6:5:...:1). Purchases per shopper: 1 + Poisson
     (``mean_purchases`` - 1), dates uniform over two years.
 
     Returns
