@@ -11,6 +11,7 @@ from crmlab.errors import DataError
 from crmlab.studies import SEGMENTS, loyalty_profit, split_groups
 from crmlab.studies.association import bootstrap_correlations, resample_midranks
 from crmlab.studies.lifetime import alive_lifetimes
+from crmlab.studies.loyalty_simulation import simulate_cohort
 
 START = pd.Timestamp("2024-01-01")
 END = START + pd.Timedelta(weeks=52)
@@ -310,41 +311,14 @@ class ParetoNBDOracle:
         return 1.0 / (1.0 + np.exp(log_ratio))
 
 
-def _simulate_cohort(rng, n: int, linked: bool, params=(0.9, 8.0, 0.7, 40.0)):
-    """A Q1 cohort of a Pareto/NBD retailer observed for 78 weeks after the cohort starts.
-
-    Purchase rate lambda ~ Gamma(r, alpha), dropout rate mu ~ Gamma(s, beta) per week.
-    linked: every purchase spends ~ Gamma(mean 30), so revenue grows with lifetime.
-    independent: each customer's total revenue ~ Gamma(mean 120) is drawn independently
-    of everything else and spread evenly over their purchases.
-    """
-    r, alpha, s, beta = params
-    lam = rng.gamma(r, 1 / alpha, n)
-    mu = rng.gamma(s, 1 / beta, n)
-    dropout = rng.exponential(1 / mu)
-    first_week = rng.integers(0, 13, n).astype(float)
-    T = 78.0 - first_week
-    alive_span = np.minimum(dropout, T)
-    repeats = rng.poisson(lam * alive_span)
-    cust = np.repeat(np.arange(n), repeats + 1)
-    offset = np.repeat(alive_span, repeats + 1) * rng.uniform(0, 1, cust.size)
-    is_first = np.r_[True, cust[1:] != cust[:-1]]
-    offset[is_first] = 0.0
-    weeks = np.repeat(first_week, repeats + 1) + offset
-    if linked:
-        amount = rng.gamma(4.0, 30.0 / 4.0, cust.size)
-    else:
-        total = rng.gamma(2.0, 60.0, n)
-        amount = np.repeat(total / (repeats + 1), repeats + 1)
-    tx = pd.DataFrame(
-        {
-            "customer_id": cust,
-            "date": START + pd.to_timedelta(np.round(weeks * 7), unit="D"),
-            "amount": amount,
-        }
-    )
-    truth = pd.DataFrame({"dropout": dropout, "T": T}, index=pd.Index(np.arange(n), name="id"))
-    return tx, truth, ParetoNBDOracle(*params)
+def _simulate_cohort(rng, n: int, linked: bool):
+    """A simulated Q1 cohort (see crmlab.studies.loyalty_simulation) and its true P(alive)."""
+    seed = int(rng.integers(0, 2**31))
+    sim = simulate_cohort(n, link=1.0 if linked else 0.0, seed=seed, start=str(START.date()))
+    p = sim.params
+    oracle = ParetoNBDOracle(p["r"], p["alpha"], p["s"], p["beta"])
+    truth = sim.truth.rename(columns={"dropout_weeks": "dropout"})
+    return sim.transactions, truth, oracle
 
 
 @pytest.mark.parametrize("linked", [False, True])
@@ -400,3 +374,19 @@ def test_plots_draw_the_study_without_computing(rng):
         assert ax.get_xlabel() and ax.get_ylabel() and ax.get_title()
     assert "random 100 of 400" in axes[0].get_title()
     plt.close("all")
+
+
+def test_simulated_cohort_truth_matches_its_transactions():
+    sim = simulate_cohort(2000, link=0.0, seed=4)
+    tx, truth = sim.transactions, sim.truth
+    by_customer = tx.groupby("customer_id")
+    np.testing.assert_allclose(by_customer["amount"].sum(), truth["revenue"])
+    np.testing.assert_allclose(by_customer["cost"].sum(), truth["cost"])
+    assert (by_customer.size() == truth["purchases"]).all()
+    assert (by_customer["date"].min() == truth["first_purchase"]).all()
+    assert (truth["observed_lifetime"] <= truth["T"]).all()
+    assert truth["alive_at_end"].equals(truth["dropout_weeks"] > truth["T"])
+    assert abs(sim.true_correlation) < 0.06
+    assert simulate_cohort(2000, link=1.0, seed=4).true_correlation > 0.4
+    with pytest.raises(DataError, match="link must lie in"):
+        simulate_cohort(10, link=1.5)
