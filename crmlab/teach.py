@@ -45,9 +45,34 @@ def is_correct(answer: Any, expected: Any, *, tolerance: float = 0.01) -> bool:
     return answer == expected
 
 
+class Checked:
+    """The outcome of :func:`check`: true when correct; shows nothing as a cell's last value.
+
+    (Returning a plain bool would print ``True``/``False`` under every exercise.)
+    """
+
+    def __init__(self, correct: bool):
+        self.correct = bool(correct)
+
+    def __bool__(self) -> bool:
+        return self.correct
+
+    def __eq__(self, other: object) -> bool:
+        return bool(self) == other if isinstance(other, bool | Checked) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.correct)
+
+    def __repr__(self) -> str:
+        return f"Checked({self.correct})"
+
+    def _ipython_display_(self) -> None:
+        """Display nothing: the message was already shown."""
+
+
 def check(
     answer: Any, expected: Any, *, tolerance: float = 0.01, hint: str = "", name: str = "answer"
-) -> bool:
+) -> Checked:
     """Tell the student whether ``answer`` is right, with a hint if it is not.
 
     Parameters
@@ -65,15 +90,15 @@ def check(
 
     Returns
     -------
-    bool
-        Whether the answer is correct.
+    Checked
+        True when the answer is correct (``bool(result)``); displays nothing itself.
     """
     if answer is None:
         display(Markdown(f"*Not answered yet: set `{name}` and run the cell again.*"))
-        return False
+        return Checked(False)
     ok = is_correct(answer, expected, tolerance=tolerance)
     if ok:
         display(Markdown("**Correct.**"))
     else:
         display(Markdown(f"**Not yet.** {hint}".strip()))
-    return ok
+    return Checked(ok)

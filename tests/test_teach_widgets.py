@@ -45,9 +45,9 @@ def test_is_correct(answer, expected, ok):
 
 
 def test_check_never_prints_the_expected_value(shown):
-    assert teach.check(None, 123.456, name="answer_1") is False
-    assert teach.check(7, 123.456, hint="Average the column.") is False
-    assert teach.check(123.4, 123.456) is True
+    assert not teach.check(None, 123.456, name="answer_1")
+    assert teach.check(7, 123.456, hint="Average the column.") == False  # noqa: E712
+    assert teach.check(123.4, 123.456)
     texts = [m.data for m in shown]
     assert "answer_1" in texts[0] and "Not answered" in texts[0]
     assert "Average the column." in texts[1]
@@ -96,3 +96,12 @@ def test_explore_is_a_live_widget_in_jupyter(monkeypatch, shown):
     assert len(shown) == 1 and isinstance(shown[0], ipywidgets.interactive)
     monkeypatch.setenv(widgets.STATIC_ENV, "0")
     assert not widgets.is_static()
+
+
+def test_check_result_prints_nothing_as_a_cells_last_value(shown):
+    from IPython.core.formatters import DisplayFormatter
+
+    result = teach.check(1.0, 1.0)
+    assert bool(result) and result == True  # noqa: E712
+    assert hasattr(result, "_ipython_display_") and result._ipython_display_() is None
+    assert DisplayFormatter().format(result) == ({}, {})
