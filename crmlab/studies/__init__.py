@@ -13,13 +13,14 @@ from crmlab.studies.loyalty_profit import (
     segment_table,
     split_groups,
 )
-from crmlab.studies.loyalty_simulation import SimulatedCohort, simulate_cohort
+from crmlab.studies.loyalty_simulation import SimulatedCohort, compare_with_truth, simulate_cohort
 
 __all__ = [
     "HBR_CORRELATIONS",
     "SEGMENTS",
     "LoyaltyProfitResult",
     "SimulatedCohort",
+    "compare_with_truth",
     "loyalty_profit",
     "segment_table",
     "simulate_cohort",

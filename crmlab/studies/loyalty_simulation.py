@@ -23,9 +23,11 @@ goods of each order is ``(1 - margin) x amount`` (column ``cost``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import spearmanr
 
 from crmlab.errors import DataError
 
@@ -170,3 +172,47 @@ def simulate_cohort(
         "seed": seed,
     }
     return SimulatedCohort(transactions, truth, params)
+
+
+def compare_with_truth(result: Any, cohort: SimulatedCohort) -> pd.Series:
+    """How well a loyalty study of ``cohort.transactions`` recovered the simulated truth.
+
+    Parameters
+    ----------
+    result : LoyaltyProfitResult
+        :func:`crmlab.studies.loyalty_profit` run on the simulated transactions.
+    cohort : SimulatedCohort
+        The simulation.
+
+    Returns
+    -------
+    Series
+        ``true_pearson`` (true observed lifetime vs true profit), ``estimated_pearson``
+        with ``lower``/``upper`` (the study's bootstrap interval), ``interval_covers_truth``,
+        ``lifetime_rank_correlation`` (Spearman of estimated lifetime and true
+        ``min(dropout, T)``), ``lifetime_median_abs_error`` (weeks) and
+        ``censoring_agreement`` (share of customers whose censoring flag equals
+        "truly alive at the end").
+    """
+    customers = result.customers
+    truth = cohort.truth.loc[customers.index]
+    pearson = result.statistic("pearson")
+    true_r = float(np.corrcoef(truth["observed_lifetime"], truth["profit"])[0, 1])
+    return pd.Series(
+        {
+            "true_pearson": true_r,
+            "estimated_pearson": float(pearson.estimate),
+            "lower": float(pearson.lower),
+            "upper": float(pearson.upper),
+            "interval_covers_truth": bool(pearson.lower <= true_r <= pearson.upper),
+            "lifetime_rank_correlation": float(
+                spearmanr(customers["lifetime"], truth["observed_lifetime"]).statistic
+            ),
+            "lifetime_median_abs_error": float(
+                np.median(np.abs(customers["lifetime"] - truth["observed_lifetime"]))
+            ),
+            "censoring_agreement": float(
+                (customers["censored"].to_numpy() == truth["alive_at_end"].to_numpy()).mean()
+            ),
+        }
+    )
