@@ -99,7 +99,8 @@ def sensitivity(offers: pd.DataFrame, offer: str, *, change: float = 0.2) -> pd.
         One row per component, sorted by ``swing`` (largest first): ``kind`` (value or
         cost), ``base`` (the component), ``edge_low``, ``edge_high`` (edge at the low
         and high component value), ``swing`` (|edge_high - edge_low|), ``flips``
-        (whether the winner changes within the range), and ``base_edge``.
+        (whether the winner changes within the range; merely reaching a tie does not
+        count), and ``base_edge``.
     """
     data = _check_offers(offers)
     if offer not in data.index:
@@ -123,8 +124,8 @@ def sensitivity(offers: pd.DataFrame, offer: str, *, change: float = 0.2) -> pd.
             "edge_low": edge_low,
             "edge_high": edge_high,
             "swing": np.abs(edge_high - edge_low),
-            "flips": (np.sign(edge_low) != np.sign(base_edge))
-            | (np.sign(edge_high) != np.sign(base_edge)),
+            "flips": ((np.sign(edge_low) != np.sign(base_edge)) & (edge_low != 0))
+            | ((np.sign(edge_high) != np.sign(base_edge)) & (edge_high != 0)),
             "base_edge": base_edge,
         },
         index=pd.Index(COMPONENTS, name="component"),

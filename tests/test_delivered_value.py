@@ -83,3 +83,13 @@ def test_bad_offers():
     twice = pd.concat([offers(), offers().loc[["A"]]])
     with pytest.raises(DataError, match="twice"):
         delivered_value(twice)
+
+
+def test_reaching_a_tie_is_not_a_flip():
+    data = offers()
+    # A's edge is -10; raising A's service of 50 by 20% adds exactly 10: a tie, not a win
+    data.loc["A", "service"] = 50.0
+    data.loc["A", "product"] = 70.0
+    out = sensitivity(data, "A", change=0.2)
+    assert out.loc["service", "edge_high"] == 0
+    assert not bool(out.loc["service", "flips"])
