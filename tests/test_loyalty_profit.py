@@ -399,3 +399,13 @@ def test_simulated_cohort_truth_matches_its_transactions():
     assert simulate_cohort(2000, link=1.0, seed=4).true_correlation > 0.4
     with pytest.raises(DataError, match="link must lie in"):
         simulate_cohort(10, link=1.5)
+
+
+def test_string_customer_ids_and_default_window():
+    tx = _constructed()
+    tx["customer_id"] = "C" + tx["customer_id"].astype(str).str.zfill(3)
+    res = loyalty_profit(tx, model=ExponentialAlive(), split=(15.0, "median"), n_boot=20)
+    assert res.customers.index[0] == "C001" and len(res.customers) == 40
+    # default observation end = last transaction day (week 48 of the 'late' buyers)
+    assert res.settings["observation_end"] == str((START + pd.Timedelta(weeks=48)).date())
+    assert res.excluded == {}
