@@ -63,6 +63,10 @@ class ParameterError(ReportError):
     """Unknown parameter names or values of the wrong type; raised before anything runs."""
 
 
+class NotAvailableError(ReportError):
+    """The notebook needs crmlab features this version does not have (nothing ran)."""
+
+
 class ExecutionError(ReportError):
     """A cell of the notebook failed; the partly executed notebook is kept."""
 
@@ -275,6 +279,31 @@ def check_parameters(path: str | Path, parameters: Mapping[str, Any]) -> dict[st
     return converted
 
 
+def missing_requirements(path: str | Path) -> list[str]:
+    """Dotted names the notebook lists in ``metadata.crmlab.requires`` that do not resolve.
+
+    A notebook written against a crmlab function that has not been released yet
+    declares it (``{"crmlab": {"requires": ["crmlab.models.BGNBD"]}}``) so that a
+    report run says what is missing instead of failing half-way.
+    """
+    import importlib
+
+    nb = nbformat.read(path, as_version=4)
+    missing = []
+    for name in nb.metadata.get("crmlab", {}).get("requires", []):
+        parts = name.split(".")
+        try:
+            obj: Any = importlib.import_module(parts[0])
+            for i, part in enumerate(parts[1:], start=1):
+                try:
+                    obj = getattr(obj, part)
+                except AttributeError:
+                    obj = importlib.import_module(".".join(parts[: i + 1]))
+        except (ImportError, AttributeError):
+            missing.append(name)
+    return missing
+
+
 # ---------------------------------------------------------------------- execution
 
 
@@ -289,6 +318,7 @@ class Report:
     files: list[Path] = field(default_factory=list)
     seconds: float = 0.0
     error: str = ""
+    waiting: bool = False  # needs crmlab features not available yet (nothing ran)
 
     @property
     def html(self) -> Path:
@@ -456,6 +486,12 @@ def render_report(
     path = find_notebook(str(name), folder)
     stem = notebook_name(path)
     given = check_parameters(path, parameters or {})
+    missing = missing_requirements(path)
+    if missing:
+        raise NotAvailableError(
+            f"notebook {stem!r} needs {', '.join(missing)}, which this version of crmlab "
+            "does not have yet; nothing was run."
+        )
     declared = notebook_parameters(path)
     effective = {k: given.get(k, p.default) for k, p in declared.items()}
     target = Path(out) / stem
@@ -684,7 +720,12 @@ def _render_one(args: tuple[str, str, dict[str, Any], tuple[str, ...], str | Non
         path = find_notebook(name, folder)
         stem = notebook_name(path)
         return Report(
-            stem, stem, Path(out) / stem, Path(out) / stem / f"{stem}.ipynb", error=str(exc)
+            stem,
+            stem,
+            Path(out) / stem,
+            Path(out) / stem / f"{stem}.ipynb",
+            error=str(exc),
+            waiting=isinstance(exc, NotAvailableError),
         )
 
 
@@ -730,8 +771,9 @@ def write_index(reports: list[Report], out: str | Path) -> Path:
     items = []
     for rep in reports:
         if rep.error:
+            status = "not available yet" if rep.waiting else "failed"
             items.append(
-                f'<li class="failed"><strong>{html.escape(rep.title)}</strong>: failed '
+                f'<li class="failed"><strong>{html.escape(rep.title)}</strong>: {status} '
                 f"<pre>{html.escape(rep.error)}</pre></li>"
             )
             continue
@@ -831,6 +873,7 @@ td:first-child, th:first-child { text-align: left; }
 __all__ = [
     "FORMATS",
     "ExecutionError",
+    "NotAvailableError",
     "ParameterError",
     "Parameter",
     "Report",
@@ -840,6 +883,7 @@ __all__ = [
     "find_chromium",
     "find_notebook",
     "list_notebooks",
+    "missing_requirements",
     "notebook_parameters",
     "print_pdf",
     "render_all",

@@ -196,3 +196,16 @@ def test_console_script_is_installed():
     result = subprocess.run([exe, "report", "--help"], capture_output=True, text=True, check=False)
     assert result.returncode == 0
     assert "--map" in result.stdout and "--all" in result.stdout
+
+
+def test_notebook_needing_unreleased_features_says_so_before_running(tmp_path, capsys):
+    nb_path = tiny_notebook(tmp_path / "nb", ["open('ran.txt', 'w').write('x')"])
+    nb = nbformat.read(nb_path, as_version=4)
+    nb.metadata["crmlab"] = {"requires": ["crmlab.models.NoSuchModel", "crmlab.reports.export"]}
+    nbformat.write(nb, nb_path)
+    assert render.missing_requirements(nb_path) == ["crmlab.models.NoSuchModel"]
+    code = cli.main(["report", str(nb_path), "--out", str(tmp_path / "r")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "needs crmlab.models.NoSuchModel" in err and "nothing was run" in err
+    assert not (tmp_path / "nb" / "ran.txt").exists()
