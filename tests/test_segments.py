@@ -538,6 +538,10 @@ def test_simulated_retailer_follows_its_process():
     expected = float((c["purchase_rate"] * years).sum())
     repeats = len(t) - len(c)
     assert abs(repeats - expected) < 4 * np.sqrt(expected) + 0.01 * expected  # day rounding
-    assert ((t["amount"] - t["cost"]).sum() / t["amount"].sum()) == pytest.approx(0.30, abs=0.02)
+    truth = c.loc[t["customer_id"]]
+    direct = (1 - truth["margin"].to_numpy()) * t["amount"] + truth["service_cost"].to_numpy()
+    assert np.allclose(t["cost"], direct, atol=0.006)
+    assert c["margin"].mean() == pytest.approx(0.30, abs=0.01)
+    assert t["amount"].mean() == pytest.approx(60.0, rel=0.1)
     with pytest.raises(DataError, match="n_customers"):
         seg.simulated_retailer(0)

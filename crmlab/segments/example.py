@@ -12,9 +12,11 @@ records no costs). The process, per customer ``i`` (all draws independent):
   repeat orders are a Poisson process of rate ``lambda_i`` on ``(a_i, min(a_i + tau_i, end))``;
 * order value ``~ Gamma(shape=p, rate=nu_i)``, ``nu_i ~ Gamma(shape=q, rate=gamma)``
   (Gamma-Gamma, Fader, Hardie & Lee 2005), rounded to cents;
-* direct cost of an order = ``(1 - m_i) * amount`` with the customer's gross margin
-  ``m_i ~ Beta(margin_a, margin_b)`` (mean 0.30 by default), so some customers buy
-  low-margin goods.
+* direct cost of an order = ``(1 - m_i) * amount + c_i``: goods at the customer's gross
+  margin ``m_i ~ Beta(margin_a, margin_b)`` (mean 0.30 by default: some customers buy
+  low-margin goods) plus the customer's cost to serve one order ``c_i ~ Gamma(shape=
+  service_shape, mean=service_mean)`` (delivery, returns, calls; skewed: a few customers
+  are expensive to serve, which is what bends the whale curve down).
 """
 
 from __future__ import annotations
@@ -36,9 +38,11 @@ def simulated_retailer(
     beta: float = 1.5,
     p: float = 4.0,
     q: float = 6.0,
-    gamma: float = 150.0,
+    gamma: float = 75.0,
     margin_a: float = 6.0,
     margin_b: float = 14.0,
+    service_mean: float = 8.0,
+    service_shape: float = 1.0,
     seed: int = 0,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Simulate a retailer with ongoing acquisition and order costs.
@@ -56,9 +60,12 @@ def simulated_retailer(
     s, beta : float
         Gamma heterogeneity of the yearly dropout rate (mean rate ``s / beta`` = 0.67 a year).
     p, q, gamma : float
-        Gamma-Gamma spend: mean order value ``p * gamma / (q - 1)`` = $120.
+        Gamma-Gamma spend: mean order value ``p * gamma / (q - 1)`` = $60.
     margin_a, margin_b : float
         Beta distribution of customers' gross margins (mean ``a / (a + b)`` = 0.30).
+    service_mean, service_shape : float
+        Gamma distribution of each customer's cost to serve an order (mean $8; shape 1 =
+        exponential, so about 1 customer in 20 costs over three times the mean).
     seed : int
         Random seed.
 
@@ -69,7 +76,7 @@ def simulated_retailer(
     customers : DataFrame
         The truth per customer: ``arrival``, ``purchase_rate`` and ``dropout_rate`` (per
         year), ``lifetime_end`` (date the customer goes quiet), ``mean_order_value``,
-        ``margin``.
+        ``margin``, ``service_cost`` (per order).
     """
     if not isinstance(n_customers, int | np.integer) or n_customers < 1:
         raise DataError(f"parameter 'n_customers' is {n_customers!r}; give a whole number >= 1.")
@@ -85,6 +92,7 @@ def simulated_retailer(
     repeats = rng.poisson(rate * (until - arrival))
     nu = rng.gamma(q, 1.0 / gamma, n)
     margin = rng.beta(margin_a, margin_b, n)
+    service = rng.gamma(service_shape, service_mean / service_shape, n)
     owner = np.concatenate([np.arange(n), np.repeat(np.arange(n), repeats)])
     times = np.concatenate([arrival, rng.uniform(arrival[owner[n:]], until[owner[n:]])])
     amount = np.round(rng.gamma(p, 1.0 / nu[owner]), 2)
@@ -95,7 +103,7 @@ def simulated_retailer(
             "customer_id": owner + 1,
             "date": origin + pd.to_timedelta(days, unit="D"),
             "amount": amount,
-            "cost": np.round((1.0 - margin[owner]) * amount, 2),
+            "cost": np.round((1.0 - margin[owner]) * amount + service[owner], 2),
         }
     )
     transactions = transactions.sort_values(["date", "customer_id"], kind="stable")
@@ -109,6 +117,7 @@ def simulated_retailer(
             + pd.to_timedelta(np.floor(np.minimum(death, 1e4) * 365.25), unit="D"),
             "mean_order_value": p / nu,
             "margin": margin,
+            "service_cost": service,
         },
         index=pd.Index(np.arange(1, n + 1), name="customer_id"),
     )
