@@ -209,3 +209,19 @@ def test_notebook_needing_unreleased_features_says_so_before_running(tmp_path, c
     assert code == 2
     assert "needs crmlab.models.NoSuchModel" in err and "nothing was run" in err
     assert not (tmp_path / "nb" / "ran.txt").exists()
+
+
+def test_render_all_writes_an_index_and_lists_what_could_not_run(tmp_path):
+    folder = tmp_path / "nb"
+    tiny_notebook(folder, [LOAD, "reports.export(tx.head(3), 'first_rows')"], "01_good.ipynb")
+    waiting = tiny_notebook(folder, ["x = 1"], "02_waiting.ipynb")
+    nb = nbformat.read(waiting, as_version=4)
+    nb.metadata["crmlab"] = {"requires": ["crmlab.models.NoSuchModel"]}
+    nbformat.write(nb, waiting)
+    reports, index = render.render_all(tmp_path / "out", folder=folder, workers=2)
+    by_name = {r.name: r for r in reports}
+    assert not by_name["good"].error and by_name["good"].html.exists()
+    assert by_name["waiting"].waiting and "NoSuchModel" in by_name["waiting"].error
+    page = index.read_text()
+    assert 'href="good/good.html"' in page and 'href="good/first_rows.csv"' in page
+    assert "not available yet" in page
