@@ -160,8 +160,8 @@ def notebook_parameters(path: str | Path) -> dict[str, Parameter]:
                 f"({ast.unparse(value)}); papermill cannot override derived values."
             ) from None
         kind = note.split("[")[0] if note else type(default).__name__
-        last = lines[node.end_lineno - 1]
-        comment = _comment(last)
+        span = lines[node.lineno - 1 : node.end_lineno]  # a formatter may wrap long lines
+        comment = next((c for c in map(_comment, span) if c), "")
         out[name] = Parameter(name, kind, default, comment)
     return out
 
@@ -420,7 +420,9 @@ def execute(
 
     # papermill's own parameter parser warns about comments containing "=" (e.g. the
     # column_map example); crmlab reads parameters with ast instead, so that is noise
+    # (it also warns "Passed unknown parameter" for them; crmlab has checked the names)
     logging.getLogger("papermill.translators").setLevel(logging.ERROR)
+    logging.getLogger("papermill").setLevel(logging.ERROR)
     saved = {k: os.environ.get(k) for k in (STATIC_ENV, EXPORT_ENV, "MPLBACKEND")}
     os.environ[STATIC_ENV] = "1"
     os.environ[EXPORT_ENV] = str(Path(export_dir).resolve())

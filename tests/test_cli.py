@@ -18,7 +18,7 @@ PARAMS = (
     'data_path: str = ""  # a client file\n'
     'column_map: str = ""  # client column names: customer_id=Cust,...\n'
     "margin: float = 0.3  # gross margin\n"
-    "rows: int = 3  # rows to show\n"
+    "rows: int = (\n    3  # rows to show\n)\n"
     "fail: bool = False  # raise on purpose"
 )
 
@@ -175,6 +175,7 @@ def test_list_shows_parameters_with_defaults_and_comments(capsys, monkeypatch, t
     out = capsys.readouterr().out
     assert "tiny_listed  (09_tiny_listed.ipynb)" in out
     assert "margin" in out and "0.3" in out and "gross margin" in out
+    assert "rows to show" in out  # comment of a parameter a formatter wrapped
 
 
 def test_unknown_notebook_names_the_available_ones(capsys, monkeypatch, tmp_path):
