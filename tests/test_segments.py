@@ -516,6 +516,9 @@ def test_plots_draw_every_table(cdnow_sample):
             seg.whale_curve(profit["profit"]), seg.whale_summary(profit["profit"]), label="x"
         ),
     ]
+    sens = seg.whale_sensitivity(cdnow_sample, seg.CostModel(), "cost_per_order", [0.0, 2.0])
+    axes.append(plots.segments.whale_sensitivity(sens))
+    assert axes[-1].get_xlabel() == "Cost per order ($, assumed)"
     assert all(ax.get_title() for ax in axes)
     assert all(ax.get_xlabel() or not ax.axison for ax in axes)
     plt.close("all")

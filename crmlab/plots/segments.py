@@ -263,7 +263,12 @@ def whale_sensitivity(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
     ax = _ax(ax)
     x = table.index.to_numpy(float)
     ax.plot(x, table["peak_share"] * 100, marker="o", label="peak (% of total profit)")
-    ax.set_xlabel(str(table.index.name).replace("_", " ") + " (assumption)")
+    labels = {
+        "cost_per_order": "Cost per order ($, assumed)",
+        "cost_per_customer_year": "Cost per customer-year ($, assumed)",
+        "margin": "Gross margin (fraction of revenue, assumed)",
+    }
+    ax.set_xlabel(labels.get(str(table.index.name), str(table.index.name)))
     ax.set_ylabel("Peak of the whale curve (% of total profit)")
     twin = ax.twinx()
     twin.plot(
