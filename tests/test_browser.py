@@ -96,3 +96,9 @@ def test_screenshot_shows_a_page(report, tmp_path):
     pixels = mpimg.imread(shot)
     assert pixels.shape[0] == 1400 and pixels.shape[1] == 1000
     assert pixels[..., :3].std() > 0.05, "the screenshot is blank"
+
+
+def test_pdf_is_printed_offline(report):
+    pdf = render.print_pdf(report.html)
+    assert pdf == report.html.with_suffix(".pdf")
+    assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 10_000
