@@ -10,6 +10,7 @@ from crmlab import DataError
 from crmlab.models.customer_value import (
     contrasting_customers,
     customer_table,
+    spend_inputs,
     value_now_vs_lifetime,
 )
 
@@ -42,7 +43,7 @@ def table() -> pd.DataFrame:
 
 def test_customer_table_columns_and_order():
     t = table()
-    out = customer_table(t, Fixed(), Fixed(), horizon=52, clv=t["clv"])
+    out = customer_table(t, Fixed(), spend=Fixed().expected_spend(t), horizon=52, clv=t["clv"])
     assert list(out.columns) == [
         "frequency", "recency", "T", "monetary_value",
         "p_alive", "expected_purchases", "expected_spend", "clv",
@@ -52,7 +53,9 @@ def test_customer_table_columns_and_order():
     assert out.loc["b", "expected_purchases"] == pytest.approx(52 * 12 / 40)
     assert out.loc["a", "expected_spend"] == 40
     with pytest.raises(DataError, match="1 customers, first 'f'"):
-        customer_table(t, Fixed(), Fixed(), horizon=52, clv=t["clv"].drop("f"))
+        customer_table(t, Fixed(), spend=t["clv"], horizon=52, clv=t["clv"].drop("f"))
+    with pytest.raises(DataError, match="spend has no value for 1 customers"):
+        customer_table(t, Fixed(), spend=t["clv"].drop("a"), horizon=52, clv=t["clv"])
 
 
 def test_contrasting_customers_picks_the_teaching_pair():
@@ -86,3 +89,18 @@ def test_value_now_ranking_equal_to_clv_misses_nobody(rng):
     assert out.loc["others by value now", "customers_top_clv"] == 0
     assert out.loc["top by value now", "customers_top_clv"] == 50
     assert np.isclose(out["clv_share"].sum(), clv.nlargest(50).sum() / clv.sum())
+
+
+def test_spend_inputs_treat_zero_value_repeaters_as_without_spend_history():
+    summary = pd.DataFrame(
+        {"frequency": [0, 2, 3, 1], "monetary_value": [0.0, 10.0, 0.0, np.nan]},
+        index=list("abcd"),
+    )
+    out, n = spend_inputs(summary)
+    assert n == 2
+    assert out["frequency"].tolist() == [0, 2, 0, 0]
+    assert (
+        out.loc["b", "monetary_value"] == 10.0
+        and (out.loc[["c", "d"], "monetary_value"] == 0).all()
+    )
+    assert summary.loc["c", "frequency"] == 3  # the input is not changed

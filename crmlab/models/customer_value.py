@@ -30,11 +30,29 @@ def _need(table: pd.DataFrame, columns: list[str], what: str) -> None:
         )
 
 
+def spend_inputs(summary: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """The Gamma-Gamma inputs, with repeat buyers whose repeat purchases were worth nothing
+    treated as having no repeat spend history.
+
+    Gamma-Gamma models positive spend; a customer whose repeat purchases average 0 (free
+    items, fully refunded orders) cannot enter its likelihood. Such customers get
+    ``frequency`` 0 in the returned frame, so the fit leaves them out and their expected
+    spend is the population mean. Returns the frame and how many customers were treated
+    so (say so in the report).
+    """
+    _need(summary, ["frequency", "monetary_value"], "spend_inputs")
+    zero = (summary["frequency"] > 0) & ~(summary["monetary_value"] > 0)
+    out = summary[["frequency", "monetary_value"]].copy()
+    out.loc[zero, "frequency"] = 0
+    out.loc[zero, "monetary_value"] = 0.0
+    return out, int(zero.sum())
+
+
 def customer_table(
     summary: pd.DataFrame,
     transactions_model: Any,
-    spend_model: Any,
     *,
+    spend: pd.Series,
     horizon: float,
     clv: pd.Series,
 ) -> pd.DataFrame:
@@ -44,9 +62,10 @@ def customer_table(
     ----------
     summary : DataFrame
         ``frequency``, ``recency``, ``T`` (calibration) and ``monetary_value``.
-    transactions_model, spend_model : fitted results
-        A BG/NBD-family result (``probability_alive``, ``expected_purchases``)
-        and a Gamma-Gamma result (``expected_spend``).
+    transactions_model : fitted result
+        A BG/NBD-family result (``probability_alive``, ``expected_purchases``).
+    spend : Series
+        Expected spend per purchase (e.g. Gamma-Gamma ``expected_spend``), aligned to ``summary``.
     horizon : float
         Period for ``expected_purchases`` (time units of the fit, e.g. 52 weeks).
     clv : Series
@@ -60,18 +79,19 @@ def customer_table(
         ``clv``; sorted by CLV, highest first.
     """
     _need(summary, ["frequency", "recency", "T", "monetary_value"], "customer_table")
-    missing = summary.index.difference(clv.index)
-    if len(missing):
-        raise DataError(
-            f"clv has no value for {len(missing):,} customers, first {missing[0]!r}; "
-            "compute it on the same summary."
-        )
+    for label, series in (("clv", clv), ("spend", spend)):
+        missing = summary.index.difference(series.index)
+        if len(missing):
+            raise DataError(
+                f"{label} has no value for {len(missing):,} customers, first {missing[0]!r}; "
+                "compute it on the same summary."
+            )
     table = summary[["frequency", "recency", "T", "monetary_value"]].copy()
     table["p_alive"] = np.asarray(transactions_model.probability_alive(summary), dtype=float)
     table["expected_purchases"] = np.asarray(
         transactions_model.expected_purchases(horizon, data=summary), dtype=float
     )
-    table["expected_spend"] = np.asarray(spend_model.expected_spend(summary), dtype=float)
+    table["expected_spend"] = spend.reindex(summary.index).to_numpy(dtype=float)
     table["clv"] = clv.reindex(summary.index).to_numpy(dtype=float)
     return table.sort_values("clv", ascending=False, kind="mergesort")
 
