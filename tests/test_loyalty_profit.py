@@ -409,3 +409,26 @@ def test_string_customer_ids_and_default_window():
     # default observation end = last transaction day (week 48 of the 'late' buyers)
     assert res.settings["observation_end"] == str((START + pd.Timedelta(weeks=48)).date())
     assert res.excluded == {}
+
+
+class BGNBDLike:
+    """P(alive) like the BG/NBD's: 1 for customers without repeat purchases at every age,
+    below 1 right after a repeat purchase (a customer may drop out right after buying)."""
+
+    def probability_alive(self, data: pd.DataFrame) -> np.ndarray:
+        x, t_x, T = (data[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+        return np.where(x == 0, 1.0, 0.45 * np.exp(-(T - t_x) / 10.0))
+
+
+def test_lifetime_ends_at_last_purchase_when_p_alive_starts_below_threshold():
+    summary = pd.DataFrame(
+        {"frequency": [0.0, 2.0, 2.0], "recency": [0.0, 7.0, 7.0], "T": [30, 30, 8]}
+    )
+    out = alive_lifetimes(BGNBDLike(), summary, 0.5)
+    # one-time buyers never fall below the threshold under BG/NBD: censored at T
+    assert out["censored"].tolist() == [True, False, False]
+    np.testing.assert_allclose(out["lifetime"], [30.0, 7.0, 7.0])
+    # with a threshold of 0.3 the repeat buyer lives until 0.45 exp(-d/10) = 0.3
+    out = alive_lifetimes(BGNBDLike(), summary, 0.3)
+    np.testing.assert_allclose(out["lifetime"], [30.0, 7 + 10 * np.log(1.5), 8.0], atol=1e-5)
+    assert out["censored"].tolist() == [True, False, True]
