@@ -5,5 +5,11 @@ from crmlab.models.bgbb import BGBBResult as BGBBResult
 from crmlab.models.gammagamma import GammaGamma as GammaGamma
 from crmlab.models.gammagamma import GammaGammaResult as GammaGammaResult
 from crmlab.models.gammagamma import InfiniteMeanWarning as InfiniteMeanWarning
+from crmlab.models.nbd import BGNBD as BGNBD
+from crmlab.models.nbd import MBGNBD as MBGNBD
+from crmlab.models.nbd import BGNBDResult as BGNBDResult
+from crmlab.models.nbd import MBGNBDResult as MBGNBDResult
+from crmlab.models.nbd import ParetoNBD as ParetoNBD
+from crmlab.models.nbd import ParetoNBDResult as ParetoNBDResult
 from crmlab.models.sbg import ShiftedBetaGeometric as ShiftedBetaGeometric
 from crmlab.models.sbg import ShiftedBetaGeometricResult as ShiftedBetaGeometricResult

@@ -1,0 +1,411 @@
+"""Continuous-time buy-till-you-die models: BG/NBD, MBG/NBD and Pareto/NBD.
+
+Each customer buys at Poisson rate lambda ~ Gamma(r, alpha) while alive.
+They drop out
+
+* BG/NBD (Fader, Hardie & Lee 2005, Marketing Science 24(2)): after each repeat
+  purchase with probability p ~ Beta(a, b);
+* MBG/NBD (Batislam, Denizel & Filiztekin 2007, IJRM 24(3)): also right after
+  the first purchase, so one-time buyers can be dead;
+* Pareto/NBD (Schmittlein, Morrison & Colombo 1987, Management Science 33(1)):
+  at an exponential time with rate mu ~ Gamma(s, beta).
+
+Data are a summary from :func:`crmlab.rfm_summary`: ``frequency`` (x, repeat
+occasions), ``recency`` (t_x, time of the last repeat since the first purchase)
+and ``T`` (age), in one time unit (weeks by default). Fits run on distinct
+(x, t_x, T) patterns with counts, on log-parameters, in log space.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.special import betaln, gammaln, hyp2f1, logsumexp
+
+from crmlab.errors import DataError
+from crmlab.models.base import FitResult, compress, fit_mle
+
+COLUMNS = ("frequency", "recency", "T")
+
+
+def _arrays(data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    missing = [c for c in COLUMNS if c not in data.columns]
+    if missing:
+        raise DataError(
+            f"the summary has no column {', '.join(map(repr, missing))}; build it with "
+            "crmlab.rfm_summary(transactions, calibration_end=...)."
+        )
+    x, tx, T = (data[c].to_numpy(dtype=float) for c in COLUMNS)
+    for name, bad, fix in (
+        ("frequency", (x < 0) | ~np.isfinite(x), "frequency counts repeat purchases (>= 0)"),
+        ("recency", (tx < 0) | (tx > T + 1e-9), "recency lies between 0 and T"),
+        ("T", ~np.isfinite(T) | (T < 0), "T is the customer's age (>= 0)"),
+    ):
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise DataError(
+                f"column {name!r} has {int(bad.sum()):,} impossible values, first at row "
+                f"{row + 1}: {data[name].iloc[row]!r}. {fix}."
+            )
+    return x, tx, T
+
+
+def _log_nb(x: np.ndarray, r: float, alpha: float, t: np.ndarray) -> np.ndarray:
+    """log P(N(t) = x) for the NBD: Gamma(r, alpha)-mixed Poisson counts."""
+    return (
+        gammaln(r + x)
+        - gammaln(r)
+        - gammaln(x + 1)
+        + r * np.log(alpha / (alpha + t))
+        + x * np.log(np.where(t > 0, t / (alpha + t), 1.0))
+        + np.where((t == 0) & (x > 0), -np.inf, 0.0)
+    )
+
+
+def _nb_cdf_below(x: np.ndarray, r: float, alpha: float, t: np.ndarray) -> np.ndarray:
+    """P(N(t) < x) for the NBD, vectorised over x and t (x up to max(x))."""
+    x = np.asarray(x, dtype=float)
+    t = np.broadcast_to(np.asarray(t, dtype=float), x.shape)
+    out = np.zeros(x.shape)
+    for j in range(int(x.max()) if x.size else 0):
+        out += np.where(j < x, np.exp(_log_nb(np.full(x.shape, j), r, alpha, t)), 0.0)
+    return np.clip(out, 0.0, 1.0)
+
+
+class NBDResult(FitResult):
+    """Predictions shared by the continuous-time models (see subclasses for formulas)."""
+
+    def _p(self) -> tuple[float, ...]:
+        return tuple(float(v) for v in self.params)
+
+    def _series(self, values: np.ndarray, data: pd.DataFrame) -> pd.Series:
+        return pd.Series(values, index=data.index)
+
+    def probability_alive(self, data: pd.DataFrame) -> pd.Series:
+        """P(alive at T | x, t_x, T) for every customer in ``data``."""
+        x, tx, T = _arrays(data)
+        return self._series(np.exp(-np.logaddexp(0.0, self._log_odds_dead(x, tx, T))), data)
+
+    def expected_purchases(self, t: Any, data: pd.DataFrame | None = None) -> Any:
+        """Expected repeat purchases in a period of length ``t``.
+
+        With ``data``: conditional on each customer's history, in (T, T + t].
+        Without: E[X(t)] for a new customer (``t`` may be an array).
+        """
+        if data is None:
+            return self._unconditional(np.asarray(t, dtype=float))
+        x, tx, T = _arrays(data)
+        t = float(t)
+        return self._series(self._conditional(t, x, tx, T), data)
+
+    def clv(
+        self,
+        data: pd.DataFrame,
+        *,
+        spend: Any,
+        margin: float,
+        discount_rate: float,
+        horizon: float,
+        step: float = 1.0,
+    ) -> pd.Series:
+        r"""Discounted expected margin over ``horizon`` time units.
+
+        .. math:: \mathrm{CLV}_i = m \, \bar s_i \sum_{k=1}^{K}
+            \frac{E[X_i(k\Delta)] - E[X_i((k-1)\Delta)]}{(1+d)^{k\Delta}}
+
+        with conditional expectations :meth:`expected_purchases`, spend per
+        purchase ``spend`` (e.g. Gamma-Gamma ``expected_spend``), margin ``m``,
+        discount rate ``d`` per time unit (weekly when the summary is in weeks),
+        and steps of ``step`` time units discounted at their end.
+        """
+        if not 0 <= margin <= 1:
+            raise DataError(f"margin={margin} must be a fraction between 0 and 1.")
+        if discount_rate < 0:
+            raise DataError(f"discount_rate={discount_rate} must be >= 0 (per time unit).")
+        x, tx, T = _arrays(data)
+        ends = np.arange(step, float(horizon) + step / 2, step)
+        previous = np.zeros(x.size)
+        total = np.zeros(x.size)
+        for end in ends:
+            current = self._conditional(float(end), x, tx, T)
+            total += (current - previous) / (1.0 + discount_rate) ** end
+            previous = current
+        spend = np.asarray(spend, dtype=float)
+        return self._series(total * margin * spend, data)
+
+    # subclasses implement these
+    def _log_odds_dead(self, x: np.ndarray, tx: np.ndarray, T: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _unconditional(self, t: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _conditional(self, t: float, x: np.ndarray, tx: np.ndarray, T: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+
+# --------------------------------------------------------------------------- BG/NBD
+
+
+class BGNBDResult(NBDResult):
+    """A fitted BG/NBD model.
+
+    P(alive) = 1 / (1 + [x > 0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x)) (FHL 2005,
+    eq. 13): customers with no repeat purchase are alive with probability 1, a
+    property of the model (MBG/NBD removes it).
+    """
+
+    def _log_odds_dead(self, x, tx, T):
+        r, alpha, a, b = self._p()
+        odds = (
+            np.log(a)
+            - np.log(np.maximum(b + x - 1, 1e-300))
+            + (r + x) * (np.log(alpha + T) - np.log(alpha + tx))
+        )
+        return np.where(x > 0, odds, -np.inf)
+
+    def _unconditional(self, t):
+        r, alpha, a, b = self._p()
+        z = t / (alpha + t)
+        return (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp2f1(r, b, a + b - 1, z))
+
+    def _conditional(self, t, x, tx, T):
+        r, alpha, a, b = self._p()
+        z = t / (alpha + T + t)
+        ratio = np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + T + t)))
+        core = (a + b + x - 1) / (a - 1) * (1 - ratio * hyp2f1(r + x, b + x, a + b + x - 1, z))
+        return core * np.exp(-np.logaddexp(0.0, self._log_odds_dead(x, tx, T)))
+
+    def purchase_probability(self, n: Any, t: Any) -> np.ndarray:
+        """P(X(t) = n) for a new customer (FHL 2005, eq. 8), vectorised over n and t."""
+        r, alpha, a, b = self._p()
+        n, t = np.broadcast_arrays(np.asarray(n, dtype=float), np.asarray(t, dtype=float))
+        alive = np.exp(betaln(a, b + n) - betaln(a, b) + _log_nb(n, r, alpha, t))
+        died = np.exp(betaln(a + 1, np.maximum(b + n - 1, 1e-300)) - betaln(a, b))
+        return alive + np.where(n > 0, died * (1 - _nb_cdf_below(n, r, alpha, t)), 0.0)
+
+
+def _bgnbd_loglik(theta: np.ndarray, x, tx, T, w) -> float:
+    r, alpha, a, b = np.exp(theta)
+    base = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
+    stay = betaln(a, b + x) - betaln(a, b) - (r + x) * np.log(alpha + T)
+    drop = np.where(
+        x > 0,
+        betaln(a + 1, np.maximum(b + x - 1, 1e-300)) - betaln(a, b) - (r + x) * np.log(alpha + tx),
+        -np.inf,
+    )
+    return float(np.sum(w * (base + np.logaddexp(stay, drop))))
+
+
+class _Model:
+    names: tuple[str, ...] = ()
+    start: tuple[float, ...] = ()
+    label = ""
+    result_class: type[NBDResult] = NBDResult
+
+    @staticmethod
+    def _loglik(theta, x, tx, T, w) -> float:
+        raise NotImplementedError
+
+    def fit(self, data: pd.DataFrame, *, initial: Any = None) -> NBDResult:
+        """Fit by maximum likelihood on distinct (frequency, recency, T) patterns.
+
+        ``data`` may carry a ``weight`` column (customers per row).
+        """
+        _arrays(data)
+        weight = "weight" if "weight" in data.columns else None
+        patterns, counts = compress(data, COLUMNS, weight)
+        x, tx, T = (patterns[c].to_numpy(dtype=float) for c in COLUMNS)
+        x0 = tuple(initial) if initial is not None else self.start
+
+        def negll(theta: np.ndarray) -> float:
+            value = -self._loglik(theta, x, tx, T, counts)
+            return value if np.isfinite(value) else 1e300
+
+        params, cov, loglik, ok, msg, nit = fit_mle(negll, x0, self.names)
+        return self.result_class(
+            model=self.label,
+            params=params,
+            cov=cov,
+            loglik=loglik,
+            n_obs=float(counts.sum()),
+            converged=ok,
+            message=msg,
+            iterations=nit,
+        )
+
+
+class BGNBD(_Model):
+    """Beta-geometric/NBD model (Fader, Hardie & Lee 2005); params ``r, alpha, a, b``.
+
+    Log-likelihood per customer (FHL 2005, eq. 6):
+    ln Gamma(r+x)/Gamma(r) + r ln alpha + ln[ B(a, b+x)/B(a,b) (alpha+T)^-(r+x)
+    + [x>0] B(a+1, b+x-1)/B(a,b) (alpha+t_x)^-(r+x) ].
+    """
+
+    names = ("r", "alpha", "a", "b")
+    start = (0.5, 5.0, 0.8, 2.5)
+    label = "BG/NBD"
+    result_class = BGNBDResult
+    _loglik = staticmethod(_bgnbd_loglik)
+
+
+# -------------------------------------------------------------------------- MBG/NBD
+
+
+class MBGNBDResult(NBDResult):
+    """A fitted MBG/NBD model (Batislam, Denizel & Filiztekin 2007).
+
+    P(alive) = 1 / (1 + a/(b+x) ((alpha+T)/(alpha+t_x))^(r+x)): one-time buyers
+    can be dead.
+    """
+
+    def _log_odds_dead(self, x, tx, T):
+        r, alpha, a, b = self._p()
+        return np.log(a) - np.log(b + x) + (r + x) * (np.log(alpha + T) - np.log(alpha + tx))
+
+    def _unconditional(self, t):
+        r, alpha, a, b = self._p()
+        z = t / (alpha + t)
+        return b / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp2f1(r, b + 1, a + b, z))
+
+    def _conditional(self, t, x, tx, T):
+        r, alpha, a, b = self._p()
+        z = t / (alpha + T + t)
+        ratio = np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + T + t)))
+        core = (a + b + x) / (a - 1) * (1 - ratio * hyp2f1(r + x, b + x + 1, a + b + x, z))
+        return core * np.exp(-np.logaddexp(0.0, self._log_odds_dead(x, tx, T)))
+
+    def purchase_probability(self, n: Any, t: Any) -> np.ndarray:
+        """P(X(t) = n) for a new customer: alive after n purchases and no more, or
+        dropped right after the n-th (at time 0 when n = 0)."""
+        r, alpha, a, b = self._p()
+        n, t = np.broadcast_arrays(np.asarray(n, dtype=float), np.asarray(t, dtype=float))
+        alive = np.exp(betaln(a, b + n + 1) - betaln(a, b) + _log_nb(n, r, alpha, t))
+        died = np.exp(betaln(a + 1, b + n) - betaln(a, b))
+        return alive + died * (1 - _nb_cdf_below(n, r, alpha, t))
+
+
+def _mbgnbd_loglik(theta: np.ndarray, x, tx, T, w) -> float:
+    r, alpha, a, b = np.exp(theta)
+    base = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
+    stay = betaln(a, b + x + 1) - betaln(a, b) - (r + x) * np.log(alpha + T)
+    drop = betaln(a + 1, b + x) - betaln(a, b) - (r + x) * np.log(alpha + tx)
+    return float(np.sum(w * (base + np.logaddexp(stay, drop))))
+
+
+class MBGNBD(_Model):
+    """Modified BG/NBD (Batislam, Denizel & Filiztekin 2007); params ``r, alpha, a, b``.
+
+    Log-likelihood per customer: ln Gamma(r+x)/Gamma(r) + r ln alpha +
+    ln[ B(a, b+x+1)/B(a,b) (alpha+T)^-(r+x) + B(a+1, b+x)/B(a,b) (alpha+t_x)^-(r+x) ].
+    """
+
+    names = ("r", "alpha", "a", "b")
+    start = (0.5, 5.0, 0.8, 2.5)
+    label = "MBG/NBD"
+    result_class = MBGNBDResult
+    _loglik = staticmethod(_mbgnbd_loglik)
+
+
+# ----------------------------------------------------------------------- Pareto/NBD
+
+
+def _pareto_log_a0(r, alpha, s, beta, x, tx, T) -> np.ndarray:
+    """log A0 of Fader & Hardie's (2005) note on the Pareto/NBD likelihood.
+
+    Uses the 2F1 form whose argument is in [0, 1): with alpha >= beta,
+    A0 = F(alpha+t_x)/(alpha+t_x)^k - F(alpha+T)/(alpha+T)^k with
+    F(y) = 2F1(k, s+1; k+1; (alpha-beta)/y), k = r+s+x; otherwise the roles of
+    (alpha, s+1) and (beta, r+x) swap.
+    """
+    k = r + s + x
+    if alpha >= beta:
+        big, small, b2 = alpha, beta, s + 1
+    else:
+        big, small, b2 = beta, alpha, r + x
+
+    # Euler's transform keeps 2F1 finite for large k:
+    # 2F1(k, b; k+1; z) = (1-z)^(1-b) 2F1(1, k+1-b; k+1; z)
+    def log_term(y):
+        z = (big - small) / (big + y)
+        return (
+            (1 - b2) * np.log1p(-z)
+            + np.log(hyp2f1(1.0, k + 1 - b2, k + 1, z))
+            - k * np.log(big + y)
+        )
+
+    l1, l2 = log_term(tx), log_term(T)
+    diff = np.minimum(l2 - l1, 0.0)
+    with np.errstate(divide="ignore"):
+        return l1 + np.log(-np.expm1(diff))
+
+
+class ParetoNBDResult(NBDResult):
+    """A fitted Pareto/NBD model (Schmittlein, Morrison & Colombo 1987).
+
+    P(alive) = 1 / (1 + s/(r+s+x) (alpha+T)^(r+x) (beta+T)^s A0) (Fader & Hardie 2005 note).
+    """
+
+    def _log_odds_dead(self, x, tx, T):
+        r, alpha, s, beta = self._p()
+        log_a0 = _pareto_log_a0(r, alpha, s, beta, x, tx, T)
+        return np.log(s / (r + s + x)) + (r + x) * np.log(alpha + T) + s * np.log(beta + T) + log_a0
+
+    def _unconditional(self, t):
+        r, alpha, s, beta = self._p()
+        if abs(s - 1) < 1e-9:
+            return r * beta / alpha * np.log((beta + t) / beta)
+        return r * beta / (alpha * (s - 1)) * (1 - (beta / (beta + t)) ** (s - 1))
+
+    def _conditional(self, t, x, tx, T):
+        r, alpha, s, beta = self._p()
+        if abs(s - 1) < 1e-9:
+            core = (r + x) * (beta + T) / (alpha + T) * np.log((beta + T + t) / (beta + T))
+        else:
+            core = (
+                (r + x)
+                * (beta + T)
+                / ((alpha + T) * (s - 1))
+                * (1 - ((beta + T) / (beta + T + t)) ** (s - 1))
+            )
+        return core * np.exp(-np.logaddexp(0.0, self._log_odds_dead(x, tx, T)))
+
+    def purchase_probability(self, n: Any, t: Any, nodes: int = 64) -> np.ndarray:
+        r"""P(X(t) = n) for a new customer, by Gauss-Legendre quadrature over the dropout time:
+
+        .. math:: (\beta/(\beta+t))^s NB(n; t) + \int_0^t s\beta^s (\beta+\tau)^{-(s+1)}
+            NB(n; \tau)\, d\tau
+        """
+        r, alpha, s, beta = self._p()
+        n, t = np.broadcast_arrays(np.asarray(n, dtype=float), np.asarray(t, dtype=float))
+        u, wts = np.polynomial.legendre.leggauss(nodes)
+        tau = (t[..., None] / 2) * (u + 1)
+        dens = s * beta**s / (beta + tau) ** (s + 1)
+        nb = np.exp(_log_nb(n[..., None], r, alpha, tau))
+        integral = (t / 2) * np.sum(wts * dens * nb, axis=-1)
+        return (beta / (beta + t)) ** s * np.exp(_log_nb(n, r, alpha, t)) + integral
+
+
+def _pareto_loglik(theta: np.ndarray, x, tx, T, w) -> float:
+    r, alpha, s, beta = np.exp(theta)
+    base = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+    stay = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
+    drop = np.log(s / (r + s + x)) + _pareto_log_a0(r, alpha, s, beta, x, tx, T)
+    return float(np.sum(w * (base + logsumexp(np.stack([stay, drop]), axis=0))))
+
+
+class ParetoNBD(_Model):
+    """Pareto/NBD (Schmittlein, Morrison & Colombo 1987); params ``r, alpha, s, beta``.
+
+    Likelihood per customer (Fader & Hardie 2005 note, eq. 22):
+    Gamma(r+x) alpha^r beta^s / Gamma(r) [ (alpha+T)^-(r+x) (beta+T)^-s + s/(r+s+x) A0 ].
+    """
+
+    names = ("r", "alpha", "s", "beta")
+    start = (0.5, 10.0, 0.5, 10.0)
+    label = "Pareto/NBD"
+    result_class = ParetoNBDResult
+    _loglik = staticmethod(_pareto_loglik)
