@@ -224,3 +224,56 @@ def test_market_vs_customer_share_leader_and_best_wallets():
     assert table.loc["X", "best_wallet_rank"] == 3
     with pytest.raises(DataError, match="differs between rows"):
         share.market_vs_customer_share(frame.assign(wallet=np.arange(len(frame)) + 100.0))
+
+
+# --- simulated wallet and plots -----------------------------------------------
+
+
+def test_simulated_wallet_is_consistent():
+    from crmlab.share.simulated import simulated_wallet
+
+    w = simulated_wallet(300, 4, seed=7)
+    assert set(w.columns) >= {"customer_id", "firm", "spend", "wallet", "share", "rank", "n_used"}
+    sums = w.groupby("customer_id")["share"].sum()
+    assert sums.to_numpy() == pytest.approx(np.ones(len(sums)))
+    assert w["customer_id"].nunique() == 300  # every customer uses at least one firm
+    assert ((w["rank"] >= 1) & (w["rank"] <= w["n_used"])).all()
+    out = share.share_of_wallet(w)
+    assert out["share_of_wallet"].to_numpy() == pytest.approx(w["share"].to_numpy())
+    assert simulated_wallet(300, 4, seed=7).equals(w)
+
+
+def test_sow_of_its_best_customers_by_hand():
+    frame = pd.DataFrame(
+        {
+            "customer_id": [1, 2, 3, 4, 5],
+            "firm": "X",
+            "spend": [10.0, 20.0, 30.0, 40.0, 50.0],
+            "wallet": [10.0, 20.0, 60.0, 80.0, 200.0],
+        }
+    )
+    table = share.market_vs_customer_share(frame, best_share=0.2)
+    # its top 20% by spend: customer 5 -> 50 / 200
+    assert table.loc["X", "sow_of_its_best_customers"] == pytest.approx(0.25)
+    assert table.loc["X", "market_share"] == pytest.approx(150 / 370)
+
+
+def test_share_plots_draw(tiny_panel):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from crmlab import plots
+    from crmlab.share.simulated import simulated_wallet
+
+    bench = share.dirichlet_benchmark(crmlab.load_dataset("yogurt"))
+    assert plots.share.double_jeopardy(bench).get_xlabel().startswith("Penetration")
+    assert plots.share.loyalty_deviation(bench).get_xlabel().startswith("Observed")
+    assert plots.share.duplication_heatmap(share.duplication_table(tiny_panel)).get_ylabel()
+    w = share.share_of_wallet(simulated_wallet(200, 3, seed=1))
+    assert plots.share.share_of_wallet_distribution(w).get_ylabel()
+    preds, _ = share.wallet_rule_evaluation(w)
+    assert len(plots.share.wallet_rule_scatter(preds).axes) == 2
+    assert plots.share.market_vs_best_wallets(share.market_vs_customer_share(w)).get_title()
+    plt.close("all")

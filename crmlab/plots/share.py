@@ -1,5 +1,180 @@
 """Plots of market share vs customer share, share of wallet,
 Dirichlet benchmarks and double jeopardy.
+
+Each function draws a table returned by :mod:`crmlab.share` and computes no number
+of its own.
 """
 
 from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.axes import Axes
+from matplotlib.ticker import PercentFormatter
+
+
+def _ax(ax: Axes | None, size: tuple[float, float] = (8, 5)) -> Axes:
+    if ax is None:
+        _, ax = plt.subplots(figsize=size)
+    return ax
+
+
+def double_jeopardy(
+    benchmark: pd.DataFrame,
+    *,
+    measure: str = "purchase_frequency",
+    title: str = "Double jeopardy: small brands have fewer buyers who buy them less often",
+    ax: Axes | None = None,
+) -> Axes:
+    """Penetration (x) against a loyalty measure (y) per brand, observed as points and
+    Dirichlet-expected as hollow markers joined by a line.
+
+    ``benchmark`` is :func:`crmlab.share.dirichlet_benchmark`; ``measure`` one of
+    ``purchase_frequency``, ``scr``, ``sole_buyers``.
+    """
+    ax = _ax(ax)
+    labels = {
+        "purchase_frequency": "Purchases per buyer of the brand",
+        "scr": "Share of category requirements of its buyers",
+        "sole_buyers": "Share of buyers who buy only this brand",
+    }
+    order = benchmark.sort_values("penetration_expected")
+    ax.plot(
+        order["penetration_expected"],
+        order[f"{measure}_expected"],
+        "o--",
+        mfc="none",
+        color="grey",
+        label="Dirichlet expected",
+    )
+    ax.scatter(
+        benchmark["penetration_observed"],
+        benchmark[f"{measure}_observed"],
+        s=60,
+        color=sns.color_palette("colorblind")[0],
+        zorder=3,
+        label="Observed",
+    )
+    for name, row in benchmark.iterrows():
+        ax.annotate(
+            str(name),
+            (row["penetration_observed"], row[f"{measure}_observed"]),
+            textcoords="offset points",
+            xytext=(6, 4),
+        )
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    if measure != "purchase_frequency":
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlabel("Penetration (% of category buyers who bought the brand)")
+    ax.set_ylabel(labels.get(measure, measure))
+    ax.set_title(title)
+    ax.legend()
+    return ax
+
+
+def loyalty_deviation(
+    benchmark: pd.DataFrame,
+    *,
+    measure: str = "scr",
+    ax: Axes | None = None,
+) -> Axes:
+    """Observed minus Dirichlet-expected loyalty per brand (bars, percentage points)."""
+    ax = _ax(ax, (8, 4))
+    dev = benchmark[f"{measure}_deviation"].sort_values()
+    colors = [
+        sns.color_palette("colorblind")[2] if v > 0 else sns.color_palette("colorblind")[3]
+        for v in dev
+    ]
+    ax.barh([str(i) for i in dev.index], dev.to_numpy() * 100, color=colors)
+    ax.axvline(0, color="black", lw=0.8)
+    name = {"scr": "share of category requirements", "sole_buyers": "sole buyers"}.get(
+        measure, measure
+    )
+    ax.set_xlabel(f"Observed - expected {name} (percentage points)")
+    ax.set_ylabel("Brand")
+    ax.set_title("Loyalty above (green) or below (red) the Dirichlet benchmark")
+    return ax
+
+
+def duplication_heatmap(
+    duplication: pd.DataFrame, *, title: str = "Duplication of purchase", ax: Axes | None = None
+) -> Axes:
+    """Heat map of a duplication table (row: buyers of; column: also bought)."""
+    ax = _ax(ax, (6, 5))
+    sns.heatmap(
+        duplication * 100,
+        annot=True,
+        fmt=".0f",
+        cmap="Blues",
+        vmin=0,
+        vmax=100,
+        cbar_kws={"label": "% of the row brand's buyers"},
+        ax=ax,
+    )
+    ax.set_xlabel("Also bought")
+    ax.set_ylabel("Buyers of")
+    ax.set_title(title)
+    return ax
+
+
+def share_of_wallet_distribution(
+    shares: pd.DataFrame,
+    *,
+    column: str = "share_of_wallet",
+    by: str = "firm",
+    ax: Axes | None = None,
+) -> Axes:
+    """Histogram of share of wallet per group (firm or brand), as % of its customers."""
+    ax = _ax(ax)
+    bins = np.linspace(0, 1, 21)
+    for (name, group), color in zip(
+        shares.groupby(by, observed=True), sns.color_palette("colorblind"), strict=False
+    ):
+        weights = np.full(len(group), 100.0 / max(len(group), 1))
+        ax.hist(
+            group[column], bins=bins, weights=weights, histtype="step", lw=2, color=color,
+            label=str(name),
+        )  # fmt: skip
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlabel("Share of the customer's category spending (share of wallet)")
+    ax.set_ylabel("% of the firm's customers")
+    ax.set_title("How much of each customer's wallet the firm holds")
+    ax.legend(title=by)
+    return ax
+
+
+def wallet_rule_scatter(predictions: pd.DataFrame, *, ax: Axes | None = None) -> plt.Figure:
+    """Actual share of wallet against the Wallet Allocation Rule and the satisfaction
+    share (two panels, with the 45-degree line)."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), sharey=True)
+    titles = {
+        "war": "Wallet Allocation Rule (rank)",
+        "satisfaction_share": "Satisfaction / sum of satisfaction",
+    }
+    for axis, (method, title) in zip(axes, titles.items(), strict=True):
+        axis.scatter(predictions[method], predictions["actual"], s=6, alpha=0.25)
+        axis.plot([0, 1], [0, 1], color="black", lw=0.8)
+        axis.set_xlabel(f"Predicted share of wallet: {title}")
+        axis.xaxis.set_major_formatter(PercentFormatter(1.0))
+        axis.yaxis.set_major_formatter(PercentFormatter(1.0))
+    axes[0].set_ylabel("Actual share of wallet")
+    fig.suptitle("Predicting share of wallet from a survey")
+    fig.tight_layout()
+    return fig
+
+
+def market_vs_best_wallets(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Bars of market share beside share of the best customers' wallets per firm."""
+    ax = _ax(ax)
+    cols = ["market_share", "share_of_best_wallets"]
+    names = {
+        "market_share": "Market share (all spending)",
+        "share_of_best_wallets": "Share of the best customers' wallets",
+    }
+    (table[cols].rename(columns=names) * 100).plot.bar(ax=ax, rot=0)
+    ax.set_ylabel("% of category spending")
+    ax.set_xlabel("Firm")
+    ax.set_title("Market share is not share of the best customers")
+    return ax

@@ -278,7 +278,9 @@ def market_vs_customer_share(
     (share of customers who spend with the firm), ``sow_of_its_customers`` (mean SOW
     among customers with spend > 0), ``share_of_best_wallets`` (the firm's spend from
     best customers / their wallets), ``best_customers_reached``,
-    ``market_rank`` and ``best_wallet_rank`` (1 = largest).
+    ``sow_of_its_best_customers`` (the firm's spend / wallets of its own top
+    ``best_share`` customers by spend at the firm), ``market_rank`` and
+    ``best_wallet_rank`` (1 = largest).
     """
     _need(frame, [customer, firm, spend, wallet], "frame")
     data = share_of_wallet(frame, customer=customer, spend=spend, wallet=wallet)
@@ -312,6 +314,10 @@ def market_vs_customer_share(
             / n_best,
         }
     ).fillna(0.0)
+    buyers = data[data["_buys"]]
+    cut = buyers.groupby(firm, observed=True)[spend].transform(lambda x: x.quantile(1 - best_share))
+    own_best = buyers[buyers[spend] >= cut].groupby(firm, observed=True)
+    table["sow_of_its_best_customers"] = own_best[spend].sum() / own_best[wallet].sum()
     table["market_rank"] = table["market_share"].rank(ascending=False, method="min").astype(int)
     table["best_wallet_rank"] = (
         table["share_of_best_wallets"].rank(ascending=False, method="min").astype(int)
