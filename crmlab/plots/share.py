@@ -124,9 +124,13 @@ def share_of_wallet_distribution(
     *,
     column: str = "share_of_wallet",
     by: str = "firm",
+    title: str = "How much of each customer's wallet the firm holds",
+    xlabel: str = "Share of the customer's category spending (share of wallet)",
+    ylabel: str = "% of the firm's customers",
     ax: Axes | None = None,
 ) -> Axes:
-    """Histogram of share of wallet per group (firm or brand), as % of its customers."""
+    """Histogram of share of wallet (or SCR) per group (firm or brand), as % of the
+    group's customers."""
     ax = _ax(ax)
     bins = np.linspace(0, 1, 21)
     for (name, group), color in zip(
@@ -138,9 +142,9 @@ def share_of_wallet_distribution(
             label=str(name),
         )  # fmt: skip
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.set_xlabel("Share of the customer's category spending (share of wallet)")
-    ax.set_ylabel("% of the firm's customers")
-    ax.set_title("How much of each customer's wallet the firm holds")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.legend(title=by)
     return ax
 
