@@ -123,3 +123,17 @@ def test_dirichlet_errors():
     panel = pd.DataFrame({"household_id": [1, 2, 3], "brand": ["a", "b", "a"]})
     with pytest.raises(DataError, match="varied"):
         share.fit_dirichlet_panel(panel)
+
+
+def test_observed_and_expected_duplication_on_yogurt():
+    panel = crmlab.load_dataset("yogurt")
+    long = share.observed_and_expected_duplication(panel)
+    assert len(long) == 4 * 3  # ordered pairs of different brands
+    obs = share.duplication_table(panel)
+    row = long[(long.buyers_of == "hiland") & (long.also_bought == "dannon")].iloc[0]
+    assert row.observed == pytest.approx(obs.loc["hiland", "dannon"])
+    assert 0 < row.expected < 1
+    # duplication law in the model: the column brand's duplication rises with its share
+    fit = share.fit_dirichlet_panel(panel)
+    theo = share.dirichlet_duplication(fit)
+    assert theo.loc["hiland", "dannon"] > theo.loc["hiland", "weight"]

@@ -23,6 +23,7 @@ from crmlab.share.dirichlet import (
     dirichlet_theory,
     fit_dirichlet,
     fit_dirichlet_panel,
+    observed_and_expected_duplication,
 )
 from crmlab.share.panel import (
     brand_performance,
@@ -50,6 +51,7 @@ __all__ = [
     "fit_dirichlet",
     "fit_dirichlet_panel",
     "market_vs_customer_share",
+    "observed_and_expected_duplication",
     "parfitt_collins",
     "purchase_counts",
     "share_of_category_requirements",

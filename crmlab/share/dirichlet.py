@@ -447,5 +447,4 @@ __all__ = [
     "fit_dirichlet",
     "fit_dirichlet_panel",
     "observed_and_expected_duplication",
-    "purchase_counts",
 ]
