@@ -305,26 +305,21 @@ def _prepare(
 
 
 def _customer_table(tx: pd.DataFrame, end: pd.Timestamp, margin: float | None) -> pd.DataFrame:
-    """Recency/frequency/T (weeks) and money per customer; same-day purchases are one purchase."""
-    day = tx["date"].dt.normalize()
+    """Frequency/recency/T in weeks (``crmlab.rfm_summary``: same-day purchases are one
+    occasion) plus orders, units, revenue and cost of goods per customer."""
+    from crmlab.summary import rfm_summary
+
+    rfm = rfm_summary(tx, calibration_end=end, time_unit="W")
     g = tx.groupby("customer_id", sort=True)
-    first = g["date"].min().dt.normalize()
-    last = day.groupby(tx["customer_id"], sort=True).max()
-    days_bought = (
-        pd.DataFrame({"customer_id": tx["customer_id"].to_numpy(), "day": day.to_numpy()})
-        .drop_duplicates()
-        .groupby("customer_id", sort=True)
-        .size()
-    )
     out = pd.DataFrame(
         {
-            "first_purchase": first,
-            "frequency": (days_bought - 1).astype(float),
-            "recency": (last - first).dt.days / DAYS_PER_WEEK,
-            "T": (end.normalize() - first).dt.days / DAYS_PER_WEEK,
-            "orders": g.size().astype(float),
+            "first_purchase": rfm["first_purchase"],
+            "frequency": rfm["frequency"].astype(float),
+            "recency": rfm["recency"].astype(float),
+            "T": rfm["T"].astype(float),
         }
-    )
+    ).sort_index()
+    out["orders"] = g.size().astype(float)
     if "quantity" in tx.columns:
         out["units"] = g["quantity"].sum().astype(float)
     out["revenue"] = g["amount"].sum().astype(float)
