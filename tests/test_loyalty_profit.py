@@ -432,3 +432,17 @@ def test_lifetime_ends_at_last_purchase_when_p_alive_starts_below_threshold():
     out = alive_lifetimes(BGNBDLike(), summary, 0.3)
     np.testing.assert_allclose(out["lifetime"], [30.0, 7 + 10 * np.log(1.5), 8.0], atol=1e-5)
     assert out["censored"].tolist() == [True, False, True]
+
+
+@pytest.mark.parametrize("link", [0.0, 1.0])
+def test_study_with_the_fitted_pareto_nbd_finds_each_simulated_world(link):
+    sim = simulate_cohort(1500, link=link, seed=11)
+    end = pd.Timestamp(sim.params["start"]) + pd.Timedelta(weeks=sim.params["horizon_weeks"])
+    res = loyalty_profit(sim.transactions, margin=None, observation_end=end, n_boot=200, seed=3)
+    check = compare_with_truth(res, sim)
+    if link == 0.0:
+        assert check["lower"] < 0 < check["upper"]
+    else:
+        assert check["lower"] > 0.3
+    assert abs(check["estimated_pearson"] - check["true_pearson"]) < 0.15
+    assert check["lifetime_rank_correlation"] > 0.6 and check["censoring_agreement"] > 0.75
