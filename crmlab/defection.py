@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from crmlab.errors import DataError
+from crmlab.errors import DataError, require_columns
 
 
 def show(value: object) -> str:
@@ -28,20 +28,6 @@ def show(value: object) -> str:
     if isinstance(value, np.generic):
         value = value.item()
     return repr(value)
-
-
-def require_columns(frame: pd.DataFrame, columns: list[str], what: str) -> None:
-    """Raise :class:`DataError` if ``frame`` is not a DataFrame with ``columns``."""
-    if not isinstance(frame, pd.DataFrame):
-        raise DataError(f"{what} must be a pandas DataFrame, got {type(frame).__name__}.")
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise DataError(
-            f"{what} lacks column(s) {missing}; it has {list(frame.columns)}. "
-            "Rename your columns or pass the right names as arguments."
-        )
-    if len(frame) == 0:
-        raise DataError(f"{what} has 0 rows; pass at least one row.")
 
 
 def require_no_missing(frame: pd.DataFrame, columns: list[str], what: str) -> None:

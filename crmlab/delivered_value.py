@@ -21,8 +21,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from crmlab.defection import require_columns, require_no_missing, show
-from crmlab.errors import DataError
+from crmlab.defection import require_no_missing, show
+from crmlab.errors import DataError, require_columns
 
 VALUE_COMPONENTS = ("product", "service", "personnel", "image")
 COST_COMPONENTS = ("money", "time", "energy", "psychic")

@@ -35,8 +35,8 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from crmlab.defection import require_columns, show
-from crmlab.errors import DataError
+from crmlab.defection import show
+from crmlab.errors import DataError, require_columns
 
 RULES = {
     "customer_id": "same customer number (after trimming)",

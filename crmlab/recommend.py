@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from crmlab.defection import require_columns, require_no_missing, wilson_interval
-from crmlab.errors import DataError
+from crmlab.defection import require_no_missing, wilson_interval
+from crmlab.errors import DataError, require_columns
 
 METHODS = ("cosine", "lift", "popularity")
 

@@ -32,8 +32,8 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
-from crmlab.defection import require_columns, require_no_missing, show, wilson_interval
-from crmlab.errors import DataError
+from crmlab.defection import require_no_missing, show, wilson_interval
+from crmlab.errors import DataError, require_columns
 
 
 def _check(customers: pd.DataFrame, breadth: str, outcome: str) -> pd.DataFrame:

@@ -18,16 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crmlab.errors import DataError
-
-
-def _need(table: pd.DataFrame, columns: list[str], what: str) -> None:
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise DataError(
-            f"{what} needs column(s) {', '.join(map(repr, missing))}; the table has "
-            f"{', '.join(map(repr, map(str, table.columns)))}."
-        )
+from crmlab.errors import DataError, require_columns
 
 
 def spend_inputs(summary: pd.DataFrame) -> tuple[pd.DataFrame, int]:
@@ -40,7 +31,7 @@ def spend_inputs(summary: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     spend is the population mean. Returns the frame and how many customers were treated
     so (say so in the report).
     """
-    _need(summary, ["frequency", "monetary_value"], "spend_inputs")
+    require_columns(summary, ["frequency", "monetary_value"], "spend_inputs")
     zero = (summary["frequency"] > 0) & ~(summary["monetary_value"] > 0)
     out = summary[["frequency", "monetary_value"]].copy()
     out.loc[zero, "frequency"] = 0
@@ -78,7 +69,7 @@ def customer_table(
         ``monetary_value``, ``p_alive``, ``expected_purchases``, ``expected_spend``,
         ``clv``; sorted by CLV, highest first.
     """
-    _need(summary, ["frequency", "recency", "T", "monetary_value"], "customer_table")
+    require_columns(summary, ["frequency", "recency", "T", "monetary_value"], "customer_table")
     for label, series in (("clv", clv), ("spend", spend)):
         missing = summary.index.difference(series.index)
         if len(missing):
@@ -113,7 +104,7 @@ def contrasting_customers(table: pd.DataFrame, *, many_quantile: float = 0.9) ->
         Two rows indexed by customer with a ``profile`` column first, or no rows
         when the data holds no such pair (e.g. very small samples).
     """
-    _need(table, ["frequency", "recency", "T", "clv"], "contrasting_customers")
+    require_columns(table, ["frequency", "recency", "T", "clv"], "contrasting_customers")
     repeaters = table[table["frequency"] > 0]
     if repeaters.empty:
         return table.iloc[:0].assign(profile=pd.Series(dtype=str))

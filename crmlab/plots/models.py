@@ -20,22 +20,13 @@ import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter
 
-from crmlab.errors import DataError
+from crmlab.errors import DataError, require_columns
 
 
 def _axes(ax: Axes | None, size: tuple[float, float] = (8, 4.5)) -> Axes:
     if ax is None:
         _, ax = plt.subplots(figsize=size)
     return ax
-
-
-def _need(table: pd.DataFrame, columns: Sequence[str], what: str) -> None:
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise DataError(
-            f"{what} needs column(s) {', '.join(map(repr, missing))}; the table has "
-            f"{', '.join(map(repr, map(str, table.columns)))}."
-        )
 
 
 def _money(ax: Axes, axis: str = "x", unit: str = "$") -> None:
@@ -55,7 +46,7 @@ def frequency_fit(
     ``observed`` and one or more model columns (``expected`` or model names);
     every column other than ``frequency`` and ``observed`` is drawn as a model.
     """
-    _need(table, ["frequency", "observed"], "frequency_fit")
+    require_columns(table, ["frequency", "observed"], "frequency_fit")
     models = [c for c in table.columns if c not in ("frequency", "observed")]
     if not models:
         raise DataError("frequency_fit needs at least one column of expected counts.")
@@ -105,7 +96,7 @@ def tracking(
     if not expected and not cumulative:
         expected = [c for c in frame.columns if c.startswith("expected")]
     expected = [expected] if isinstance(expected, str) else list(expected)
-    _need(frame, [actual, *expected], "tracking")
+    require_columns(frame, [actual, *expected], "tracking")
     if not expected:
         raise DataError("tracking needs at least one column of expected transactions.")
     ax = _axes(ax)
@@ -147,7 +138,7 @@ def conditional_expectations(
     (more model columns starting with ``expected`` are drawn too) and optionally
     ``customers`` (shown under the frequency labels).
     """
-    _need(table, ["frequency", "actual_holdout"], "conditional_expectations")
+    require_columns(table, ["frequency", "actual_holdout"], "conditional_expectations")
     models = [c for c in table.columns if c.startswith("expected")]
     if not models:
         raise DataError("conditional_expectations needs a column of expected holdout purchases.")
@@ -265,7 +256,7 @@ def customer_paths(
     ``transactions`` has ``customer_id``, ``date`` and ``amount``; dot size grows
     with the amount. Used to show two customers side by side.
     """
-    _need(transactions, ["customer_id", "date", "amount"], "customer_paths")
+    require_columns(transactions, ["customer_id", "date", "amount"], "customer_paths")
     ax = _axes(ax, (8, 0.9 * len(customers) + 1.6))
     labels = labels or {}
     for row, cust in enumerate(customers):

@@ -17,19 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from crmlab.errors import DataError
-
-
-def _need(frame: pd.DataFrame, columns: list[str], what: str) -> None:
-    if not isinstance(frame, pd.DataFrame):
-        raise DataError(f"{what} must be a DataFrame, got {type(frame).__name__}")
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise DataError(
-            f"{what} has no column {', '.join(map(repr, missing))}; it has "
-            f"{', '.join(map(repr, map(str, frame.columns)))}. Pass the column names as "
-            "keyword arguments."
-        )
+from crmlab.errors import DataError, require_columns
 
 
 def _numeric(frame: pd.DataFrame, column: str, *, allow_zero: bool = True) -> np.ndarray:
@@ -79,7 +67,7 @@ def share_of_wallet(
         Negative/missing spend, non-positive wallet, or firm spend above the wallet
         (the message names how many rows and the first customers).
     """
-    _need(frame, [customer, spend, wallet], "frame")
+    require_columns(frame, [customer, spend, wallet], "frame")
     s = _numeric(frame, spend)
     w = _numeric(frame, wallet, allow_zero=False)
     over = s > w * (1 + tolerance)
@@ -109,7 +97,7 @@ def share_of_wallet_summary(
     below 10%, at 50% or more, and at 100% (sole customers), per group ``by`` if given.
     """
     frame = shares.to_frame(column) if isinstance(shares, pd.Series) else shares
-    _need(frame, [column] + ([by] if by else []), "shares")
+    require_columns(frame, [column] + ([by] if by else []), "shares")
     values = frame[column]
 
     def summarise(x: pd.Series) -> pd.Series:
@@ -180,7 +168,7 @@ def within_customer_ranks(
 
     Returns a frame with the same index and columns ``rank`` and ``n_used``.
     """
-    _need(frame, [customer, score], "frame")
+    require_columns(frame, [customer, score], "frame")
     values = pd.to_numeric(frame[score], errors="coerce")
     if values.isna().any():
         first = int(np.flatnonzero(values.isna().to_numpy())[0])
@@ -225,7 +213,7 @@ def wallet_rule_evaluation(
         and ``sums_to_one`` (whether a customer's predictions add up to 1).
     """
     cols = [customer, share, satisfaction] + ([rank] if rank else [])
-    _need(frame, cols, "frame")
+    require_columns(frame, cols, "frame")
     data = frame[cols].copy()
     actual = _numeric(data, share)
     sat = _numeric(data, satisfaction)
@@ -282,7 +270,7 @@ def market_vs_customer_share(
     ``best_share`` customers by spend at the firm), ``market_rank`` and
     ``best_wallet_rank`` (1 = largest).
     """
-    _need(frame, [customer, firm, spend, wallet], "frame")
+    require_columns(frame, [customer, firm, spend, wallet], "frame")
     data = share_of_wallet(frame, customer=customer, spend=spend, wallet=wallet)
     wallets = data.groupby(customer)[wallet].agg(["min", "max"])
     differs = ~np.isclose(wallets["min"], wallets["max"])
