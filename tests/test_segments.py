@@ -522,29 +522,3 @@ def test_plots_draw_every_table(cdnow_sample):
     assert all(ax.get_title() for ax in axes)
     assert all(ax.get_xlabel() or not ax.axison for ax in axes)
     plt.close("all")
-
-
-def test_simulated_retailer_follows_its_process():
-    t, c = seg.simulated_retailer(3000, years=2.0, seed=7)
-    t2, _ = seg.simulated_retailer(3000, years=2.0, seed=7)
-    pd.testing.assert_frame_equal(t, t2)
-    assert list(t.columns) == ["customer_id", "date", "amount", "cost"]
-    first = t.groupby("customer_id")["date"].min()
-    assert (first == c["arrival"]).all()  # first order on arrival: acquisition is ongoing
-    assert first.max() - first.min() > pd.Timedelta(days=600)
-    assert t["date"].max() <= pd.Timestamp("2021-01-01") + pd.Timedelta(days=731)
-    last = t.groupby("customer_id")["date"].max()
-    assert (last <= c["lifetime_end"]).all()  # nobody buys after going quiet
-    years = (c["lifetime_end"].clip(upper=pd.Timestamp("2023-01-01")) - c["arrival"]).dt.days.clip(
-        lower=0
-    ) / 365.25
-    expected = float((c["purchase_rate"] * years).sum())
-    repeats = len(t) - len(c)
-    assert abs(repeats - expected) < 4 * np.sqrt(expected) + 0.01 * expected  # day rounding
-    truth = c.loc[t["customer_id"]]
-    direct = (1 - truth["margin"].to_numpy()) * t["amount"] + truth["service_cost"].to_numpy()
-    assert np.allclose(t["cost"], direct, atol=0.006)
-    assert c["margin"].mean() == pytest.approx(0.30, abs=0.01)
-    assert t["amount"].mean() == pytest.approx(60.0, rel=0.1)
-    with pytest.raises(DataError, match="n_customers"):
-        seg.simulated_retailer(0)

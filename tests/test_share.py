@@ -229,20 +229,6 @@ def test_market_vs_customer_share_leader_and_best_wallets():
 # --- simulated wallet and plots -----------------------------------------------
 
 
-def test_simulated_wallet_is_consistent():
-    from crmlab.share.simulated import simulated_wallet
-
-    w = simulated_wallet(300, 4, seed=7)
-    assert set(w.columns) >= {"customer_id", "firm", "spend", "wallet", "share", "rank", "n_used"}
-    sums = w.groupby("customer_id")["share"].sum()
-    assert sums.to_numpy() == pytest.approx(np.ones(len(sums)))
-    assert w["customer_id"].nunique() == 300  # every customer uses at least one firm
-    assert ((w["rank"] >= 1) & (w["rank"] <= w["n_used"])).all()
-    out = share.share_of_wallet(w)
-    assert out["share_of_wallet"].to_numpy() == pytest.approx(w["share"].to_numpy())
-    assert simulated_wallet(300, 4, seed=7).equals(w)
-
-
 def test_sow_of_its_best_customers_by_hand():
     frame = pd.DataFrame(
         {
@@ -264,16 +250,15 @@ def test_share_plots_draw(tiny_panel):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from crmlab import plots
-    from crmlab.share.simulated import simulated_wallet
+    from crmlab import plots, simulate
 
     bench = share.dirichlet_benchmark(crmlab.load_dataset("yogurt"))
     assert plots.share.double_jeopardy(bench).get_xlabel().startswith("Penetration")
     assert plots.share.loyalty_deviation(bench).get_xlabel().startswith("Observed")
     assert plots.share.duplication_heatmap(share.duplication_table(tiny_panel)).get_ylabel()
-    w = share.share_of_wallet(simulated_wallet(200, 3, seed=1))
+    w = share.share_of_wallet(simulate.wallet(200, 3, seed=1).spend)
     assert plots.share.share_of_wallet_distribution(w).get_ylabel()
-    preds, _ = share.wallet_rule_evaluation(w)
+    preds, _ = share.wallet_rule_evaluation(w, share="share_of_wallet")
     assert len(plots.share.wallet_rule_scatter(preds).axes) == 2
     assert plots.share.market_vs_best_wallets(share.market_vs_customer_share(w)).get_title()
     plt.close("all")

@@ -6,7 +6,6 @@ Submodules: :mod:`~crmlab.segments.profit` (periods and the cost model),
 :mod:`~crmlab.segments.value`, :mod:`~crmlab.segments.whale`.
 """
 
-from crmlab.segments.example import simulated_retailer
 from crmlab.segments.profit import (
     CostModel,
     customer_profit,
@@ -57,7 +56,6 @@ __all__ = [
     "rfm_segments",
     "score",
     "segment_table",
-    "simulated_retailer",
     "tier_migration",
     "value_group_table",
     "value_groups",

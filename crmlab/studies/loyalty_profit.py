@@ -39,6 +39,7 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 from crmlab.errors import DataError
+from crmlab.simulate import SimulatedData
 from crmlab.studies import propositions as _props
 from crmlab.studies.association import bootstrap_correlations, ols_hc3, survival_by_group
 from crmlab.studies.lifetime import alive_lifetimes
@@ -758,3 +759,47 @@ def _sensitivity(
                 pass
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def compare_with_truth(result: LoyaltyProfitResult, simulation: SimulatedData) -> pd.Series:
+    """How well a loyalty study of ``cohort.transactions`` recovered the simulated truth.
+
+    Parameters
+    ----------
+    result : LoyaltyProfitResult
+        :func:`crmlab.studies.loyalty_profit` run on ``simulation.transactions``.
+    simulation : SimulatedData
+        :func:`crmlab.simulate.retailer` output whose transactions were studied.
+
+    Returns
+    -------
+    Series
+        ``true_pearson`` (true observed lifetime vs true profit), ``estimated_pearson``
+        with ``lower``/``upper`` (the study's bootstrap interval), ``interval_covers_truth``,
+        ``lifetime_rank_correlation`` (Spearman of estimated lifetime and true
+        ``min(dropout, T)``), ``lifetime_median_abs_error`` (weeks) and
+        ``censoring_agreement`` (share of customers whose censoring flag equals
+        "truly alive at the end").
+    """
+    customers = result.customers
+    truth = simulation.truth.loc[customers.index]
+    pearson = result.statistic("pearson")
+    true_r = float(np.corrcoef(truth["observed_lifetime"], truth["profit"])[0, 1])
+    return pd.Series(
+        {
+            "true_pearson": true_r,
+            "estimated_pearson": float(pearson.estimate),
+            "lower": float(pearson.lower),
+            "upper": float(pearson.upper),
+            "interval_covers_truth": bool(pearson.lower <= true_r <= pearson.upper),
+            "lifetime_rank_correlation": float(
+                spearmanr(customers["lifetime"], truth["observed_lifetime"]).statistic
+            ),
+            "lifetime_median_abs_error": float(
+                np.median(np.abs(customers["lifetime"] - truth["observed_lifetime"]))
+            ),
+            "censoring_agreement": float(
+                (customers["censored"].to_numpy() == truth["alive_at_end"].to_numpy()).mean()
+            ),
+        }
+    )

@@ -1,5 +1,4 @@
-"""A small simulated multi-firm wallet with known truth (used until, or beside,
-``crmlab.simulate.wallet``).
+"""A multi-firm wallet with known shares and satisfaction rankings.
 
 Each customer has a category wallet (lognormal, dollars a year), uses a subset of
 ``n_firms`` firms, rates each firm used on a 1-10 satisfaction scale and splits the
@@ -18,21 +17,18 @@ from scipy import special
 
 from crmlab.errors import DataError
 from crmlab.share.wallet import within_customer_ranks
+from crmlab.simulate.result import SimulatedData
 
 
-def simulated_wallet(
+def wallet(
     n_customers: int = 2000,
     n_firms: int = 5,
     *,
     seed: int = 2026,
     beta: float = 0.8,
     noise: float = 0.6,
-) -> pd.DataFrame:
-    """Long table, one row per customer x firm used.
-
-    Columns: ``customer_id``, ``firm``, ``spend``, ``wallet``, ``share`` (true share of
-    wallet), ``satisfaction`` (integer 1-10, so ties occur), ``rank`` (midrank of
-    satisfaction within the customer, 1 = best), ``n_used``, ``latent_satisfaction``.
+) -> SimulatedData:
+    """Customers' category wallets split across competing firms, with satisfaction ranks.
 
     Parameters
     ----------
@@ -44,6 +40,15 @@ def simulated_wallet(
         How strongly satisfaction drives the split of the wallet (0 = not at all).
     noise : float
         Standard deviation of the customer x firm noise in the allocation.
+
+    Returns
+    -------
+    SimulatedData
+        ``spend``: one row per customer x firm used: ``customer_id, firm, spend, wallet``
+        (the customer's category spend), ``satisfaction`` (integer 1-10, so ties occur),
+        ``rank`` (midrank of satisfaction within the customer, 1 = best), ``n_used``.
+        ``truth``: ``customer_id, firm, share`` (true share of wallet),
+        ``latent_satisfaction``.
     """
     if n_customers < 10 or n_firms < 2:
         raise DataError(f"need n_customers >= 10 and n_firms >= 2, got {n_customers} and {n_firms}")
@@ -80,16 +85,15 @@ def simulated_wallet(
     ranked = within_customer_ranks(frame, "satisfaction")
     frame["rank"] = ranked["rank"]
     frame["n_used"] = ranked["n_used"]
-    return frame[
-        [
-            "customer_id",
-            "firm",
-            "spend",
-            "wallet",
-            "share",
-            "satisfaction",
-            "rank",
-            "n_used",
-            "latent_satisfaction",
-        ]
-    ]
+    observed = ["customer_id", "firm", "spend", "wallet", "satisfaction", "rank", "n_used"]
+    return SimulatedData(
+        {"spend": frame[observed]},
+        frame[["customer_id", "firm", "share", "latent_satisfaction"]],
+        {
+            "n_customers": n_customers,
+            "n_firms": n_firms,
+            "beta": beta,
+            "noise": noise,
+            "seed": seed,
+        },
+    )

@@ -1,4 +1,4 @@
-"""Simulated data with a known truth for notebooks 06 and 07.
+"""Service relationships, defection surveys, CRM source systems and multi-category shoppers.
 
 No public data set records, per customer, how many employees served them and
 whether they stayed, why former customers left, or which records of a firm's
@@ -10,40 +10,18 @@ vectorised (no loop over customers).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
 from crmlab.errors import DataError
+from crmlab.simulate.result import SimulatedData, check_count
 
 SEGMENTS = ("consumer", "small business", "corporate")
 REASONS = ("service", "product", "price", "other")
 
 
-@dataclass
-class SimulatedData:
-    """Simulated tables plus the truth that generated them.
-
-    Attributes
-    ----------
-    tables : dict of str -> DataFrame
-        The data as a firm would see them.
-    truth : DataFrame or None
-        Known answers (e.g. which person each record belongs to).
-    params : dict
-        The parameters the data were generated with.
-    """
-
-    tables: dict[str, pd.DataFrame]
-    truth: pd.DataFrame | None = None
-    params: dict[str, Any] = field(default_factory=dict)
-
-
 def _positive(name: str, value: int) -> None:
-    if not isinstance(value, int | np.integer) or value < 1:
-        raise DataError(f"{name} must be a positive integer, got {value!r}.")
+    check_count(name, value)
 
 
 def relationships(
