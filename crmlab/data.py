@@ -9,7 +9,8 @@ Three entry points:
 Every transactions frame that leaves this module has the canonical columns
 ``customer_id``, ``date`` (datetime64) and ``amount`` (float, currency units),
 plus any extras (``quantity``, ``cost``, ``category``, ``brand``, ``channel`` ...).
-What validation excluded or noticed is in ``frame.attrs["data_report"]``, a
+What validation excluded or noticed is in ``frame.attrs["data_report"]`` (a plain
+dict, so the frame still saves to Parquet); :func:`data_report` returns it as a
 :class:`DataReport`. Input files are only ever read.
 """
 
@@ -20,7 +21,7 @@ import hashlib
 import os
 import tomllib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -86,7 +87,8 @@ class DataReport:
 
 def data_report(frame: pd.DataFrame) -> DataReport | None:
     """The :class:`DataReport` attached to a validated frame (None if there is none)."""
-    return frame.attrs.get("data_report")
+    stored = frame.attrs.get("data_report")
+    return None if stored is None else DataReport(**stored)
 
 
 # ----------------------------------------------------------------------- validation
@@ -173,7 +175,8 @@ def validate_transactions(
     -------
     DataFrame
         Columns ``customer_id``, ``date``, ``amount``, then ``extras``, with a
-        fresh RangeIndex and a :class:`DataReport` in ``attrs["data_report"]``.
+        fresh RangeIndex and the :class:`DataReport` as a dict in
+        ``attrs["data_report"]`` (read it with :func:`data_report`).
 
     Raises
     ------
@@ -277,7 +280,7 @@ def validate_transactions(
 
     out = out.reset_index(drop=True)
     report.rows_out = len(out)
-    out.attrs["data_report"] = report
+    out.attrs["data_report"] = asdict(report)  # plain values: to_parquet writes attrs as JSON
     return out
 
 

@@ -321,3 +321,12 @@ def test_report_is_readable():
     text = str(data_report(tx))
     assert "6 rows read, 5 kept" in text
     assert "excluded 1 rows: exact duplicate rows" in text
+
+
+def test_validated_frames_save_to_parquet_with_their_report(tmp_path):
+    """attrs hold plain values: pandas writes them to Parquet as JSON."""
+    tx = crmlab.load_dataset("cdnow_sample")
+    tx.to_parquet(tmp_path / "tx.parquet")
+    back = pd.read_parquet(tmp_path / "tx.parquet")
+    assert len(back) == len(tx)
+    assert data_report(back).rows_out == data_report(tx).rows_out == len(tx)
