@@ -436,10 +436,13 @@ def _frame_from_batches(batches: Iterable[Any], names: list[str]) -> pd.DataFram
         for name in names:
             chunks[name].append(batch.column(name))
     columns = {}
+    pool = pa.default_memory_pool()
     for name, parts in chunks.items():
         column = pa.chunked_array(parts) if parts else pa.chunked_array([], type=pa.null())
         parts.clear()
         columns[name] = column.to_pandas()
+        del column
+        pool.release_unused()  # hand freed batches back to the system, not to arrow's cache
     return pd.DataFrame(columns, copy=False)
 
 
