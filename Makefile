@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: reports test lint format env clean
+.PHONY: reports test lint format env bench clean
 
 env: $(STAMP)
 
@@ -25,6 +25,11 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+# speed against DuckDB, lifetimes and pymc-marketing (not part of the tests);
+# BENCH_ARGS=--install-peers installs the peers into benchmarks/.peers/ first
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
