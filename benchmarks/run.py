@@ -43,7 +43,6 @@ import pandas as pd
 import crmlab
 from crmlab import simulate
 from crmlab.models import BGNBD, GammaGamma, ParetoNBD
-from crmlab.models.base import compress
 from crmlab.models.gammagamma import log_likelihood_grad
 
 HERE = Path(__file__).resolve().parent
@@ -201,10 +200,7 @@ def loglik_at(model: str, params: list[float], summary: pd.DataFrame) -> float:
         repeat = summary[summary["frequency"] > 0]
         x, m = repeat["frequency"].to_numpy(float), repeat["monetary_value"].to_numpy(float)
         return float(log_likelihood_grad(np.asarray(params, float), x, m)[0].sum())
-    patterns, weights = compress(summary, ("frequency", "recency", "T"))
-    x, tx, T = (patterns[c].to_numpy(float) for c in ("frequency", "recency", "T"))
-    out = MODELS[model]._loglik(np.log(np.asarray(params, float)), x, tx, T, weights)
-    return float(out[0] if isinstance(out, tuple) else out)
+    return MODELS[model]().loglik(params, summary)
 
 
 # ---------------------------------------------------------------------------- sections

@@ -5,9 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import integrate, stats
+from scipy.special import betaln, gammaln
 
 import crmlab
-from crmlab.models import BGNBD, MBGNBD, ParetoNBD
+from crmlab import simulate
+from crmlab.models import BGNBD, MBGNBD, ParetoNBD, nbd
 from crmlab.models.diagnostics import conditional_expectations, frequency_fit, tracking
 
 
@@ -53,57 +56,167 @@ def test_purchase_probabilities_sum_to_one_and_match_the_mean(fits, model):
         assert (probs * n).sum() == pytest.approx(float(res.expected_purchases(t)), rel=1e-3)
 
 
-def _simulate_bgnbd(rng, n, r, alpha, a, b, mbg=False):
-    lam = rng.gamma(r, 1 / alpha, n)
-    p = rng.beta(a, b, n)
-    T = rng.uniform(20, 60, n)
-    t = np.zeros(n)
-    x = np.zeros(n)
-    tx = np.zeros(n)
-    alive = rng.random(n) >= p if mbg else np.ones(n, bool)
-    while alive.any():
-        t = t + rng.exponential(1 / lam)
-        buy = alive & (t <= T)
-        x[buy] += 1
-        tx[buy] = t[buy]
-        alive = buy & (rng.random(n) >= p)
-    return pd.DataFrame({"frequency": x, "recency": tx, "T": T})
-
-
-def _simulate_pareto(rng, n, r, alpha, s, beta):
-    lam = rng.gamma(r, 1 / alpha, n)
-    death = rng.exponential(1 / rng.gamma(s, 1 / beta, n))
-    T = rng.uniform(20, 60, n)
-    end = np.minimum(death, T)
-    t = np.zeros(n)
-    x = np.zeros(n)
-    tx = np.zeros(n)
-    active = np.ones(n, bool)
-    while active.any():
-        t = t + rng.exponential(1 / lam)
-        active = t <= end
-        x[active] += 1
-        tx[active] = t[active]
-    return pd.DataFrame({"frequency": x, "recency": tx, "T": T})
-
-
 @pytest.mark.parametrize(
     ("model", "truth"),
     [
-        (BGNBD, (0.5, 6.0, 0.9, 3.0)),
-        (MBGNBD, (0.5, 6.0, 0.9, 3.0)),
-        (ParetoNBD, (0.6, 8.0, 0.7, 10.0)),
+        (BGNBD, {"r": 0.5, "alpha": 6.0, "a": 0.9, "b": 3.0}),
+        (MBGNBD, {"r": 0.5, "alpha": 6.0, "a": 0.9, "b": 3.0}),
+        (ParetoNBD, {"r": 0.6, "alpha": 8.0, "s": 0.7, "beta": 10.0}),
     ],
 )
-def test_parameter_recovery(rng, model, truth):
-    n = 60_000
-    if model is ParetoNBD:
-        data = _simulate_pareto(rng, n, *truth)
-    else:
-        data = _simulate_bgnbd(rng, n, *truth, mbg=model is MBGNBD)
-    res = model().fit(data)
-    z = (res.params.to_numpy() - np.array(truth)) / res.bse.to_numpy()
+def test_parameter_recovery(model, truth):
+    """60k customers of crmlab.simulate, exact (continuous-time) summaries."""
+    name = {BGNBD: "bg_nbd", MBGNBD: "mbg_nbd", ParetoNBD: "pareto_nbd"}[model]
+    sim = simulate.retailer(
+        60_000, model=name, acquisition_periods=None, horizon=60, seed=3, **truth
+    )
+    res = model().fit(sim.truth[["frequency", "recency", "T"]])
+    z = (res.params.to_numpy() - np.array(list(truth.values()))) / res.bse.to_numpy()
     assert np.all(np.abs(z) < 2.5), dict(zip(res.params.index, z.round(2), strict=True))
+
+
+# --- gradients and brute-force integration ------------------------------------------
+
+PARAM_POINTS = {
+    "BGNBD": [(0.243, 4.414, 0.793, 2.426), (2.0, 0.5, 0.2, 40.0), (0.05, 200.0, 30.0, 0.3)],
+    "MBGNBD": [(0.525, 6.183, 0.891, 1.614), (2.0, 0.5, 0.2, 40.0), (0.05, 200.0, 30.0, 0.3)],
+    "ParetoNBD": [(0.553, 10.578, 0.606, 11.669), (2.0, 0.5, 0.3, 200.0), (0.1, 300.0, 5.0, 0.5)],
+}
+MODEL_CLASSES = {"BGNBD": BGNBD, "MBGNBD": MBGNBD, "ParetoNBD": ParetoNBD}
+# (x, t_x, T): new and one-off customers, heavy buyers, long and short histories
+PATTERNS = [
+    (0, 0.0, 1.0),
+    (0, 0.0, 39.0),
+    (0, 0.0, 500.0),
+    (1, 0.5, 1.0),
+    (1, 20.0, 39.0),
+    (5, 38.0, 39.0),
+    (5, 2.0, 500.0),
+    (40, 30.0, 39.0),
+    (300, 499.0, 500.0),
+    (300, 20.0, 500.0),
+]
+
+
+def _pattern_frame(patterns=PATTERNS) -> pd.DataFrame:
+    return pd.DataFrame(patterns, columns=["frequency", "recency", "T"]).astype(float)
+
+
+@pytest.mark.parametrize("name", list(MODEL_CLASSES))
+def test_analytic_gradient_matches_finite_differences(name, summary):
+    cls = MODEL_CLASSES[name]
+    extreme = pd.concat([summary[["frequency", "recency", "T"]], _pattern_frame()])
+    for data in (summary, extreme, _pattern_frame([(0, 0.0, t) for t in (5.0, 50.0, 90.0)])):
+        p = nbd._patterns(data)
+        for point in PARAM_POINTS[name]:
+            theta = np.log(point)
+            value, grad = cls._loglik(theta, p, grad=True)
+            assert value == pytest.approx(cls._loglik(theta, p))
+            h = 1e-6
+            numeric = [
+                (cls._loglik(theta + h * e, p) - cls._loglik(theta - h * e, p)) / (2 * h)
+                for e in np.eye(4)
+            ]
+            assert grad == pytest.approx(numeric, rel=1e-5, abs=1e-6 * max(1.0, abs(value)))
+
+
+def _beta_mean(h, a: float, b: float) -> float:
+    """E[h(p)] for p ~ Beta(a, b), by adaptive quadrature with the beta kernel as weight."""
+    value, _ = integrate.quad(
+        h, 0.0, 1.0, weight="alg", wvar=(a - 1, b - 1), epsabs=0, epsrel=1e-10
+    )
+    return value / np.exp(betaln(a, b))
+
+
+def _brute_force(name: str, params, x: float, tx: float, T: float, t: float):
+    """Log-likelihood, P(alive) and E[X(T, T+t)] from the individual-level model, mixed by
+    numerical integration: only the gamma Laplace transform
+    E[l^x e^(-l c)] = Gamma(r+x)/Gamma(r) alpha^r / (alpha+c)^(r+x) is used in closed form.
+    Both branches are scaled by (alpha + t_x)^-(r+x) so nothing underflows."""
+    if name == "ParetoNBD":
+        r, alpha, s, beta = params
+        log_scale = -(r + x) * np.log(alpha + tx) - s * np.log(beta + tx)
+        log_c = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta) + log_scale
+
+        def relative(tau: float) -> float:  # survival of both processes to tau, scaled
+            return ((alpha + tx) / (alpha + tau)) ** (r + x) * ((beta + tx) / (beta + tau)) ** s
+
+        stay = relative(T)  # alive at T
+        drop, _ = integrate.quad(  # no purchase after t_x, death at tau in (t_x, T)
+            lambda tau: relative(tau) * s / (beta + tau), tx, T, epsabs=0, epsrel=1e-10, limit=200
+        )
+        # alive: lambda ~ Gamma(r+x, alpha+T), mu ~ Gamma(s, beta+T); E[lambda (1-e^-mu t)/mu]
+        remaining, _ = integrate.quad(
+            lambda u: ((beta + T) / (beta + T + u)) ** s, 0.0, t, epsabs=0, epsrel=1e-10
+        )
+        per_alive = (r + x) / (alpha + T) * remaining
+    else:
+        r, alpha, a, b = params
+        mbg = name == "MBGNBD"
+        log_c = gammaln(r + x) - gammaln(r) + r * np.log(alpha) - (r + x) * np.log(alpha + tx)
+        k = x + 1 if mbg else x  # (1-p)^k: survived every chance to leave
+
+        def expected_given(p: float) -> float:  # E over lambda of (1 - e^(-lambda p t)) / p
+            if p == 0:
+                return (r + x) * t / (alpha + T)
+            return -np.expm1(-(r + x) * np.log1p(p * t / (alpha + T))) / p
+
+        survive = _beta_mean(lambda p: (1 - p) ** k, a, b)
+        stay = ((alpha + tx) / (alpha + T)) ** (r + x) * survive
+        drop = 0.0
+        if mbg or x > 0:
+            drop = _beta_mean(lambda p: p * (1 - p) ** (k - 1), a, b)
+        # given alive, p ~ Beta(a, b + k) (conjugate): integrate over its bulk
+        posterior = stats.beta(a, b + k)
+        per_alive, _ = integrate.quad(
+            lambda p: expected_given(p) * posterior.pdf(p),
+            posterior.ppf(1e-15),
+            posterior.isf(1e-15),
+            points=[posterior.mean()],
+            epsabs=0,
+            epsrel=1e-10,
+            limit=200,
+        )
+    likelihood = stay + drop
+    return log_c + np.log(likelihood), stay / likelihood, stay / likelihood * per_alive
+
+
+def _result(name: str, params):
+    cls = {"BGNBD": nbd.BGNBDResult, "MBGNBD": nbd.MBGNBDResult, "ParetoNBD": nbd.ParetoNBDResult}
+    names = MODEL_CLASSES[name].names
+    return cls[name](
+        model=name,
+        params=pd.Series(params, index=list(names)),
+        cov=pd.DataFrame(np.zeros((4, 4))),
+        loglik=np.nan,
+        n_obs=1.0,
+        converged=True,
+        message="",
+    )
+
+
+@pytest.mark.filterwarnings("ignore::scipy.integrate.IntegrationWarning")  # the asserts judge
+@pytest.mark.parametrize("name", list(MODEL_CLASSES))
+def test_likelihood_and_predictions_match_brute_force_integration(name):
+    data = _pattern_frame()
+    for params in PARAM_POINTS[name]:
+        res = _result(name, params)
+        alive = res.probability_alive(data).to_numpy()
+        expected = res.expected_purchases(52.0, data).to_numpy()
+        for k, (x, tx, T) in enumerate(PATTERNS):
+            ll = MODEL_CLASSES[name]().loglik(params, data.iloc[[k]])
+            brute_ll, brute_alive, brute_expected = _brute_force(name, params, x, tx, T, 52.0)
+            where = (name, params, (x, tx, T))
+            assert ll == pytest.approx(brute_ll, rel=1e-8, abs=1e-8), where
+            assert alive[k] == pytest.approx(brute_alive, rel=1e-6, abs=1e-12), where
+            assert expected[k] == pytest.approx(brute_expected, rel=1e-6, abs=1e-12), where
+
+
+def test_loglik_scores_given_parameters(fits, summary):
+    res = fits["BGNBD"]
+    assert BGNBD().loglik(res.params, summary) == pytest.approx(res.loglik, rel=1e-12)
+    with pytest.raises(crmlab.DataError, match="4 positive values"):
+        BGNBD().loglik([1.0, 2.0], summary)
 
 
 def test_bgnbd_one_time_buyers_are_alive_but_not_under_mbgnbd(fits):

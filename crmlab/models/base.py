@@ -191,7 +191,19 @@ def fit_mle(
         method="BFGS" if jac else "Nelder-Mead",
         options={"maxiter": maxiter, "gtol": 1e-6} if jac else {"maxiter": maxiter * 5},
     )
-    if not jac or not res.success:  # polish: a gradient method from where we stopped
+
+    def gradient_negligible(result: optimize.OptimizeResult) -> bool:
+        # line searches stop with "precision loss"/"ABNORMAL" when the optimum is reached
+        # to within rounding of a large sum; accept if the gradient is that small too
+        grad = np.asarray(result.get("jac", np.nan), dtype=float)
+        return bool(
+            jac
+            and np.isfinite(result.fun)
+            and np.all(np.isfinite(grad))
+            and np.max(np.abs(grad)) <= 1e-7 * max(1.0, abs(result.fun))
+        )
+
+    if not jac or not (res.success or gradient_negligible(res)):  # polish from where we stopped
         polish = optimize.minimize(  # with the analytic gradient when there is one
             negloglik if jac else value,
             res.x,
@@ -206,13 +218,9 @@ def fit_mle(
     hess_log = numerical_hessian(value, theta)
     finite = np.all(np.isfinite(hess_log)) and np.all(np.isfinite(params))
     success, message = bool(res.success), str(res.message)
-    if jac and not success and np.isfinite(res.fun):
-        # line searches stop with "precision loss"/"ABNORMAL" when the optimum is reached
-        # to within rounding of a large sum; accept if the gradient is that small too
-        grad = np.asarray(negloglik(theta)[1], dtype=float)
-        if np.all(np.isfinite(grad)) and np.max(np.abs(grad)) <= 1e-7 * max(1.0, abs(res.fun)):
-            success = True
-            message += " (gradient zero to within rounding: accepted)"
+    if not success and gradient_negligible(res):
+        success = True
+        message += " (gradient zero to within rounding: accepted)"
     converged = success and finite and np.isfinite(res.fun)
     try:
         cov_log = np.linalg.inv(hess_log)
@@ -259,7 +267,7 @@ def reject_rows(column: str, mask: np.ndarray, values: pd.Series, problem: str, 
     )
 
 
-def hyp2f1_one(b: np.ndarray | float, c: np.ndarray | float, z: float) -> np.ndarray:
+def hyp2f1_one(b: np.ndarray | float, c: np.ndarray | float, z: np.ndarray | float) -> np.ndarray:
     """Gauss hypergeometric ``2F1(1, b; c; z)`` for ``0 < b < c`` and ``0 <= z < 1``.
 
     Sums the series ``sum_k (b)_k / (c)_k z^k`` directly: every term ratio
@@ -267,27 +275,25 @@ def hyp2f1_one(b: np.ndarray | float, c: np.ndarray | float, z: float) -> np.nda
     :func:`scipy.special.hyp2f1` it stays accurate for large ``b`` and ``c``
     (where scipy returns NaN). The tail after the last term is bounded by
     ``term * z / (1 - z)`` and summed until that is below 1e-16 of the total.
-    Used for closed-form discounted expected residual transactions (DERT).
+    ``b``, ``c`` and ``z`` broadcast; each distinct triple is summed once.
     """
-    b = np.asarray(b, dtype=float)
-    c = np.asarray(c, dtype=float)
-    shape = np.broadcast(b, c).shape
-    bb, cc = np.broadcast_to(b, shape).ravel(), np.broadcast_to(c, shape).ravel()
-    if not 0 <= z < 1:
-        raise DataError(f"2F1(1, b; c; z) needs 0 <= z < 1; got z = {z!r}.")
-    uniq, inverse = np.unique(np.column_stack([bb, cc]), axis=0, return_inverse=True)
-    ub, uc = uniq[:, 0], uniq[:, 1]
+    shape = np.broadcast(np.asarray(b), np.asarray(c), np.asarray(z)).shape
+    bb, cc, zz = (np.broadcast_to(np.asarray(v, dtype=float), shape).ravel() for v in (b, c, z))
+    if zz.size and not (np.all(zz >= 0) and np.all(zz < 1)):
+        raise DataError(f"2F1(1, b; c; z) needs 0 <= z < 1; got z in [{zz.min()}, {zz.max()}].")
+    uniq, inverse = np.unique(np.column_stack([bb, cc, zz]), axis=0, return_inverse=True)
+    ub, uc, uz = uniq[:, 0], uniq[:, 1], uniq[:, 2:3]
     total = np.ones(len(uniq))
     term = np.ones(len(uniq))
     chunk = np.arange(256)
     k0 = 0
-    while True:
-        ratios = (ub[:, None] + k0 + chunk) / (uc[:, None] + k0 + chunk) * z
+    while len(uniq):
+        ratios = (ub[:, None] + k0 + chunk) / (uc[:, None] + k0 + chunk) * uz
         terms = term[:, None] * np.cumprod(ratios, axis=1)
         total += terms.sum(axis=1)
         term = terms[:, -1]
         k0 += chunk.size
-        if np.all(term * z / (1 - z) <= 1e-16 * total) or k0 > 10_000_000:
+        if np.all(term * uz[:, 0] / (1 - uz[:, 0]) <= 1e-16 * total) or k0 > 10_000_000:
             break
     return total[np.ravel(inverse)].reshape(shape)
 

@@ -18,14 +18,14 @@ and ``T`` (age), in one time unit (weeks by default). Fits run on distinct
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-from scipy.special import betaln, gammaln, hyp2f1, logsumexp
+from scipy.special import betaln, digamma, gammaln, hyp2f1
 
 from crmlab.errors import DataError
-from crmlab.models.base import FitResult, compress, fit_mle
+from crmlab.models.base import FitResult, compress, fit_mle, hyp2f1_one
 
 COLUMNS = ("frequency", "recency", "T")
 
@@ -50,6 +50,41 @@ def _arrays(data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
                 f"{row + 1}: {data[name].iloc[row]!r}. {fix}."
             )
     return x, tx, T
+
+
+class _Patterns(NamedTuple):
+    """Distinct (x, t_x, T) with customer counts ``w``; ``ux[inv] == x``.
+
+    Special functions of x are evaluated once per distinct frequency (a few dozen
+    values) and spread with ``inv``; only logarithms run over every pattern.
+    """
+
+    x: np.ndarray
+    tx: np.ndarray
+    T: np.ndarray
+    w: np.ndarray
+    ux: np.ndarray
+    inv: np.ndarray
+    pairs: tuple  # distinct (x, t_x) and (x, T), for the Pareto/NBD's A0 term
+
+
+def _patterns(data: pd.DataFrame) -> _Patterns:
+    _arrays(data)
+    weight = "weight" if "weight" in data.columns else None
+    patterns, counts = compress(data, COLUMNS, weight)
+    x, tx, T = (patterns[c].to_numpy(dtype=float) for c in COLUMNS)
+    ux, inv = np.unique(x, return_inverse=True)
+    pairs = (_distinct_pairs(inv, x, tx), _distinct_pairs(inv, x, T))
+    return _Patterns(x, tx, T, counts, ux, inv, pairs)
+
+
+def _two_branch(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``log(e^first + e^second)`` and the shares of each branch (0 where a branch is -inf)."""
+    total = np.logaddexp(first, second)
+    with np.errstate(invalid="ignore"):
+        share_first = np.exp(first - total)
+        share_second = np.exp(second - total)
+    return total, np.nan_to_num(share_first), np.nan_to_num(share_second)
 
 
 def _log_nb(x: np.ndarray, r: float, alpha: float, t: np.ndarray) -> np.ndarray:
@@ -187,16 +222,43 @@ class BGNBDResult(NBDResult):
         return alive + np.where(n > 0, died * (1 - _nb_cdf_below(n, r, alpha, t)), 0.0)
 
 
-def _bgnbd_loglik(theta: np.ndarray, x, tx, T, w) -> float:
+def _bgnbd_loglik(theta: np.ndarray, p: _Patterns, grad: bool = False) -> Any:
+    """Total BG/NBD log-likelihood (and its gradient in log-parameters).
+
+    With ``S = ln B(a, b+x)/B(a,b) - (r+x) ln(alpha+T)``, ``D = ln B(a+1, b+x-1)/B(a,b)
+    - (r+x) ln(alpha+t_x)`` (x > 0) and shares ``pi_S, pi_D`` of ``e^S + e^D``:
+    d/dr = psi(r+x) - psi(r) + ln alpha - pi_S ln(alpha+T) - pi_D ln(alpha+t_x);
+    d/dalpha = r/alpha - (r+x)(pi_S/(alpha+T) + pi_D/(alpha+t_x));
+    d/da, d/db: the shares times the digamma derivatives of the beta functions.
+    """
     r, alpha, a, b = np.exp(theta)
-    base = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-    stay = betaln(a, b + x) - betaln(a, b) - (r + x) * np.log(alpha + T)
-    drop = np.where(
-        x > 0,
-        betaln(a + 1, np.maximum(b + x - 1, 1e-300)) - betaln(a, b) - (r + x) * np.log(alpha + tx),
-        -np.inf,
+    ux, i, w = p.ux, p.inv, p.w
+    lbeta = betaln(a, b)
+    repeat = ux > 0
+    s_const = betaln(a, b + ux) - lbeta
+    d_const = np.full(ux.shape, -np.inf)
+    d_const[repeat] = betaln(a + 1, b + ux[repeat] - 1) - lbeta
+    rx = r + p.x
+    log_T, log_tx = np.log(alpha + p.T), np.log(alpha + p.tx)
+    total, p_s, p_d = _two_branch(s_const[i] - rx * log_T, d_const[i] - rx * log_tx)
+    n_x = np.bincount(i, weights=w, minlength=ux.size)  # customers per distinct x
+    ll = float(n_x @ (gammaln(r + ux) - gammaln(r)) + w.sum() * r * np.log(alpha) + w @ total)
+    if not grad:
+        return ll
+    psi_ab, psi_abx = digamma(a + b), digamma(a + b + ux)
+    ds_a, ds_b = psi_ab - psi_abx, digamma(b + ux) - psi_abx - digamma(b) + psi_ab
+    dd_a = np.where(repeat, digamma(a + 1) - digamma(a) + psi_ab - psi_abx, 0.0)
+    dd_b = np.zeros(ux.shape)
+    dd_b[repeat] = digamma(b + ux[repeat] - 1) - psi_abx[repeat] - digamma(b) + psi_ab
+    ws, wd = np.bincount(i, w * p_s, ux.size), np.bincount(i, w * p_d, ux.size)
+    g_r = (
+        n_x @ (digamma(r + ux) - digamma(r))
+        + w.sum() * np.log(alpha)
+        - w @ (p_s * log_T + p_d * log_tx)
     )
-    return float(np.sum(w * (base + np.logaddexp(stay, drop))))
+    g_alpha = w.sum() * r / alpha - w @ (rx * (p_s / (alpha + p.T) + p_d / (alpha + p.tx)))
+    g_a, g_b = ws @ ds_a + wd @ dd_a, ws @ ds_b + wd @ dd_b
+    return ll, np.array([g_r * r, g_alpha * alpha, g_a * a, g_b * b])
 
 
 class _Model:
@@ -206,31 +268,43 @@ class _Model:
     result_class: type[NBDResult] = NBDResult
 
     @staticmethod
-    def _loglik(theta, x, tx, T, w) -> float:
+    def _loglik(theta: np.ndarray, p: _Patterns, grad: bool = False) -> Any:
         raise NotImplementedError
+
+    def loglik(self, params: Any, data: pd.DataFrame) -> float:
+        """Log-likelihood of a summary at given parameter values (in :attr:`names` order).
+
+        For profile likelihoods, or to score another program's estimates on our data.
+        """
+        values = np.asarray(params, dtype=float)
+        if values.shape != (len(self.names),) or np.any(values <= 0):
+            raise DataError(f"give {len(self.names)} positive values for {', '.join(self.names)}.")
+        return float(self._loglik(np.log(values), _patterns(data)))
 
     def fit(self, data: pd.DataFrame, *, initial: Any = None) -> NBDResult:
         """Fit by maximum likelihood on distinct (frequency, recency, T) patterns.
 
-        ``data`` may carry a ``weight`` column (customers per row).
+        ``data`` may carry a ``weight`` column (customers per row). BFGS on the
+        log-parameters with the analytic gradient; the standard errors come from a
+        numerical Hessian of the log-likelihood at the optimum.
         """
-        _arrays(data)
-        weight = "weight" if "weight" in data.columns else None
-        patterns, counts = compress(data, COLUMNS, weight)
-        x, tx, T = (patterns[c].to_numpy(dtype=float) for c in COLUMNS)
+        p = _patterns(data)
         x0 = tuple(initial) if initial is not None else self.start
 
-        def negll(theta: np.ndarray) -> float:
-            value = -self._loglik(theta, x, tx, T, counts)
-            return value if np.isfinite(value) else 1e300
+        def negll(theta: np.ndarray) -> tuple[float, np.ndarray]:
+            with np.errstate(all="ignore"):
+                value, gradient = self._loglik(theta, p, grad=True)
+            if not np.isfinite(value) or not np.all(np.isfinite(gradient)):
+                return 1e300, np.zeros_like(theta)
+            return -value, -gradient
 
-        params, cov, loglik, ok, msg, nit = fit_mle(negll, x0, self.names)
+        params, cov, loglik, ok, msg, nit = fit_mle(negll, x0, self.names, jac=True)
         return self.result_class(
             model=self.label,
             params=params,
             cov=cov,
             loglik=loglik,
-            n_obs=float(counts.sum()),
+            n_obs=float(p.w.sum()),
             converged=ok,
             message=msg,
             iterations=nit,
@@ -288,12 +362,36 @@ class MBGNBDResult(NBDResult):
         return alive + died * (1 - _nb_cdf_below(n, r, alpha, t))
 
 
-def _mbgnbd_loglik(theta: np.ndarray, x, tx, T, w) -> float:
+def _mbgnbd_loglik(theta: np.ndarray, p: _Patterns, grad: bool = False) -> Any:
+    """Total MBG/NBD log-likelihood (and gradient): as BG/NBD with
+    ``S = ln B(a, b+x+1)/B(a,b) - (r+x) ln(alpha+T)`` and
+    ``D = ln B(a+1, b+x)/B(a,b) - (r+x) ln(alpha+t_x)`` for every x."""
     r, alpha, a, b = np.exp(theta)
-    base = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-    stay = betaln(a, b + x + 1) - betaln(a, b) - (r + x) * np.log(alpha + T)
-    drop = betaln(a + 1, b + x) - betaln(a, b) - (r + x) * np.log(alpha + tx)
-    return float(np.sum(w * (base + np.logaddexp(stay, drop))))
+    ux, i, w = p.ux, p.inv, p.w
+    lbeta = betaln(a, b)
+    rx = r + p.x
+    log_T, log_tx = np.log(alpha + p.T), np.log(alpha + p.tx)
+    total, p_s, p_d = _two_branch(
+        (betaln(a, b + ux + 1) - lbeta)[i] - rx * log_T,
+        (betaln(a + 1, b + ux) - lbeta)[i] - rx * log_tx,
+    )
+    n_x = np.bincount(i, weights=w, minlength=ux.size)
+    ll = float(n_x @ (gammaln(r + ux) - gammaln(r)) + w.sum() * r * np.log(alpha) + w @ total)
+    if not grad:
+        return ll
+    psi_ab, psi_abx = digamma(a + b), digamma(a + b + ux + 1)
+    ds_a, ds_b = psi_ab - psi_abx, digamma(b + ux + 1) - psi_abx - digamma(b) + psi_ab
+    dd_a = digamma(a + 1) - digamma(a) + psi_ab - psi_abx
+    dd_b = digamma(b + ux) - psi_abx - digamma(b) + psi_ab
+    ws, wd = np.bincount(i, w * p_s, ux.size), np.bincount(i, w * p_d, ux.size)
+    g_r = (
+        n_x @ (digamma(r + ux) - digamma(r))
+        + w.sum() * np.log(alpha)
+        - w @ (p_s * log_T + p_d * log_tx)
+    )
+    g_alpha = w.sum() * r / alpha - w @ (rx * (p_s / (alpha + p.T) + p_d / (alpha + p.tx)))
+    g_a, g_b = ws @ ds_a + wd @ dd_a, ws @ ds_b + wd @ dd_b
+    return ll, np.array([g_r * r, g_alpha * alpha, g_a * a, g_b * b])
 
 
 class MBGNBD(_Model):
@@ -313,34 +411,49 @@ class MBGNBD(_Model):
 # ----------------------------------------------------------------------- Pareto/NBD
 
 
-def _pareto_log_a0(r, alpha, s, beta, x, tx, T) -> np.ndarray:
+def _pareto_log_a0(r, alpha, s, beta, x, tx, T, pairs=None) -> np.ndarray:
     """log A0 of Fader & Hardie's (2005) note on the Pareto/NBD likelihood.
 
     Uses the 2F1 form whose argument is in [0, 1): with alpha >= beta,
     A0 = F(alpha+t_x)/(alpha+t_x)^k - F(alpha+T)/(alpha+T)^k with
     F(y) = 2F1(k, s+1; k+1; (alpha-beta)/y), k = r+s+x; otherwise the roles of
-    (alpha, s+1) and (beta, r+x) swap.
+    (alpha, s+1) and (beta, r+x) swap. ``pairs`` (from :func:`_distinct_pairs`)
+    evaluates each term once per distinct (x, t_x) and (x, T).
     """
-    k = r + s + x
     if alpha >= beta:
-        big, small, b2 = alpha, beta, s + 1
+        big, small, shift = alpha, beta, s + 1
     else:
-        big, small, b2 = beta, alpha, r + x
+        big, small, shift = beta, alpha, None
 
     # Euler's transform keeps 2F1 finite for large k:
     # 2F1(k, b; k+1; z) = (1-z)^(1-b) 2F1(1, k+1-b; k+1; z)
-    def log_term(y):
+    def log_term(xx, y):
+        k = r + s + xx
+        b2 = shift if shift is not None else r + xx
         z = (big - small) / (big + y)
-        return (
-            (1 - b2) * np.log1p(-z)
-            + np.log(hyp2f1(1.0, k + 1 - b2, k + 1, z))
-            - k * np.log(big + y)
-        )
+        f = hyp2f1(1.0, k + 1 - b2, k + 1, z)
+        bad = ~np.isfinite(f)  # scipy fails for large k and z near 1: sum the series
+        if np.any(bad):
+            b_bad, k_bad = np.broadcast_to(k + 1 - b2, f.shape), np.broadcast_to(k, f.shape)
+            f[bad] = hyp2f1_one(b_bad[bad], k_bad[bad] + 1, np.broadcast_to(z, f.shape)[bad])
+        return (1 - b2) * np.log1p(-z) + np.log(f) - k * np.log(big + y)
 
-    l1, l2 = log_term(tx), log_term(T)
+    if pairs is None:
+        l1, l2 = log_term(x, tx), log_term(x, T)
+    else:
+        (x1, y1, i1), (x2, y2, i2) = pairs
+        l1, l2 = log_term(x1, y1)[i1], log_term(x2, y2)[i2]
     diff = np.minimum(l2 - l1, 0.0)
     with np.errstate(divide="ignore"):
         return l1 + np.log(-np.expm1(diff))
+
+
+def _distinct_pairs(x_codes: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple:
+    """Distinct (x, y) rows: their x, their y and the index of each row among them."""
+    y_values, y_codes = np.unique(y, return_inverse=True)
+    keys = x_codes.astype(np.int64) * len(y_values) + y_codes
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    return x[first], y[first], inverse
 
 
 class ParetoNBDResult(NBDResult):
@@ -389,12 +502,52 @@ class ParetoNBDResult(NBDResult):
         return (beta / (beta + t)) ** s * np.exp(_log_nb(n, r, alpha, t)) + integral
 
 
-def _pareto_loglik(theta: np.ndarray, x, tx, T, w) -> float:
+def _pareto_loglik(theta: np.ndarray, p: _Patterns, grad: bool = False) -> Any:
+    """Total Pareto/NBD log-likelihood (and gradient in log-parameters).
+
+    ``ln L = ln Gamma(r+x)/Gamma(r) + r ln alpha + s ln beta + ln(e^S + e^D)`` with
+    ``S = -(r+x) ln(alpha+T) - s ln(beta+T)`` and ``D = ln s/(r+s+x) + ln A0``. All
+    terms are differentiated analytically except ``ln A0`` (a difference of two
+    Gauss hypergeometric functions), whose derivatives are central differences.
+    """
     r, alpha, s, beta = np.exp(theta)
-    base = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
-    stay = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
-    drop = np.log(s / (r + s + x)) + _pareto_log_a0(r, alpha, s, beta, x, tx, T)
-    return float(np.sum(w * (base + logsumexp(np.stack([stay, drop]), axis=0))))
+    x, tx, T, w, ux, i, pairs = p
+    rsx = r + s + x
+    log_aT, log_bT = np.log(alpha + T), np.log(beta + T)
+    log_a0 = _pareto_log_a0(r, alpha, s, beta, x, tx, T, pairs)
+    total, p_s, p_d = _two_branch(-(r + x) * log_aT - s * log_bT, np.log(s) - np.log(rsx) + log_a0)
+    n_x = np.bincount(i, weights=w, minlength=ux.size)
+    ll = float(
+        n_x @ (gammaln(r + ux) - gammaln(r))
+        + w.sum() * (r * np.log(alpha) + s * np.log(beta))
+        + w @ total
+    )
+    if not grad:
+        return ll
+    d_a0 = np.zeros((4, x.size))  # d ln A0 / d log-parameter
+    used = p_d > 0  # where D matters
+    h = 1e-5
+    for k in range(4):
+        up, down = theta.copy(), theta.copy()
+        up[k] += h
+        down[k] -= h
+        hi = _pareto_log_a0(*np.exp(up), x, tx, T, pairs)
+        lo = _pareto_log_a0(*np.exp(down), x, tx, T, pairs)
+        with np.errstate(invalid="ignore"):  # -inf - -inf where t_x = T (D is -inf there)
+            d_a0[k, used] = np.nan_to_num((hi - lo)[used] / (2 * h))
+    g_r = (
+        n_x @ (digamma(r + ux) - digamma(r))
+        + w.sum() * np.log(alpha)
+        + w @ (-p_s * log_aT - p_d / rsx)
+    ) * r + w @ (p_d * d_a0[0])
+    g_alpha = (w.sum() * r / alpha - w @ (p_s * (r + x) / (alpha + T))) * alpha + w @ (
+        p_d * d_a0[1]
+    )
+    g_s = (w.sum() * np.log(beta) + w @ (-p_s * log_bT + p_d * (1 / s - 1 / rsx))) * s + w @ (
+        p_d * d_a0[2]
+    )
+    g_beta = (w.sum() * s / beta - w @ (p_s * s / (beta + T))) * beta + w @ (p_d * d_a0[3])
+    return ll, np.array([g_r, g_alpha, g_s, g_beta])
 
 
 class ParetoNBD(_Model):
