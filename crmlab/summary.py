@@ -23,6 +23,46 @@ def _timestamp(value: object, name: str) -> pd.Timestamp | None:
         raise DataError(f"{name}={value!r} is not a date; use e.g. '1997-09-30'.") from None
 
 
+def _day(value: object, name: str, default: int | None) -> int | None:
+    """A date parameter as days since 1970-01-01 (its calendar day)."""
+    stamp = _timestamp(value, name)
+    if stamp is None:
+        return default
+    return int(stamp.to_datetime64().astype("datetime64[D]").astype(np.int64))
+
+
+def _date(day: int) -> str:
+    return str(np.datetime64(int(day), "D"))
+
+
+def _days(dates: pd.Series) -> np.ndarray:
+    """Calendar day of every transaction as days since 1970-01-01 (int64)."""
+    if not pd.api.types.is_datetime64_dtype(dates.dtype):
+        dates = pd.to_datetime(dates)
+        if getattr(dates.dt, "tz", None) is not None:
+            dates = dates.dt.tz_localize(None)
+    return dates.to_numpy().astype("datetime64[D]").astype(np.int64)
+
+
+def _customer_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct customer ids and each row's position among them.
+
+    Integer ids in a compact range are mapped through a lookup table (linear time);
+    others are factorized by pandas.
+    """
+    array = values.to_numpy()
+    if array.dtype.kind in "iu" and array.size:
+        low, high = int(array.min()), int(array.max())
+        if high - low < 4 * array.size + 1_000_000:
+            present = np.zeros(high - low + 1, dtype=bool)
+            present[array - low] = True
+            ids = np.flatnonzero(present)
+            position = np.cumsum(present) - 1
+            return (ids + low).astype(array.dtype), position[array - low]
+    codes, ids = pd.factorize(values, sort=True)
+    return np.asarray(ids), codes
+
+
 def rfm_summary(
     transactions: pd.DataFrame,
     *,
@@ -74,44 +114,54 @@ def rfm_summary(
         )
     if len(transactions) == 0:
         raise DataError("transactions have no rows: there is nothing to summarise.")
-    dates = pd.to_datetime(transactions["date"]).dt.normalize()
-    last = dates.max()
-    cal_end = _timestamp(calibration_end, "calibration_end") or last
-    obs_end = _timestamp(observation_end, "observation_end")
-    if cal_end < dates.min():
+    days = _days(transactions["date"])
+    first_data, last_data = int(days.min()), int(days.max())
+    cal_day = _day(calibration_end, "calibration_end", default=last_data)
+    obs_day = _day(observation_end, "observation_end", default=None)
+    if cal_day < first_data:
         raise DataError(
-            f"calibration_end {cal_end:%Y-%m-%d} is before the first transaction "
-            f"({dates.min():%Y-%m-%d}); choose a later date."
+            f"calibration_end {_date(cal_day)} is before the first transaction "
+            f"({_date(first_data)}); choose a later date."
         )
-    if obs_end is not None and obs_end <= cal_end:
+    if obs_day is not None and obs_day <= cal_day:
         raise DataError(
-            f"observation_end {obs_end:%Y-%m-%d} must be after calibration_end {cal_end:%Y-%m-%d}."
+            f"observation_end {_date(obs_day)} must be after calibration_end {_date(cal_day)}."
         )
-
-    # one row per customer-day (an occasion), in order
-    ids, id_codes = np.unique(transactions["customer_id"].to_numpy(), return_inverse=True)
-    days = dates.to_numpy().astype("datetime64[D]").astype(np.int64)
+    ids, codes = _customer_codes(transactions["customer_id"])
     amounts = transactions["amount"].to_numpy(dtype=float)
-    key = id_codes.astype(np.int64) * (days.max() - days.min() + 2) + (days - days.min())
-    uniq, inverse = np.unique(key, return_inverse=True)
-    occ_value = np.bincount(inverse, weights=amounts, minlength=uniq.size)
-    span = days.max() - days.min() + 2
-    occ_customer = uniq // span
-    occ_day = uniq % span + days.min()
+    n_cust = ids.size
 
-    first_idx = np.r_[0, np.flatnonzero(np.diff(occ_customer)) + 1]
-    n_cust = first_idx.size
-    first_day = occ_day[first_idx]
-    first_of_occ = np.repeat(first_day, np.diff(np.r_[first_idx, occ_customer.size]))
-    cal_day = np.int64(cal_end.to_datetime64().astype("datetime64[D]").astype(np.int64))
-    in_cal = occ_day <= cal_day
-    repeat = in_cal & (occ_day > first_of_occ)
-    cust = occ_customer
+    # per customer, straight from the rows (no sort): first day, last day and value in
+    # calibration, and the value of the first day (its purchases are one occasion)
+    first_day = np.full(n_cust, np.iinfo(np.int64).max)
+    np.minimum.at(first_day, codes, days)
+    in_cal = days <= cal_day
+    all_cal = bool(in_cal.all())
+    cal_codes, cal_days = (codes, days) if all_cal else (codes[in_cal], days[in_cal])
+    cal_amounts = amounts if all_cal else amounts[in_cal]
+    last_day = first_day.copy()
+    np.maximum.at(last_day, cal_codes, cal_days)
+    cal_value = np.bincount(cal_codes, weights=cal_amounts, minlength=n_cust)
+    on_first = cal_days == first_day[cal_codes]
+    first_value = np.bincount(cal_codes[on_first], weights=cal_amounts[on_first], minlength=n_cust)
 
-    frequency = np.bincount(cust[repeat], minlength=n_cust)
-    last_day = np.full(n_cust, np.iinfo(np.int64).min)
-    np.maximum.at(last_day, cust[in_cal], occ_day[in_cal])
-    repeat_value = np.bincount(cust[repeat], weights=occ_value[repeat], minlength=n_cust)
+    # purchase occasions = distinct (customer, day): one stable (radix) sort of an int64
+    # key, skipped when the log is already in customer-day or day-customer order
+    offset = days - first_data
+    key = codes.astype(np.int64) * (last_data - first_data + 1) + offset
+    day_major = False
+    if not np.all(key[1:] >= key[:-1]):
+        by_day = offset * n_cust + codes
+        day_major = bool(np.all(by_day[1:] >= by_day[:-1]))
+        key = by_day if day_major else np.sort(key, kind="stable")
+    occasion = key[np.r_[True, key[1:] != key[:-1]]]
+    if day_major:
+        occ_day, occ_customer = np.divmod(occasion, n_cust)
+    else:
+        occ_customer, occ_day = np.divmod(occasion, last_data - first_data + 1)
+    occ_day += first_data
+    frequency = np.bincount(occ_customer[occ_day <= cal_day], minlength=n_cust) - 1
+    frequency = np.maximum(frequency, 0)  # customers whose first purchase is after calibration
     unit = UNITS[time_unit]
     out = pd.DataFrame(
         {
@@ -119,16 +169,15 @@ def rfm_summary(
             "recency": (last_day - first_day) / unit,
             "T": (cal_day - first_day) / unit,
             "monetary_value": np.divide(
-                repeat_value, frequency, out=np.zeros(n_cust), where=frequency > 0
+                cal_value - first_value, frequency, out=np.zeros(n_cust), where=frequency > 0
             ),
             "first_purchase": first_day.astype("datetime64[D]").astype("datetime64[ns]"),
         },
-        index=pd.Index(ids[np.unique(occ_customer)], name="customer_id"),
+        index=pd.Index(ids, name="customer_id"),
     )
-    if obs_end is not None:
-        obs_day = obs_end.to_datetime64().astype("datetime64[D]").astype(np.int64)
+    if obs_day is not None:
         hold = (occ_day > cal_day) & (occ_day <= obs_day)
-        out["frequency_holdout"] = np.bincount(cust[hold], minlength=n_cust).astype(float)
+        out["frequency_holdout"] = np.bincount(occ_customer[hold], minlength=n_cust).astype(float)
         out["duration_holdout"] = float(obs_day - cal_day) / unit
 
     keep = first_day <= cal_day
@@ -144,13 +193,13 @@ def rfm_summary(
     if out.empty:
         raise DataError(
             "no customer made a first purchase in the chosen window "
-            f"(calibration_end {cal_end:%Y-%m-%d}); widen the cohort or move calibration_end."
+            f"(calibration_end {_date(cal_day)}); widen the cohort or move calibration_end."
         )
     out.attrs.update(
         {
             "time_unit": time_unit,
-            "calibration_end": cal_end,
-            "observation_end": obs_end,
+            "calibration_end": _date(cal_day),
+            "observation_end": None if obs_day is None else _date(obs_day),
             "excluded": excluded,
         }
     )

@@ -65,3 +65,81 @@ def test_bad_calibration_end():
     tx = crmlab.load_dataset("cdnow_sample")
     with pytest.raises(crmlab.DataError):
         crmlab.rfm_summary(tx, calibration_end="1990-01-01")
+
+
+def _small_log(seed: int = 0, n: int = 600) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "customer_id": rng.integers(0, 60, n),
+            "date": pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 90, n), "D"),
+            "amount": rng.gamma(2.0, 10.0, n).round(2),
+        }
+    )
+
+
+def test_row_order_and_id_type_do_not_matter():
+    """Customer-day, day-customer and shuffled logs take different paths to one answer."""
+    tx = _small_log()
+    args = {"calibration_end": "2020-02-15", "observation_end": "2020-03-30"}
+    ref = crmlab.rfm_summary(tx, **args)
+    orders = [
+        tx.sort_values(["customer_id", "date"]),
+        tx.sort_values(["date", "customer_id"]),
+        tx.sample(frac=1, random_state=3),
+    ]
+    for frame in orders:
+        pd.testing.assert_frame_equal(crmlab.rfm_summary(frame, **args), ref, rtol=1e-12)
+    # string ids and a sparse integer range give the same rows
+    named = crmlab.rfm_summary(tx.assign(customer_id="C" + tx["customer_id"].astype(str)), **args)
+    assert named["frequency"].sum() == ref["frequency"].sum() and len(named) == len(ref)
+    sparse = crmlab.rfm_summary(tx.assign(customer_id=tx["customer_id"] * 10**12), **args)
+    np.testing.assert_array_equal(sparse["frequency"].to_numpy(), ref["frequency"].to_numpy())
+
+
+def test_days_are_weeks_times_seven():
+    tx = _small_log(1)
+    weeks = crmlab.rfm_summary(tx, calibration_end="2020-03-01", time_unit="W")
+    days = crmlab.rfm_summary(tx, calibration_end="2020-03-01", time_unit="D")
+    np.testing.assert_allclose(days["T"], weeks["T"] * 7)
+    np.testing.assert_allclose(days["recency"], weeks["recency"] * 7)
+    assert days.attrs["time_unit"] == "D" and (days["T"] % 1 == 0).all()
+
+
+def test_bad_parameters_are_named():
+    tx = _small_log()
+    with pytest.raises(crmlab.DataError, match="time_unit='M' is not known"):
+        crmlab.rfm_summary(tx, time_unit="M")
+    for obs in ("2020-02-01", "2020-01-15"):
+        with pytest.raises(crmlab.DataError, match="observation_end .* must be after"):
+            crmlab.rfm_summary(tx, calibration_end="2020-02-01", observation_end=obs)
+    with pytest.raises(crmlab.DataError, match="calibration_end='soon' is not a date"):
+        crmlab.rfm_summary(tx, calibration_end="soon")
+    with pytest.raises(crmlab.DataError, match="no column 'amount'"):
+        crmlab.rfm_summary(tx.drop(columns="amount"))
+
+
+def test_cohort_selection_counts_who_is_left_out():
+    tx = _small_log(2)
+    cal = "2020-02-15"
+    full = crmlab.rfm_summary(tx, calibration_end=cal)
+    after = tx.groupby("customer_id")["date"].min() > pd.Timestamp(cal)
+    assert full.attrs["excluded"] == {"first purchase after calibration_end": int(after.sum())}
+    cohort = crmlab.rfm_summary(
+        tx, calibration_end=cal, cohort_start="2020-01-01", cohort_end="2020-01-03"
+    )
+    first = full["first_purchase"]
+    inside = (first >= "2020-01-01") & (first <= "2020-01-03")
+    assert list(cohort.index) == list(full.index[inside])
+    pd.testing.assert_frame_equal(cohort, full.loc[inside])
+    assert cohort.attrs["excluded"]["first purchase outside the cohort window"] == (~inside).sum()
+    with pytest.raises(crmlab.DataError, match="no customer made a first purchase"):
+        crmlab.rfm_summary(tx, cohort_start="1999-01-01", cohort_end="1999-02-01")
+
+
+def test_summary_saves_to_parquet_with_its_settings(tmp_path):
+    s = crmlab.rfm_summary(_small_log(), calibration_end="2020-02-15")
+    s.to_parquet(tmp_path / "s.parquet")
+    back = pd.read_parquet(tmp_path / "s.parquet")
+    assert back.attrs["calibration_end"] == "2020-02-15" and back.attrs["time_unit"] == "W"
+    pd.testing.assert_frame_equal(back, s, check_freq=False)
