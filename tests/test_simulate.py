@@ -293,3 +293,33 @@ def test_wallet_is_consistent_and_reproducible():
     assert simulate.wallet(300, 4, seed=7).spend.equals(w)
     with pytest.raises(DataError, match="n_firms"):
         simulate.wallet(300, 1)
+
+
+@pytest.mark.parametrize("model", list(NBD_TRUTH))
+def test_purchase_counts_of_new_customers_match_the_models_distribution(model):
+    """Monte Carlo check of P(X(T) = n) and E[X(T)]: 100k customers all observed for T."""
+    truth = NBD_TRUTH[model]
+    sim = simulate.retailer(
+        100_000, model=model, acquisition_periods=1 / 7, horizon=52, seed=21, **truth
+    )
+    assert (sim.truth["T"] == 52).all()
+    counts = np.bincount(sim.truth["frequency"].to_numpy(), minlength=8)
+    cls = {"pareto_nbd": "ParetoNBD", "bg_nbd": "BGNBD", "mbg_nbd": "MBGNBD"}[model]
+    result_class = getattr(crmlab.models.nbd, f"{cls}Result")
+    fit = result_class(
+        model=cls,
+        params=pd.Series(truth),
+        cov=pd.DataFrame(np.zeros((4, 4))),
+        loglik=np.nan,
+        n_obs=1.0,
+        converged=True,
+        message="",
+    )
+    n = np.arange(8)
+    expected = 100_000 * fit.purchase_probability(n, 52.0)
+    # each cell within four binomial standard deviations
+    sd = np.sqrt(expected * (1 - expected / 100_000))
+    assert np.all(np.abs(counts[:8] - expected) < 4 * sd + 1), (counts[:8], expected.round())
+    mean = float(fit.expected_purchases(52.0))
+    se = sim.truth["frequency"].std() / np.sqrt(100_000)
+    assert abs(sim.truth["frequency"].mean() - mean) < 4 * se
