@@ -4,7 +4,8 @@ Called by ``benchmarks/run.py`` as ``<peer venv>/bin/python peer_worker.py '<jso
 prints one JSON line: ``{"seconds": ..., ...}``. Standalone on purpose: the peers need
 older numpy/pandas than crmlab, so crmlab is not importable here.
 
-Tasks (``task["kind"]``): ``summary`` (transactions Parquet -> frequency/recency/T),
+Tasks (``task["kind"]``): ``simulate`` (lifetimes' Pareto/NBD generator, ``n`` customers),
+``summary`` (transactions Parquet -> frequency/recency/T),
 ``fit`` (summary Parquet -> parameters), ``predict`` (summary Parquet + parameters ->
 P(alive) and expected purchases), each for ``task["peer"]`` = ``lifetimes`` or ``pymc``.
 """
@@ -22,6 +23,14 @@ import pandas as pd
 
 warnings.filterwarnings("ignore")
 logging.disable(logging.WARNING)
+
+
+def simulate(task: dict) -> dict:
+    from lifetimes.generate_data import pareto_nbd_model
+
+    start = time.perf_counter()
+    out = pareto_nbd_model(78.0, 0.55, 10.58, 0.61, 11.67, size=task["n"])
+    return {"seconds": time.perf_counter() - start, "customers": len(out)}
 
 
 def summary(task: dict) -> dict:
@@ -116,5 +125,6 @@ def predict(task: dict) -> dict:
 
 if __name__ == "__main__":
     task = json.loads(sys.argv[1])
-    result = {"summary": summary, "fit": fit, "predict": predict}[task["kind"]](task)
+    kinds = {"simulate": simulate, "summary": summary, "fit": fit, "predict": predict}
+    result = kinds[task["kind"]](task)
     print(json.dumps(result))
