@@ -138,6 +138,16 @@ def ratio(peer: float | dict | str | None, ours: float) -> str:
     return f"{peer / ours:.1f}x" if isinstance(peer, float) else "-"
 
 
+def peer_cells(results: dict, ours: float, pymc_label: str = "pymc-marketing s") -> dict:
+    """Seconds of each peer and its ratio to crmlab's time."""
+    return {
+        "lifetimes s": seconds(results.get("lifetimes")),
+        pymc_label: seconds(results.get("pymc")),
+        "lifetimes / crmlab": ratio(results.get("lifetimes"), ours),
+        "pymc / crmlab": ratio(results.get("pymc"), ours),
+    }
+
+
 def table(title: str, rows: list[dict]) -> None:
     print(f"\n### {title}\n")
     frame = pd.DataFrame(rows)
@@ -265,11 +275,8 @@ def bench_summary(sizes: list[int], peers: list[str], tmp: Path, timeout: float)
                 "transactions": f"{len(tx):,}",
                 "crmlab s": f"{ours:.3g}",
                 "DuckDB s": f"{duck:.3g}",
-                "lifetimes s": seconds(results.get("lifetimes")),
-                "pymc-marketing s": seconds(results.get("pymc")),
                 "crmlab / DuckDB": f"{ours / duck:.2f}",
-                "lifetimes / crmlab": ratio(results.get("lifetimes"), ours),
-                "pymc / crmlab": ratio(results.get("pymc"), ours),
+                **peer_cells(results, ours),
             }
         )
         del tx, summary, reference
@@ -318,10 +325,7 @@ def bench_fit(sizes: list[int], peers: list[str], tmp: Path, timeout: float) -> 
                 "data": label,
                 "model": model,
                 "crmlab s": f"{ours:.3g}",
-                "lifetimes s": seconds(results.get("lifetimes")),
-                "pymc-marketing MAP s": seconds(results.get("pymc")),
-                "lifetimes / crmlab": ratio(results.get("lifetimes"), ours),
-                "pymc / crmlab": ratio(results.get("pymc"), ours),
+                **peer_cells(results, ours, "pymc-marketing MAP s"),
                 "crmlab LL": f"{result.loglik:,.1f}",
             }
             for peer in ("lifetimes", "pymc"):
@@ -362,10 +366,7 @@ def bench_predict(n: int, peers: list[str], tmp: Path, timeout: float) -> None:
             "model": model,
             "customers": f"{len(summary):,}",
             "crmlab s": f"{ours:.3g}",
-            "lifetimes s": seconds(results.get("lifetimes")),
-            "pymc-marketing s": seconds(results.get("pymc")),
-            "lifetimes / crmlab": ratio(results.get("lifetimes"), ours),
-            "pymc / crmlab": ratio(results.get("pymc"), ours),
+            **peer_cells(results, ours),
             "crmlab sum E[X(52)]": f"{expected.sum():,.1f}",
         }
         for peer in ("lifetimes", "pymc"):

@@ -112,6 +112,18 @@ def test_gradient_matches_finite_differences(cdnow_summary: pd.DataFrame) -> Non
     np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-7)
 
 
+def test_total_likelihood_is_the_sum_over_customers(cdnow_summary: pd.DataFrame) -> None:
+    from crmlab.models.gammagamma import SpendData, log_likelihood_grad, total_log_likelihood_grad
+
+    used = cdnow_summary[cdnow_summary["frequency"] > 0]
+    x, m = used["frequency"].to_numpy(float), used["monetary_value"].to_numpy(float)
+    for point in ([5.0, 3.0, 12.0], [0.3, 40.0, 900.0], [60.0, 1.2, 0.5]):
+        each, grad = log_likelihood_grad(np.array(point), x, m)
+        total, total_grad = total_log_likelihood_grad(np.array(point), SpendData.of(x, m))
+        assert total == pytest.approx(each.sum(), rel=1e-11)
+        np.testing.assert_allclose(total_grad, grad.sum(axis=0), rtol=1e-9)
+
+
 def test_expected_spend_is_the_weighted_average(gg_fit: GammaGammaResult, cdnow_summary) -> None:
     p, q, g = gg_fit.params
     spend = gg_fit.expected_spend(cdnow_summary)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -106,6 +106,57 @@ def log_likelihood_grad(
         ]
     )
     return ll, grad
+
+
+class SpendData(NamedTuple):
+    """Repeat buyers' frequencies and mean spends, with what every evaluation reuses."""
+
+    x: np.ndarray
+    m: np.ndarray
+    ux: np.ndarray  # distinct frequencies
+    n_x: np.ndarray  # customers per distinct frequency
+    sum_log_m: float
+    sum_x_log_m_plus_x_log_x: float
+
+    @classmethod
+    def of(cls, x: np.ndarray, m: np.ndarray) -> SpendData:
+        ux, counts = np.unique(x, return_counts=True)
+        log_m = np.log(m)
+        return cls(x, m, ux, counts.astype(float), log_m.sum(), x @ log_m + x @ np.log(x))
+
+
+def total_log_likelihood_grad(params: np.ndarray, data: SpendData) -> tuple[float, np.ndarray]:
+    """Sum of :func:`log_likelihood_grad` over customers, for fitting large bases.
+
+    Terms in x alone use the distinct frequencies (a few dozen values) and the sums
+    of ``ln m``, ``x ln m`` and ``x ln x`` are taken once (:class:`SpendData`); per
+    customer only ``ln(gamma + x m)`` and ``1 / (gamma + x m)`` remain.
+    """
+    p, q, g = params
+    x, ux, n_x = data.x, data.ux, data.n_x
+    n = float(x.size)
+    g_xm = g + x * data.m
+    log_gxm = np.log(g_xm)
+    x_log_gxm, sum_log_gxm = x @ log_gxm, log_gxm.sum()
+    pux = p * ux
+    ll = (
+        n_x @ (gammaln(pux + q) - gammaln(pux))
+        - n * gammaln(q)
+        + n * q * np.log(g)
+        + p * data.sum_x_log_m_plus_x_log_x
+        - data.sum_log_m
+        - p * x_log_gxm
+        - q * sum_log_gxm
+    )
+    psi = digamma(pux + q)
+    grad = np.array(
+        [
+            (n_x * ux) @ (psi - digamma(pux)) + data.sum_x_log_m_plus_x_log_x - x_log_gxm,
+            n_x @ psi - n * digamma(q) + n * np.log(g) - sum_log_gxm,
+            n * q / g - (p * x + q) @ (1.0 / g_xm),
+        ]
+    )
+    return float(ll), grad
 
 
 @dataclass(repr=False)
@@ -234,12 +285,14 @@ class GammaGamma:
         if initial:
             start = [float(initial.get(k, s)) for k, s in zip(PARAMS, start, strict=True)]
 
+        spend = SpendData.of(x, m)
+
         def negloglik(theta: np.ndarray) -> tuple[float, np.ndarray]:
             params = np.exp(theta)
             with np.errstate(all="ignore"):
-                ll, grad = log_likelihood_grad(params, x, m)
-                total = -float(np.sum(ll))
-                grad_log = -grad.sum(axis=0) * params
+                ll, grad = total_log_likelihood_grad(params, spend)
+                total = -ll
+                grad_log = -grad * params
             if not (np.isfinite(total) and np.all(np.isfinite(grad_log))):
                 return 1e300, np.zeros(3)
             return total, grad_log
