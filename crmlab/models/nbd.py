@@ -65,17 +65,17 @@ class _Patterns(NamedTuple):
     w: np.ndarray
     ux: np.ndarray
     inv: np.ndarray
-    pairs: tuple  # distinct (x, t_x) and (x, T), for the Pareto/NBD's A0 term
+    pairs: tuple | None  # distinct (x, t_x) and (x, T), for the Pareto/NBD's A0 term
 
 
-def _patterns(data: pd.DataFrame) -> _Patterns:
+def _patterns(data: pd.DataFrame, pairs: bool = False) -> _Patterns:
     _arrays(data)
     weight = "weight" if "weight" in data.columns else None
     patterns, counts = compress(data, COLUMNS, weight)
     x, tx, T = (patterns[c].to_numpy(dtype=float) for c in COLUMNS)
     ux, inv = np.unique(x, return_inverse=True)
-    pairs = (_distinct_pairs(inv, x, tx), _distinct_pairs(inv, x, T))
-    return _Patterns(x, tx, T, counts, ux, inv, pairs)
+    distinct = (_distinct_pairs(inv, x, tx), _distinct_pairs(inv, x, T)) if pairs else None
+    return _Patterns(x, tx, T, counts, ux, inv, distinct)
 
 
 def _two_branch(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -262,6 +262,7 @@ def _bgnbd_loglik(theta: np.ndarray, p: _Patterns, grad: bool = False) -> Any:
 
 
 class _Model:
+    uses_pairs = False
     names: tuple[str, ...] = ()
     start: tuple[float, ...] = ()
     label = ""
@@ -279,7 +280,7 @@ class _Model:
         values = np.asarray(params, dtype=float)
         if values.shape != (len(self.names),) or np.any(values <= 0):
             raise DataError(f"give {len(self.names)} positive values for {', '.join(self.names)}.")
-        return float(self._loglik(np.log(values), _patterns(data)))
+        return float(self._loglik(np.log(values), _patterns(data, self.uses_pairs)))
 
     def fit(self, data: pd.DataFrame, *, initial: Any = None) -> NBDResult:
         """Fit by maximum likelihood on distinct (frequency, recency, T) patterns.
@@ -288,7 +289,7 @@ class _Model:
         log-parameters with the analytic gradient; the standard errors come from a
         numerical Hessian of the log-likelihood at the optimum.
         """
-        p = _patterns(data)
+        p = _patterns(data, self.uses_pairs)
         x0 = tuple(initial) if initial is not None else self.start
 
         def negll(theta: np.ndarray) -> tuple[float, np.ndarray]:
@@ -560,5 +561,6 @@ class ParetoNBD(_Model):
     names = ("r", "alpha", "s", "beta")
     start = (0.5, 10.0, 0.5, 10.0)
     label = "Pareto/NBD"
+    uses_pairs = True
     result_class = ParetoNBDResult
     _loglik = staticmethod(_pareto_loglik)
