@@ -222,22 +222,26 @@ class BGNBDResult(NBDResult):
         return alive + np.where(n > 0, died * (1 - _nb_cdf_below(n, r, alpha, t)), 0.0)
 
 
-def _bgnbd_loglik(theta: np.ndarray, p: _Patterns, grad: bool = False) -> Any:
-    """Total BG/NBD log-likelihood (and its gradient in log-parameters).
+def _beta_geometric_loglik(theta: np.ndarray, p: _Patterns, grad: bool, shift: int) -> Any:
+    """Total BG/NBD (``shift`` 0) or MBG/NBD (``shift`` 1) log-likelihood and its gradient
+    in log-parameters.
 
-    With ``S = ln B(a, b+x)/B(a,b) - (r+x) ln(alpha+T)``, ``D = ln B(a+1, b+x-1)/B(a,b)
-    - (r+x) ln(alpha+t_x)`` (x > 0) and shares ``pi_S, pi_D`` of ``e^S + e^D``:
-    d/dr = psi(r+x) - psi(r) + ln alpha - pi_S ln(alpha+T) - pi_D ln(alpha+t_x);
-    d/dalpha = r/alpha - (r+x)(pi_S/(alpha+T) + pi_D/(alpha+t_x));
-    d/da, d/db: the shares times the digamma derivatives of the beta functions.
+    Per customer ``ln Gamma(r+x)/Gamma(r) + r ln alpha + ln(e^S + e^D)`` with
+    ``S = ln B(a, b+x+shift)/B(a,b) - (r+x) ln(alpha+T)`` (alive at T) and
+    ``D = ln B(a+1, b+x+shift-1)/B(a,b) - (r+x) ln(alpha+t_x)`` (left after the last
+    purchase; impossible for BG/NBD when x = 0). With shares ``pi_S, pi_D`` of
+    ``e^S + e^D``: d/dr = psi(r+x) - psi(r) + ln alpha - pi_S ln(alpha+T)
+    - pi_D ln(alpha+t_x); d/dalpha = r/alpha - (r+x)(pi_S/(alpha+T) + pi_D/(alpha+t_x));
+    d/da and d/db are the shares times the digamma derivatives of the beta functions.
     """
     r, alpha, a, b = np.exp(theta)
     ux, i, w = p.ux, p.inv, p.w
     lbeta = betaln(a, b)
-    repeat = ux > 0
-    s_const = betaln(a, b + ux) - lbeta
+    can_leave = ux + shift > 0
+    k = ux + shift  # chances to leave survived by a customer alive at T
+    s_const = betaln(a, b + k) - lbeta
     d_const = np.full(ux.shape, -np.inf)
-    d_const[repeat] = betaln(a + 1, b + ux[repeat] - 1) - lbeta
+    d_const[can_leave] = betaln(a + 1, b + k[can_leave] - 1) - lbeta
     rx = r + p.x
     log_T, log_tx = np.log(alpha + p.T), np.log(alpha + p.tx)
     total, p_s, p_d = _two_branch(s_const[i] - rx * log_T, d_const[i] - rx * log_tx)
@@ -245,11 +249,11 @@ def _bgnbd_loglik(theta: np.ndarray, p: _Patterns, grad: bool = False) -> Any:
     ll = float(n_x @ (gammaln(r + ux) - gammaln(r)) + w.sum() * r * np.log(alpha) + w @ total)
     if not grad:
         return ll
-    psi_ab, psi_abx = digamma(a + b), digamma(a + b + ux)
-    ds_a, ds_b = psi_ab - psi_abx, digamma(b + ux) - psi_abx - digamma(b) + psi_ab
-    dd_a = np.where(repeat, digamma(a + 1) - digamma(a) + psi_ab - psi_abx, 0.0)
+    psi_ab, psi_abk = digamma(a + b), digamma(a + b + k)
+    ds_a, ds_b = psi_ab - psi_abk, digamma(b + k) - psi_abk - digamma(b) + psi_ab
+    dd_a = np.where(can_leave, digamma(a + 1) - digamma(a) + psi_ab - psi_abk, 0.0)
     dd_b = np.zeros(ux.shape)
-    dd_b[repeat] = digamma(b + ux[repeat] - 1) - psi_abx[repeat] - digamma(b) + psi_ab
+    dd_b[can_leave] = digamma(b + k[can_leave] - 1) - psi_abk[can_leave] - digamma(b) + psi_ab
     ws, wd = np.bincount(i, w * p_s, ux.size), np.bincount(i, w * p_d, ux.size)
     g_r = (
         n_x @ (digamma(r + ux) - digamma(r))
@@ -259,6 +263,14 @@ def _bgnbd_loglik(theta: np.ndarray, p: _Patterns, grad: bool = False) -> Any:
     g_alpha = w.sum() * r / alpha - w @ (rx * (p_s / (alpha + p.T) + p_d / (alpha + p.tx)))
     g_a, g_b = ws @ ds_a + wd @ dd_a, ws @ ds_b + wd @ dd_b
     return ll, np.array([g_r * r, g_alpha * alpha, g_a * a, g_b * b])
+
+
+def _bgnbd_loglik(theta: np.ndarray, p: _Patterns, grad: bool = False) -> Any:
+    return _beta_geometric_loglik(theta, p, grad, shift=0)
+
+
+def _mbgnbd_loglik(theta: np.ndarray, p: _Patterns, grad: bool = False) -> Any:
+    return _beta_geometric_loglik(theta, p, grad, shift=1)
 
 
 class _Model:
@@ -361,38 +373,6 @@ class MBGNBDResult(NBDResult):
         alive = np.exp(betaln(a, b + n + 1) - betaln(a, b) + _log_nb(n, r, alpha, t))
         died = np.exp(betaln(a + 1, b + n) - betaln(a, b))
         return alive + died * (1 - _nb_cdf_below(n, r, alpha, t))
-
-
-def _mbgnbd_loglik(theta: np.ndarray, p: _Patterns, grad: bool = False) -> Any:
-    """Total MBG/NBD log-likelihood (and gradient): as BG/NBD with
-    ``S = ln B(a, b+x+1)/B(a,b) - (r+x) ln(alpha+T)`` and
-    ``D = ln B(a+1, b+x)/B(a,b) - (r+x) ln(alpha+t_x)`` for every x."""
-    r, alpha, a, b = np.exp(theta)
-    ux, i, w = p.ux, p.inv, p.w
-    lbeta = betaln(a, b)
-    rx = r + p.x
-    log_T, log_tx = np.log(alpha + p.T), np.log(alpha + p.tx)
-    total, p_s, p_d = _two_branch(
-        (betaln(a, b + ux + 1) - lbeta)[i] - rx * log_T,
-        (betaln(a + 1, b + ux) - lbeta)[i] - rx * log_tx,
-    )
-    n_x = np.bincount(i, weights=w, minlength=ux.size)
-    ll = float(n_x @ (gammaln(r + ux) - gammaln(r)) + w.sum() * r * np.log(alpha) + w @ total)
-    if not grad:
-        return ll
-    psi_ab, psi_abx = digamma(a + b), digamma(a + b + ux + 1)
-    ds_a, ds_b = psi_ab - psi_abx, digamma(b + ux + 1) - psi_abx - digamma(b) + psi_ab
-    dd_a = digamma(a + 1) - digamma(a) + psi_ab - psi_abx
-    dd_b = digamma(b + ux) - psi_abx - digamma(b) + psi_ab
-    ws, wd = np.bincount(i, w * p_s, ux.size), np.bincount(i, w * p_d, ux.size)
-    g_r = (
-        n_x @ (digamma(r + ux) - digamma(r))
-        + w.sum() * np.log(alpha)
-        - w @ (p_s * log_T + p_d * log_tx)
-    )
-    g_alpha = w.sum() * r / alpha - w @ (rx * (p_s / (alpha + p.T) + p_d / (alpha + p.tx)))
-    g_a, g_b = ws @ ds_a + wd @ dd_a, ws @ ds_b + wd @ dd_b
-    return ll, np.array([g_r * r, g_alpha * alpha, g_a * a, g_b * b])
 
 
 class MBGNBD(_Model):
