@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -285,3 +287,29 @@ def test_bad_summary_is_named():
         BGNBD().fit(pd.DataFrame({"frequency": [1.0], "recency": [5.0], "T": [3.0]}))
     with pytest.raises(crmlab.DataError, match="rfm_summary"):
         BGNBD().fit(pd.DataFrame({"frequency": [1.0]}))
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+@pytest.mark.parametrize("model", ["pareto_nbd", "bg_nbd", "mbg_nbd"])
+def test_extreme_data_fit_cleanly_or_say_so(model):
+    """Heavy buyers over 500 weeks: converge and recover the truth, with no numerical
+    warnings; nearly no repeat buyers (a flat likelihood): a ConvergenceWarning at worst."""
+    cls = {"pareto_nbd": ParetoNBD, "bg_nbd": BGNBD, "mbg_nbd": MBGNBD}[model]
+    dropout = {"s": 0.5, "beta": 200.0} if model == "pareto_nbd" else {"a": 0.5, "b": 60.0}
+    truth = {"r": 5.0, "alpha": 10.0, **dropout}
+    heavy = simulate.retailer(
+        4000, model=model, horizon=500, acquisition_periods=None, seed=8, **truth
+    ).truth
+    assert heavy["frequency"].max() > 400
+    fit = cls().fit(heavy[["frequency", "recency", "T"]])
+    assert fit.converged
+    z = (fit.params - pd.Series(truth)) / fit.bse
+    assert (z.abs() < 3).all(), z.round(2).to_dict()
+    rare = {"s": 3.0, "beta": 0.5} if model == "pareto_nbd" else {"a": 30.0, "b": 0.5}
+    sparse = simulate.retailer(
+        3000, model=model, r=0.2, alpha=300.0, horizon=100, seed=9, **rare
+    ).truth[["frequency", "recency", "T"]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", crmlab.models.base.ConvergenceWarning)
+        result = cls().fit(sparse)
+    assert np.isfinite(result.loglik)

@@ -415,9 +415,17 @@ def _pareto_log_a0(r, alpha, s, beta, x, tx, T, pairs=None) -> np.ndarray:
         f = hyp2f1(1.0, k + 1 - b2, k + 1, z)
         bad = ~np.isfinite(f)  # scipy fails for large k and z near 1: sum the series
         if np.any(bad):
-            b_bad, k_bad = np.broadcast_to(k + 1 - b2, f.shape), np.broadcast_to(k, f.shape)
-            f[bad] = hyp2f1_one(b_bad[bad], k_bad[bad] + 1, np.broadcast_to(z, f.shape)[bad])
-        return (1 - b2) * np.log1p(-z) + np.log(f) - k * np.log(big + y)
+            b_bad = np.broadcast_to(k + 1 - b2, f.shape)[bad]
+            c_bad = np.broadcast_to(k + 1, f.shape)[bad]
+            z_bad = np.broadcast_to(z, f.shape)[bad]
+            # beyond z = 0.999 the series needs > 37,000 terms: leave NaN there, which the
+            # optimiser treats as an impossible point (only reached by extreme line searches)
+            near = z_bad <= 0.999
+            summed = np.full(z_bad.shape, np.nan)
+            summed[near] = hyp2f1_one(b_bad[near], c_bad[near], z_bad[near])
+            f[bad] = summed
+        with np.errstate(invalid="ignore"):
+            return (1 - b2) * np.log1p(-z) + np.log(f) - k * np.log(big + y)
 
     if pairs is None:
         l1, l2 = log_term(x, tx), log_term(x, T)
