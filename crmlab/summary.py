@@ -41,26 +41,111 @@ def _days(dates: pd.Series) -> np.ndarray:
         dates = pd.to_datetime(dates)
         if getattr(dates.dt, "tz", None) is not None:
             dates = dates.dt.tz_localize(None)
-    return dates.to_numpy().astype("datetime64[D]").astype(np.int64)
+    return dates.to_numpy().astype("datetime64[D]").view(np.int64)
 
 
 def _customer_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Sorted distinct customer ids and each row's position among them.
 
-    Integer ids in a compact range are mapped through a lookup table (linear time);
-    others are factorized by pandas.
+    Integer ids in a compact range are mapped through a lookup table (linear time, int32
+    positions below 2**31 rows); others are factorized by pandas.
     """
     array = values.to_numpy()
     if array.dtype.kind in "iu" and array.size:
         low, high = int(array.min()), int(array.max())
         if high - low < 4 * array.size + 1_000_000:
+            relative = array - low if low else array
             present = np.zeros(high - low + 1, dtype=bool)
-            present[array - low] = True
+            present[relative] = True
+            position = np.cumsum(present, dtype=np.int32 if array.size < 2**31 else np.int64)
+            position -= 1
             ids = np.flatnonzero(present)
-            position = np.cumsum(present) - 1
-            return (ids + low).astype(array.dtype), position[array - low]
+            return (ids + low).astype(array.dtype), position[relative]
     codes, ids = pd.factorize(values, sort=True)
     return np.asarray(ids), codes
+
+
+#: the day-by-day path pays a few Python steps per day of log; below this many rows per
+#: day on average one global sort is cheaper (measured crossover: 70-130 rows a day)
+MIN_ROWS_PER_DAY = 100
+
+
+def _occasion_counts(
+    codes: np.ndarray, offset: np.ndarray, n_cust: int, n_days: int, cal: int, obs: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct purchase days per customer in ``[0, cal]`` and in ``(cal, obs]``.
+
+    ``offset`` is each row's day counted from the first day of the log (``0 .. n_days-1``);
+    ``cal`` and ``obs`` are days on the same scale (``obs == cal``: no holdout).
+
+    A large log is taken day by day (after a stable radix sort by day unless it is
+    already in date order): each day's customers are deduplicated through a table by
+    customer, with no sort. A log in customer-day order is read as it is, and a small
+    one takes one sort of a combined (customer, day) key. All paths give the same counts.
+    """
+    by_days = codes.size >= MIN_ROWS_PER_DAY * n_days and n_days <= 2**16
+    if by_days:
+        day = offset.astype(np.uint16)
+        if bool(np.all(day[1:] >= day[:-1])):  # date order: each day is one block already
+            return _counts_day_by_day(codes, day, None, n_cust, n_days, cal, obs)
+    key = codes.astype(np.int64) * n_days + offset
+    if not bool(np.all(key[1:] >= key[:-1])):  # not in customer-day order
+        if by_days:
+            del key
+            order = np.argsort(day, kind="stable")  # numpy radix-sorts 16-bit keys
+            return _counts_day_by_day(codes, day, order, n_cust, n_days, cal, obs)
+        key.sort()
+    occasion = key[np.r_[True, key[1:] != key[:-1]]]  # distinct customer * n_days + day
+    del key
+    start = np.arange(n_cust, dtype=np.int64) * n_days
+    first = np.searchsorted(occasion, start)
+    end_cal = np.searchsorted(occasion, start + min(cal + 1, n_days))
+    end_obs = np.searchsorted(occasion, start + min(obs + 1, n_days))
+    return end_cal - first, end_obs - end_cal
+
+
+def _counts_day_by_day(
+    codes: np.ndarray,
+    day: np.ndarray,
+    order: np.ndarray | None,
+    n_cust: int,
+    n_days: int,
+    cal: int,
+    obs: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_occasion_counts` for rows in date order (or put in it by ``order``)."""
+    bounds = np.zeros(n_days + 1, dtype=np.int64)
+    if order is None:  # where each day starts in the sorted days
+        bounds[1:-1] = np.searchsorted(day, np.arange(1, n_days, dtype=np.uint16))
+        bounds[-1] = day.size
+    else:
+        np.cumsum(np.bincount(day, minlength=n_days), out=bounds[1:])
+        codes = codes[order]
+    del order
+    # one entry per (customer, purchase day), in date order: the day's rows write their
+    # positions into a table by customer; a row is its customer's representative when its
+    # own position survived (whichever duplicate wins, exactly one does)
+    distinct = np.empty(codes.size, dtype=codes.dtype)
+    largest = int(np.diff(bounds).max())
+    position = np.arange(largest, dtype=np.int32 if largest < 2**31 else np.int64)
+    where = np.empty(n_cust, dtype=position.dtype)
+    ends = np.empty(n_days, dtype=np.int64)
+    packed = 0
+    edges = bounds.tolist()
+    for d in range(n_days):
+        lo, hi = edges[d], edges[d + 1]
+        if hi > lo:
+            block, mine = codes[lo:hi], position[: hi - lo]
+            where[block] = mine
+            found = block[where[block] == mine]
+            distinct[packed : packed + found.size] = found
+            packed += found.size
+        ends[d] = packed
+    in_cal, in_obs = ends[min(cal, n_days - 1)], ends[min(obs, n_days - 1)]
+    return (
+        np.bincount(distinct[:in_cal], minlength=n_cust),
+        np.bincount(distinct[in_cal:in_obs], minlength=n_cust),
+    )
 
 
 def rfm_summary(
@@ -131,37 +216,32 @@ def rfm_summary(
     amounts = transactions["amount"].to_numpy(dtype=float)
     n_cust = ids.size
 
-    # per customer, straight from the rows (no sort): first day, last day and value in
-    # calibration, and the value of the first day (its purchases are one occasion)
+    # per customer, straight from the rows: first day; last day in calibration; value of
+    # the repeat occasions (calibration rows after the first day, whose purchases are one
+    # occasion)
     first_day = np.full(n_cust, np.iinfo(np.int64).max)
     np.minimum.at(first_day, codes, days)
-    in_cal = days <= cal_day
-    all_cal = bool(in_cal.all())
-    cal_codes, cal_days = (codes, days) if all_cal else (codes[in_cal], days[in_cal])
-    cal_amounts = amounts if all_cal else amounts[in_cal]
+    repeat = days > first_day[codes]
+    if cal_day < last_data:
+        repeat &= days <= cal_day
+    repeat_codes = codes[repeat]
     last_day = first_day.copy()
-    np.maximum.at(last_day, cal_codes, cal_days)
-    cal_value = np.bincount(cal_codes, weights=cal_amounts, minlength=n_cust)
-    on_first = cal_days == first_day[cal_codes]
-    first_value = np.bincount(cal_codes[on_first], weights=cal_amounts[on_first], minlength=n_cust)
+    np.maximum.at(last_day, repeat_codes, days[repeat])
+    repeat_value = np.bincount(repeat_codes, weights=amounts[repeat], minlength=n_cust)
+    del repeat, repeat_codes
 
-    # purchase occasions = distinct (customer, day): one stable (radix) sort of an int64
-    # key, skipped when the log is already in customer-day or day-customer order
+    # purchase occasions = distinct (customer, day)
     offset = days - first_data
-    key = codes.astype(np.int64) * (last_data - first_data + 1) + offset
-    day_major = False
-    if not np.all(key[1:] >= key[:-1]):
-        by_day = offset * n_cust + codes
-        day_major = bool(np.all(by_day[1:] >= by_day[:-1]))
-        key = by_day if day_major else np.sort(key, kind="stable")
-    occasion = key[np.r_[True, key[1:] != key[:-1]]]
-    if day_major:
-        occ_day, occ_customer = np.divmod(occasion, n_cust)
-    else:
-        occ_customer, occ_day = np.divmod(occasion, last_data - first_data + 1)
-    occ_day += first_data
-    frequency = np.bincount(occ_customer[occ_day <= cal_day], minlength=n_cust) - 1
-    frequency = np.maximum(frequency, 0)  # customers whose first purchase is after calibration
+    on_cal, on_hold = _occasion_counts(
+        codes,
+        offset,
+        n_cust,
+        last_data - first_data + 1,
+        cal_day - first_data,
+        cal_day - first_data if obs_day is None else obs_day - first_data,
+    )
+    del offset
+    frequency = np.maximum(on_cal - 1, 0)  # 0: first purchase after calibration
     unit = UNITS[time_unit]
     out = pd.DataFrame(
         {
@@ -169,15 +249,14 @@ def rfm_summary(
             "recency": (last_day - first_day) / unit,
             "T": (cal_day - first_day) / unit,
             "monetary_value": np.divide(
-                cal_value - first_value, frequency, out=np.zeros(n_cust), where=frequency > 0
+                repeat_value, frequency, out=np.zeros(n_cust), where=frequency > 0
             ),
             "first_purchase": first_day.astype("datetime64[D]").astype("datetime64[ns]"),
         },
         index=pd.Index(ids, name="customer_id"),
     )
     if obs_day is not None:
-        hold = (occ_day > cal_day) & (occ_day <= obs_day)
-        out["frequency_holdout"] = np.bincount(occ_customer[hold], minlength=n_cust).astype(float)
+        out["frequency_holdout"] = on_hold.astype(float)
         out["duration_holdout"] = float(obs_day - cal_day) / unit
 
     keep = first_day <= cal_day

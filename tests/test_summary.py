@@ -47,6 +47,56 @@ def test_matches_brute_force(seed):
     assert got.attrs["time_unit"] == "W"
 
 
+@pytest.mark.parametrize("path", ["sort", "day by day"])
+@pytest.mark.parametrize("order", ["date", "shuffled", "customer"])
+@pytest.mark.parametrize(
+    "cal, obs",
+    [
+        ("2020-02-01", "2020-02-20"),  # both inside the log
+        ("2020-02-20", "2020-06-30"),  # the holdout runs past the last transaction
+        ("2020-01-01", "2020-03-05"),  # calibration is the first day alone
+    ],
+)
+def test_every_path_matches_brute_force(monkeypatch, path, order, cal, obs):
+    """Large logs go day by day (date order as it is, others radix-sorted by day), small
+    ones and customer-day-ordered ones through one key sort: all equal the reference."""
+    monkeypatch.setattr(crmlab.summary, "MIN_ROWS_PER_DAY", 1 if path == "day by day" else 10**9)
+    rng = np.random.default_rng(7)
+    n = 900
+    stamps = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 60 * 86400, n), "s")
+    tx = pd.DataFrame(
+        {
+            "customer_id": rng.integers(0, 70, n) * 3 + 5,
+            "date": stamps,
+            "amount": rng.gamma(2.0, 10.0, n).round(2),
+        }
+    )
+    tx = {
+        "date": tx.sort_values("date"),
+        "shuffled": tx,
+        "customer": tx.sort_values(["customer_id", "date"]),
+    }[order]
+    cal, obs = pd.Timestamp(cal), pd.Timestamp(obs)
+    got = crmlab.rfm_summary(tx, calibration_end=cal, observation_end=obs)
+    ref = _brute(tx, cal, obs)
+    assert list(got.index) == list(ref.index)
+    for col in ref.columns:
+        np.testing.assert_allclose(got[col].to_numpy(float), ref[col].to_numpy(), rtol=1e-9)
+    first = tx.groupby("customer_id")["date"].min().dt.normalize()
+    assert (got["first_purchase"] == first.loc[got.index]).all()
+    assert got.attrs["excluded"]["first purchase after calibration_end"] == (first > cal).sum()
+
+
+def test_calibration_end_after_the_log():
+    """T runs to calibration_end even when nobody bought on its last days."""
+    tx = _small_log(4)
+    last = tx["date"].max()
+    s = crmlab.rfm_summary(tx, calibration_end=last + pd.Timedelta(days=14), time_unit="D")
+    at_last = crmlab.rfm_summary(tx, calibration_end=last, time_unit="D")
+    np.testing.assert_array_equal(s["T"], at_last["T"] + 14)
+    pd.testing.assert_frame_equal(s.drop(columns="T"), at_last.drop(columns="T"))
+
+
 def test_cdnow_sample_counts():
     s = crmlab.rfm_summary(
         crmlab.load_dataset("cdnow_sample"),
