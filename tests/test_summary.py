@@ -149,20 +149,37 @@ def test_row_order_and_id_type_do_not_matter():
 
 def test_days_are_weeks_times_seven():
     tx = _small_log(1)
-    weeks = crmlab.rfm_summary(tx, calibration_end="2020-03-01", time_unit="W")
-    days = crmlab.rfm_summary(tx, calibration_end="2020-03-01", time_unit="D")
-    np.testing.assert_allclose(days["T"], weeks["T"] * 7)
-    np.testing.assert_allclose(days["recency"], weeks["recency"] * 7)
+    args = {"calibration_end": "2020-03-01", "observation_end": "2020-03-20"}
+    weeks = crmlab.rfm_summary(tx, time_unit="W", **args)
+    days = crmlab.rfm_summary(tx, time_unit="D", **args)
+    for col in ("T", "recency", "duration_holdout"):
+        np.testing.assert_allclose(days[col], weeks[col] * 7, rtol=1e-12)
+    # counts and money do not depend on the unit
+    cols = ["frequency", "monetary_value", "first_purchase", "frequency_holdout"]
+    pd.testing.assert_frame_equal(days[cols], weeks[cols])
     assert days.attrs["time_unit"] == "D" and (days["T"] % 1 == 0).all()
+    assert weeks.attrs["time_unit"] == "W" and (days["duration_holdout"] == 19).all()
 
 
 def test_bad_parameters_are_named():
     tx = _small_log()
-    with pytest.raises(crmlab.DataError, match="time_unit='M' is not known"):
-        crmlab.rfm_summary(tx, time_unit="M")
+    for unit in ("M", "w", "weeks", None):
+        with pytest.raises(crmlab.DataError, match=rf"time_unit={unit!r} is not known"):
+            crmlab.rfm_summary(tx, time_unit=unit)
     for obs in ("2020-02-01", "2020-01-15"):
-        with pytest.raises(crmlab.DataError, match="observation_end .* must be after"):
+        with pytest.raises(
+            crmlab.DataError,
+            match=f"observation_end {obs} must be after calibration_end 2020-02-01",
+        ):
             crmlab.rfm_summary(tx, calibration_end="2020-02-01", observation_end=obs)
+    # observation_end is compared with the default calibration_end (the last day) too
+    last = str(tx["date"].max().date())
+    with pytest.raises(crmlab.DataError, match=f"must be after calibration_end {last}"):
+        crmlab.rfm_summary(tx, observation_end=last)
+    with pytest.raises(crmlab.DataError, match="observation_end='later' is not a date"):
+        crmlab.rfm_summary(tx, observation_end="later")
+    with pytest.raises(crmlab.DataError, match="cohort_start='x' is not a date"):
+        crmlab.rfm_summary(tx, cohort_start="x")
     with pytest.raises(crmlab.DataError, match="calibration_end='soon' is not a date"):
         crmlab.rfm_summary(tx, calibration_end="soon")
     with pytest.raises(crmlab.DataError, match="no column 'amount'"):
@@ -185,6 +202,27 @@ def test_cohort_selection_counts_who_is_left_out():
     assert cohort.attrs["excluded"]["first purchase outside the cohort window"] == (~inside).sum()
     with pytest.raises(crmlab.DataError, match="no customer made a first purchase"):
         crmlab.rfm_summary(tx, cohort_start="1999-01-01", cohort_end="1999-02-01")
+
+
+@pytest.mark.parametrize(
+    "start, end", [("2020-01-10", None), (None, "2020-01-05"), ("2020-01-04", "2020-01-04")]
+)
+def test_cohort_window_open_or_one_day(start, end):
+    """An open end keeps everyone on that side; both excluded counts add up to the rest."""
+    tx = _small_log(5, n=2000)
+    cal = "2020-02-15"
+    full = crmlab.rfm_summary(tx, calibration_end=cal, observation_end="2020-03-30")
+    cohort = crmlab.rfm_summary(
+        tx, calibration_end=cal, observation_end="2020-03-30", cohort_start=start, cohort_end=end
+    )
+    first = full["first_purchase"]
+    inside = (first >= (start or "1900-01-01")) & (first <= (end or "2100-01-01"))
+    assert 0 < inside.sum() < len(full)
+    pd.testing.assert_frame_equal(cohort, full.loc[inside])
+    excluded = cohort.attrs["excluded"]
+    assert excluded["first purchase outside the cohort window"] == (~inside).sum()
+    n_all = tx["customer_id"].nunique()
+    assert len(cohort) + sum(excluded.values()) == n_all
 
 
 def test_summary_saves_to_parquet_with_its_settings(tmp_path):
