@@ -88,12 +88,16 @@ def _occasion_counts(
         day = offset.astype(np.uint16)
         if bool(np.all(day[1:] >= day[:-1])):  # date order: each day is one block already
             return _counts_day_by_day(codes, day, None, n_cust, n_days, cal, obs)
-    key = codes.astype(np.int64) * n_days + offset
-    if not bool(np.all(key[1:] >= key[:-1])):  # not in customer-day order
+    key = None
+    if bool(np.all(codes[1:] >= codes[:-1])):  # grouped by customer: maybe customer-day order
+        key = codes.astype(np.int64) * n_days + offset
+        if not bool(np.all(key[1:] >= key[:-1])):
+            key = None
+    if key is None:
         if by_days:
-            del key
             order = np.argsort(day, kind="stable")  # numpy radix-sorts 16-bit keys
             return _counts_day_by_day(codes, day, order, n_cust, n_days, cal, obs)
+        key = codes.astype(np.int64) * n_days + offset
         key.sort()
     occasion = key[np.r_[True, key[1:] != key[:-1]]]  # distinct customer * n_days + day
     del key

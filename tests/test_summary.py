@@ -48,7 +48,7 @@ def test_matches_brute_force(seed):
 
 
 @pytest.mark.parametrize("path", ["sort", "day by day"])
-@pytest.mark.parametrize("order", ["date", "shuffled", "customer"])
+@pytest.mark.parametrize("order", ["date", "shuffled", "customer", "customer only"])
 @pytest.mark.parametrize(
     "cal, obs",
     [
@@ -75,6 +75,7 @@ def test_every_path_matches_brute_force(monkeypatch, path, order, cal, obs):
         "date": tx.sort_values("date"),
         "shuffled": tx,
         "customer": tx.sort_values(["customer_id", "date"]),
+        "customer only": tx.sort_values("customer_id", kind="stable"),  # dates unsorted
     }[order]
     cal, obs = pd.Timestamp(cal), pd.Timestamp(obs)
     got = crmlab.rfm_summary(tx, calibration_end=cal, observation_end=obs)
