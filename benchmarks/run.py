@@ -173,6 +173,7 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
 def duckdb_summary(tx: pd.DataFrame, end: str) -> pd.DataFrame:
     con = duckdb.connect()
     con.execute("SET threads TO 2")
+    con.execute("SET enable_progress_bar = false")
     con.register("tx", tx)
     out = con.execute(SUMMARY_SQL.format(end=end)).df()
     con.close()
@@ -201,7 +202,7 @@ else:
 print(status("VmHWM") - base)
 """
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    return float(done.stdout.strip().splitlines()[-1]) if done.returncode == 0 else np.nan
+    return float(done.stdout.split()[-1]) if done.returncode == 0 else np.nan
 
 
 def loglik_at(model: str, params: list[float], summary: pd.DataFrame) -> float:
