@@ -115,12 +115,15 @@ def crmlab_summary(tx: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def duckdb_summary(tx: pd.DataFrame) -> pd.DataFrame:
+def duckdb_summary(
+    tx: pd.DataFrame, cal: str = CALIBRATION_END, obs: str = OBSERVATION_END
+) -> pd.DataFrame:
+    """The summary by hand in DuckDB SQL (2 threads, on the registered frame)."""
     con = duckdb.connect()
     con.execute("SET threads TO 2")
     con.execute("SET enable_progress_bar = false")  # it writes to stdout
     con.register("tx", tx)
-    out = con.execute(SUMMARY_SQL.format(cal=CALIBRATION_END, obs=OBSERVATION_END)).df()
+    out = con.execute(SUMMARY_SQL.format(cal=cal, obs=obs)).df()
     con.close()
     return out
 

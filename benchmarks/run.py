@@ -33,12 +33,12 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
+from bench_summary import best_of, duckdb_summary
 
 import crmlab
 from crmlab import simulate
@@ -52,22 +52,6 @@ PEERS = {
     "pymc": ["pymc-marketing", "pyarrow"],
 }
 MODELS = {"bg_nbd": BGNBD, "pareto_nbd": ParetoNBD}
-SUMMARY_SQL = """
-WITH days AS (  -- same-day purchases are one occasion
-    SELECT customer_id, CAST(date AS DATE) AS day, SUM(amount) AS amount
-    FROM tx WHERE CAST(date AS DATE) <= DATE '{end}' GROUP BY 1, 2
-), per AS (
-    SELECT customer_id, COUNT(*) - 1 AS frequency, MIN(day) AS first, MAX(day) AS last,
-           SUM(amount) AS total, arg_min(amount, day) AS first_amount
-    FROM days GROUP BY 1
-)
-SELECT customer_id, frequency,
-       date_diff('day', first, last) / 7.0 AS recency,
-       date_diff('day', first, DATE '{end}') / 7.0 AS T,
-       CASE WHEN frequency > 0 THEN (total - first_amount) / frequency ELSE 0 END
-           AS monetary_value
-FROM per
-"""
 
 
 # ----------------------------------------------------------------------------- peers
@@ -108,16 +92,6 @@ def run_peer(name: str, task: dict, timeout: float) -> dict | str:
 
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def best_of(func: Callable[[], object], repeat: int) -> tuple[float, object]:
-    """Fastest of ``repeat`` calls (seconds) and the last result."""
-    best, out = np.inf, None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        out = func()
-        best = min(best, time.perf_counter() - start)
-    return best, out
 
 
 def repeats_for(rows: int) -> int:
@@ -170,22 +144,12 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-def duckdb_summary(tx: pd.DataFrame, end: str) -> pd.DataFrame:
-    con = duckdb.connect()
-    con.execute("SET threads TO 2")
-    con.execute("SET enable_progress_bar = false")
-    con.register("tx", tx)
-    out = con.execute(SUMMARY_SQL.format(end=end)).df()
-    con.close()
-    return out
-
-
 def peak_memory_mb(path: Path, end: str, engine: str) -> float:
     """Peak resident memory added by one summary of a Parquet file, in a fresh process."""
     code = f"""
 import sys, pandas as pd, crmlab
 sys.path.insert(0, {str(HERE)!r})
-from run import duckdb_summary
+from bench_summary import duckdb_summary
 
 def status(key):
     for line in open("/proc/self/status"):
@@ -198,7 +162,7 @@ base = status("VmRSS")
 if {engine!r} == "crmlab":
     crmlab.rfm_summary(tx, calibration_end={end!r}, time_unit="W")
 else:
-    duckdb_summary(tx, {end!r})
+    duckdb_summary(tx, {end!r}, {end!r})
 print(status("VmHWM") - base)
 """
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -262,7 +226,7 @@ def bench_summary(sizes: list[int], peers: list[str], tmp: Path, timeout: float)
         ours, summary = best_of(
             lambda tx=tx, end=end: crmlab.rfm_summary(tx, calibration_end=end), repeat
         )
-        duck, reference = best_of(lambda tx=tx, end=end: duckdb_summary(tx, end), repeat)
+        duck, reference = best_of(lambda tx=tx, end=end: duckdb_summary(tx, end, end), repeat)
         check = reference.set_index("customer_id").loc[summary.index]
         assert np.array_equal(check["frequency"].to_numpy(), summary["frequency"].to_numpy())
         assert np.allclose(check["T"].to_numpy(), summary["T"].to_numpy())
