@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 
 from crmlab.errors import DataError
+from crmlab.units import DAYS_PER_UNIT
 
-UNITS = {"D": 1.0, "W": 7.0}
+UNITS = {u: DAYS_PER_UNIT[u] for u in ("D", "W")}  # the units BTYD summaries use
 
 
 def _timestamp(value: object, name: str) -> pd.Timestamp | None:

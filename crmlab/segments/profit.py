@@ -14,53 +14,15 @@ customer's first purchase on (that day included), in years of 365.25 days.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from crmlab.costs import CostModel
 from crmlab.errors import DataError
+from crmlab.units import DAYS_PER_YEAR
 
-DAYS_PER_YEAR = 365.25
 _LENGTH = re.compile(r"^\s*(\d+)\s*([DWMQY])\s*$", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class CostModel:
-    """Assumed costs that turn revenue into profit.
-
-    Parameters
-    ----------
-    margin : float
-        Gross margin on revenue, in [0, 1], used when the data have no ``cost``
-        column (or ``use_cost_column`` is False).
-    cost_per_order : float
-        Cost of handling one order (picking, shipping, payment), in currency units.
-    cost_per_customer_year : float
-        Cost of keeping one customer for a year (service, mailings, account), charged
-        pro rata for the part of the period the customer has been a customer.
-    use_cost_column : bool
-        Take the direct cost of each order from a ``cost`` column when there is one.
-    """
-
-    margin: float = 0.30
-    cost_per_order: float = 0.0
-    cost_per_customer_year: float = 0.0
-    use_cost_column: bool = True
-
-    def __post_init__(self) -> None:
-        if not np.isfinite(self.margin) or not 0.0 <= self.margin <= 1.0:
-            raise DataError(
-                f"parameter 'margin' is {self.margin!r}; give the gross margin as a "
-                "fraction of revenue between 0 and 1 (e.g. 0.3 for 30%)."
-            )
-        for name in ("cost_per_order", "cost_per_customer_year"):
-            value = getattr(self, name)
-            if not np.isfinite(value) or value < 0:
-                raise DataError(
-                    f"parameter {name!r} is {value!r}; give a cost of zero or more "
-                    "in currency units."
-                )
 
 
 def parse_length(length: str | int | pd.DateOffset) -> pd.DateOffset:

@@ -43,9 +43,9 @@ import pandas as pd
 
 from crmlab.errors import DataError
 from crmlab.simulate.result import SimulatedData, check_count, check_fraction, check_positive
+from crmlab.units import DAYS_PER_UNIT
 
 MODELS = ("pareto_nbd", "bg_nbd", "mbg_nbd")
-DAYS_PER_UNIT = {"D": 1.0, "W": 7.0, "M": 365.25 / 12, "Y": 365.25}
 
 
 def retailer(

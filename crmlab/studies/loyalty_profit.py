@@ -43,9 +43,10 @@ from crmlab.simulate import SimulatedData
 from crmlab.studies import propositions as _props
 from crmlab.studies.association import bootstrap_correlations, ols_hc3, survival_by_group
 from crmlab.studies.lifetime import alive_lifetimes
+from crmlab.units import DAYS_PER_UNIT
 
 SEGMENTS = ["Strangers", "Butterflies", "Barnacles", "True Friends"]
-DAYS_PER_WEEK = 7.0
+DAYS_PER_WEEK = DAYS_PER_UNIT["W"]
 MODELS = {"pareto_nbd": "ParetoNBD", "bg_nbd": "BGNBD", "mbg_nbd": "MBGNBD"}
 #: Correlations between lifetime and profit reported by Reinartz & Kumar (HBR 2002).
 HBR_CORRELATIONS = pd.DataFrame(

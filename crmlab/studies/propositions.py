@@ -19,7 +19,9 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
-DAYS_PER_WEEK = 7.0
+from crmlab.units import DAYS_PER_UNIT
+
+DAYS_PER_WEEK = DAYS_PER_UNIT["W"]
 COLUMNS = [
     "proposition",
     "claim",
