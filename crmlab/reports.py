@@ -11,9 +11,14 @@ beside the report; run interactively, they land in ``reports/tables/``.
 from __future__ import annotations
 
 import html
+import json
 import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 from IPython.display import HTML, display
 
@@ -82,14 +87,73 @@ def export(table: pd.DataFrame, name: str, *, index: bool = True) -> list[Path]:
     return [csv, xlsx]
 
 
-def executive_summary(points: list[str], title: str = "Executive summary") -> None:
+@dataclass(frozen=True)
+class Finding:
+    """One sentence of an executive summary and the numbers it cites.
+
+    ``template`` is a :meth:`str.format` template whose fields are the keys of
+    ``numbers``; :attr:`text` is the sentence as printed, so the printed numbers are the
+    numbers by construction and a test can check ``numbers`` against the exported
+    tables. A finding from simulated data must say so in the sentence itself.
+
+    Examples
+    --------
+    >>> Finding("{share:.0%} of customers lose money.", {"share": 0.406}).text
+    '41% of customers lose money.'
+    """
+
+    template: str
+    numbers: Mapping[str, Any] = field(default_factory=dict)
+    simulated: bool = False
+
+    def __post_init__(self) -> None:
+        text = self.text  # fails early on a field the template names but numbers lack
+        if self.simulated and "simulat" not in text.lower():
+            raise ValueError(f"a finding from simulated data must say so: {text!r}")
+
+    @property
+    def text(self) -> str:
+        """The sentence with its numbers formatted."""
+        return self.template.format(**self.numbers)
+
+    def record(self) -> dict[str, Any]:
+        """Text, numbers and the simulated flag as plain JSON-ready values."""
+        numbers = {k: _plain(v) for k, v in self.numbers.items()}
+        return {"text": self.text, "numbers": numbers, "simulated": self.simulated}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return value
+
+
+SUMMARY_FILE = "executive_summary.json"
+
+
+def executive_summary(
+    points: Sequence[Finding | str], title: str = "Executive summary", *, save: bool = True
+) -> None:
     """Show the report's key findings; the renderer moves this block to the top.
 
-    Each point should be a sentence whose numbers come from crmlab results
-    (format them in the notebook, e.g. ``f"{share:.0%} of customers ..."``).
-    Markdown-style ``**bold**`` is not interpreted; pass plain text.
+    Each point is a :class:`Finding` (a sentence with the numbers it cites, made by a
+    tested function in crmlab) or plain text. With ``save`` the findings are also
+    written to ``executive_summary.json`` beside the exported tables, so a test can
+    check every cited number against them.
     """
-    items = "".join(f"<li>{html.escape(p)}</li>" for p in points)
+    findings = [
+        p if isinstance(p, Finding) else Finding(p.replace("{", "{{").replace("}", "}}"))
+        for p in points
+    ]
+    if save:
+        folder = export_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / SUMMARY_FILE).write_text(
+            json.dumps([f.record() for f in findings], indent=1, default=str), encoding="utf-8"
+        )
+    items = "".join(f"<li>{html.escape(f.text)}</li>" for f in findings)
     display(
         HTML(f'<div class="{SUMMARY_CLASS}"><h2>{html.escape(title)}</h2><ul>{items}</ul></div>')
     )
