@@ -22,6 +22,7 @@ from __future__ import annotations
 import ast
 import base64
 import datetime as dt
+import functools
 import html
 import os
 import platform
@@ -45,6 +46,12 @@ NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 STATIC_ENV = "CRMLAB_STATIC"
 EXPORT_ENV = "CRMLAB_EXPORT_DIR"
 SUMMARY_CLASS = "crmlab-summary"
+DATA_REPORT_CLASS = "crmlab-data-report"
+# reports run no script and load nothing from elsewhere: figures and formulas are data: URIs
+CSP = (
+    "default-src 'none'; script-src 'none'; object-src 'none'; base-uri 'none'; "
+    "form-action 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:"
+)
 FORMATS = ("html", "pdf", "ipynb")
 KEY_PACKAGES = ("numpy", "pandas", "scipy", "statsmodels", "matplotlib", "seaborn", "papermill")
 _NAME = re.compile(r"^(\d+)_(.+)\.ipynb$")
@@ -386,8 +393,14 @@ def data_source(parameters: Mapping[str, Any]) -> tuple[str, str]:
     return "(set inside the notebook)", "(not applicable)"
 
 
-def reproducibility_html(parameters: Mapping[str, Any], when: dt.datetime | None = None) -> str:
-    """The block that ends every report: versions, data and its SHA-256, parameters, date."""
+def reproducibility_html(
+    parameters: Mapping[str, Any], when: dt.datetime | None = None, *, data_reports: str = ""
+) -> str:
+    """The block that ends every report: versions, data and its SHA-256, parameters, date.
+
+    ``data_reports`` is the (sanitised) HTML of :func:`crmlab.reports.show_data_report`
+    blocks: rows read, kept and excluded and why, placed under the data source.
+    """
     when = when or dt.datetime.now(dt.UTC)
     source, digest = data_source(parameters)
     versions = ", ".join(f"{k} {v}" for k, v in _versions().items())
@@ -400,6 +413,7 @@ def reproducibility_html(parameters: Mapping[str, Any], when: dt.datetime | None
         f"<p><strong>Made</strong> {when:%Y-%m-%d %H:%M} UTC with {html.escape(versions)}.</p>"
         f"<p><strong>Data</strong> {html.escape(source)}; SHA-256 "
         f"<code>{html.escape(digest)}</code>.</p>"
+        f"{data_reports}"
         "<table><thead><tr><th>Parameter</th><th>Value</th></tr></thead>"
         f"<tbody>{rows}</tbody></table></section>"
     )
@@ -533,8 +547,8 @@ def notebook_title(nb: nbformat.NotebookNode) -> str:
     return ""
 
 
-def _pop_summaries(nb: nbformat.NotebookNode) -> list[str]:
-    """Remove the executive-summary outputs from the notebook and return their HTML."""
+def _pop_summaries(nb: nbformat.NotebookNode, marker: str = SUMMARY_CLASS) -> list[str]:
+    """Remove the outputs marked ``marker`` (executive summaries) and return their HTML."""
     found = []
     for cell in nb.cells:
         if cell.cell_type != "code":
@@ -543,7 +557,7 @@ def _pop_summaries(nb: nbformat.NotebookNode) -> list[str]:
         for output in cell.get("outputs", []):
             text = output.get("data", {}).get("text/html", "")
             text = "".join(text) if isinstance(text, list) else text
-            if SUMMARY_CLASS in text:
+            if f'class="{marker}"' in text:
                 found.append(text)
             else:
                 keep.append(output)
@@ -639,6 +653,7 @@ def to_html(
 
     nb = nbformat.from_dict(nb)
     summaries = _pop_summaries(nb)
+    data_reports = _pop_summaries(nb, DATA_REPORT_CLASS)
     _drop_widgets(nb)
     for cell in nb.cells:
         if cell.cell_type == "markdown":
@@ -653,14 +668,74 @@ def to_html(
     exporter.exclude_output_prompt = True
     body, _ = exporter.from_notebook_node(nb)
     body = re.sub(r"<script[^>]*>.*?</script>", "", body, flags=re.S | re.I)
-    summary = "\n".join(summaries)
     return PAGE.format(
         title=html.escape(title),
+        csp=CSP,
         css=CSS,
-        summary=summary,
-        body=body,
-        repro=reproducibility_html(parameters),
+        summary=sanitize_html("\n".join(summaries)),
+        body=sanitize_html(body),
+        repro=reproducibility_html(parameters, data_reports=sanitize_html("\n".join(data_reports))),
     )
+
+
+# what a report's HTML may contain: nbconvert's markup, pandas tables (with Styler's <style>),
+# markdown, embedded images; everything else is shown as text (a customer id "<script>" stays
+# readable) and event handlers, javascript: links and remote images are dropped
+ALLOWED_TAGS = frozenset(
+    "a abbr b blockquote br caption code col colgroup dd del details div dl dt em figcaption "
+    "figure h1 h2 h3 h4 h5 h6 hr i img ins kbd li mark ol p pre q s samp small span strong "
+    "style sub summary sup table tbody td tfoot th thead tr u ul var".split()
+)
+ALLOWED_ATTRIBUTES = {
+    "*": ["class", "id", "title", "lang", "dir", "role", "style", "data-mime-type"],
+    "a": ["href", "name"],
+    "img": ["src", "alt", "width", "height"],
+    "table": ["border", "cellpadding", "cellspacing"],
+    "td": ["colspan", "rowspan", "align", "valign", "headers", "scope"],
+    "th": ["colspan", "rowspan", "align", "valign", "headers", "scope"],
+    "col": ["span"],
+    "colgroup": ["span"],
+    "ol": ["start", "type"],
+    "style": ["type"],
+}
+
+
+def _attribute_allowed(tag: str, name: str, value: str) -> bool:
+    if name == "src":  # images only from data: URIs (the page loads nothing from elsewhere)
+        return tag == "img" and value.strip().lower().startswith("data:image/")
+    return name in ALLOWED_ATTRIBUTES.get(tag, ()) or name in ALLOWED_ATTRIBUTES["*"]
+
+
+@functools.cache
+def _cleaner() -> Any:
+    import bleach
+    from bleach.css_sanitizer import CSSSanitizer
+
+    return bleach.Cleaner(
+        tags=ALLOWED_TAGS,
+        attributes=_attribute_allowed,
+        protocols={"http", "https", "mailto", "data"},
+        strip=False,
+        strip_comments=True,
+        css_sanitizer=CSSSanitizer(),
+    )
+
+
+def sanitize_html(fragment: str) -> str:
+    """``fragment`` with only the markup a report needs; anything else is escaped as text.
+
+    Client data reaches a report in tables, markdown and summaries; a customer id
+    such as ``<img src=x onerror=...>`` must show as text, not run. Allowed: the
+    tags of :data:`ALLOWED_TAGS`, their layout attributes, ``style`` (CSS checked by
+    bleach's CSS sanitizer), images from ``data:image/`` URIs only, links to
+    http(s)/mailto/fragments. Disallowed tags (``script``, ``svg``, ``iframe``,
+    ``form`` ...) are escaped, event handlers and other attributes dropped. Uses
+    bleach (html5lib parsing, the browser's own algorithm); the page also carries
+    :data:`CSP`, which forbids scripts should anything slip through.
+    """
+    if not fragment:
+        return ""
+    return _cleaner().clean(fragment)
 
 
 def find_chromium() -> str | None:
@@ -809,7 +884,7 @@ def write_index(reports: list[Report], out: str | Path) -> Path:
         f"<p>Reports rendered {when:%Y-%m-%d %H:%M} UTC with crmlab {_versions()['crmlab']}."
         f'</p><ul class="crmlab-index">{"".join(items)}</ul>'
     )
-    page = PAGE.format(title="crmlab reports", css=CSS, summary="", body=body, repro="")
+    page = PAGE.format(title="crmlab reports", csp=CSP, css=CSS, summary="", body=body, repro="")
     index = out / "index.html"
     index.write_text(page, encoding="utf-8")
     return index
@@ -820,6 +895,7 @@ PAGE = """<!DOCTYPE html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="{csp}">
 <meta name="generator" content="crmlab report">
 <title>{title}</title>
 <style>{css}</style>

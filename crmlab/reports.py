@@ -2,7 +2,9 @@
 
 * :func:`setup` - plot style and display options, first thing in every notebook;
 * :func:`export` - write a table behind the report (CSV and Excel) for a client;
-* :func:`executive_summary` - the computed key points, moved to the top of the report.
+* :func:`executive_summary` - the computed key points, moved to the top of the report;
+* :func:`show_data_report` - rows read, kept and excluded (and why), moved by the
+  renderer into the report's data section.
 
 The renderer (``crmlab report``) sets ``CRMLAB_EXPORT_DIR`` so exports land
 beside the report; run interactively, they land in ``reports/tables/``.
@@ -24,6 +26,7 @@ from IPython.display import HTML, display
 
 EXPORT_ENV = "CRMLAB_EXPORT_DIR"
 SUMMARY_CLASS = "crmlab-summary"
+DATA_REPORT_CLASS = "crmlab-data-report"
 
 
 def setup() -> None:
@@ -34,6 +37,9 @@ def setup() -> None:
     pd.set_option("display.max_columns", 30)
     pd.set_option("display.width", 120)
     pd.set_option("display.float_format", _number)
+    # Styler writes cell values into HTML unescaped by default: a customer id such as
+    # "<img src=x onerror=...>" would become markup (DataFrame.to_html escapes already)
+    pd.set_option("styler.format.escape", "html")
 
 
 def _number(value: float) -> str:
@@ -157,3 +163,46 @@ def executive_summary(
     display(
         HTML(f'<div class="{SUMMARY_CLASS}"><h2>{html.escape(title)}</h2><ul>{items}</ul></div>')
     )
+
+
+def data_report_html(frame: pd.DataFrame) -> str:
+    """HTML of what reading ``frame`` kept and excluded (from its :class:`DataReport`).
+
+    Rows read, rows kept, each reason rows were excluded with its count (for
+    instance duplicates dropped, returns netted) and the notes; every value is
+    escaped. A frame without a data report says so rather than showing nothing.
+    """
+    from crmlab import data
+
+    report = data.data_report(frame)
+    head = f'<div class="{DATA_REPORT_CLASS}"><h3>Data read</h3>'
+    if report is None:
+        return (
+            f"{head}<p>{len(frame):,} rows; this frame carries no data report "
+            "(it was not read through crmlab.load_source or read_transactions).</p></div>"
+        )
+    rows_in = int(getattr(report, "rows_in", len(frame)))
+    rows_out = int(getattr(report, "rows_out", len(frame)))
+    excluded = dict(getattr(report, "excluded", {}) or {})
+    notes = list(getattr(report, "notes", []) or [])
+    cells = [
+        ("Source", str(getattr(report, "source", ""))),
+        ("Rows read", f"{rows_in:,}"),
+        ("Rows kept", f"{rows_out:,}"),
+        ("Rows excluded", f"{sum(int(n) for n in excluded.values()):,}"),
+    ]
+    cells += [(f"Excluded: {why}", f"{int(n):,}") for why, n in excluded.items()]
+    body = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in cells)
+    items = "".join(f"<li>{html.escape(str(n))}</li>" for n in notes)
+    return f"{head}<table><tbody>{body}</tbody></table>{f'<ul>{items}</ul>' if items else ''}</div>"
+
+
+def show_data_report(frame: pd.DataFrame) -> None:
+    """Show what reading ``frame`` kept and excluded; a report places it in its data section.
+
+    Call it right after loading the transactions
+    (``reports.show_data_report(transactions)``): interactively it shows the counts
+    under the cell; ``crmlab report`` moves it to the report's reproducibility block,
+    next to the data source and its SHA-256, so nothing is dropped unseen.
+    """
+    display(HTML(data_report_html(frame)))

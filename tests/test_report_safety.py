@@ -1,0 +1,205 @@
+"""Report safety: client data cannot run in a report, outputs never overwrite inputs,
+parameter files cannot exhaust memory, concurrent runs leave consistent outputs.
+
+The browser checks run in headless chromium and are skipped (with the reason) when
+none is installed: `apt-get install chromium`.
+"""
+
+from __future__ import annotations
+
+import re
+
+import nbformat
+import pandas as pd
+import pytest
+from test_cli import LOAD, tiny_notebook
+
+from crmlab import data, render, reports
+
+PAYLOADS = [
+    "<img src=x onerror=document.title='pwned'>",
+    "<script>document.title='pwned'</script>",
+    '"><svg onload="document.body.setAttribute(\'data-pwned\', 1)">',
+    "<iframe src=javascript:document.title='pwned'></iframe>",
+    "<a href=\"javascript:document.title='pwned'\">click</a>",
+]
+needs_chromium = pytest.mark.skipif(
+    render.find_chromium() is None,
+    reason="no chromium on PATH: install it to run the browser checks (apt-get install chromium)",
+)
+
+
+def payload_notebook() -> nbformat.NotebookNode:
+    """An executed notebook whose outputs carry client ids the way notebooks show them."""
+    v4 = nbformat.v4
+    frame = pd.DataFrame({"customer_id": PAYLOADS, "clv": range(len(PAYLOADS))})
+    raw_styler = frame.style.format(escape=None).to_html()  # a Styler without escaping
+    markdown = "Top customer: " + PAYLOADS[0] + " and " + PAYLOADS[2]
+    summary = (
+        f'<div class="{render.SUMMARY_CLASS}"><h2>Summary</h2><ul><li>{PAYLOADS[1]}</li></ul></div>'
+    )
+    nb = v4.new_notebook()
+    nb.cells = [
+        v4.new_markdown_cell("# Payloads\n\nClient data below."),
+        v4.new_code_cell(
+            "t", outputs=[v4.new_output("display_data", data={"text/html": raw_styler})]
+        ),
+        v4.new_code_cell(
+            "m", outputs=[v4.new_output("display_data", data={"text/markdown": markdown})]
+        ),
+        v4.new_code_cell("s", outputs=[v4.new_output("display_data", data={"text/html": summary})]),
+    ]
+    return nb
+
+
+def test_sanitizer_escapes_markup_from_data_and_keeps_report_markup():
+    page = render.to_html(payload_notebook(), {"data_path": PAYLOADS[0]}, title=PAYLOADS[1])
+    lowered = page.lower()
+    assert "<script" not in lowered and "<svg" not in lowered and "<iframe" not in lowered
+    assert not re.search(r"<[^>]+\son\w+\s*=", page), "an event handler survived"
+    assert "javascript:" not in re.sub(r"&lt;.*?&gt;", "", page, flags=re.S).lower()
+    # the payloads stay readable as text
+    assert "&lt;script&gt;document.title='pwned'&lt;/script&gt;" in page
+    assert "&lt;svg onload=" in page
+    # the report's own markup survives: tables, the summary at the top, the repro block
+    assert "<table" in page and "<td" in page
+    assert page.index(render.SUMMARY_CLASS) < page.index("Client data below")
+    assert 'class="crmlab-repro"' in page
+    assert f'content="{render.CSP}"' in page and "script-src 'none'" in render.CSP
+
+
+def test_images_only_from_data_uris():
+    fragment = (
+        '<img src="data:image/png;base64,iVBORw0KGgo=" alt="fig">'
+        '<img src="https://example.org/track.gif"><img src="x" onerror="alert(1)">'
+    )
+    clean = render.sanitize_html(fragment)
+    assert clean.count("<img") == 3
+    assert 'src="data:image/png;base64,iVBORw0KGgo="' in clean
+    assert "example.org" not in clean and 'src="x"' not in clean and "onerror" not in clean
+
+
+def test_styler_escapes_data_after_setup():
+    frame = pd.DataFrame({"customer_id": PAYLOADS[:2], "x": [1.0, 2.0]})
+    with pd.option_context("styler.format.escape", None):
+        reports.setup()
+        styled = frame.style.format("{:.1f}", subset=["x"]).to_html()
+    assert "<script>" not in styled and "&lt;script&gt;" in styled
+    assert "&lt;img src=x onerror=" in styled
+
+
+def test_data_report_block_escapes_and_counts():
+    frame = data.validate_transactions(
+        pd.DataFrame(
+            {
+                "customer_id": [PAYLOADS[1], PAYLOADS[1], "b"],
+                "date": ["2024-01-02", "2024-01-02", "2024-02-03"],
+                "amount": [10.0, 10.0, 5.0],
+            }
+        ),
+        source="<b>client.csv</b>",
+        duplicates="drop",
+    )
+    block = reports.data_report_html(frame)
+    report = data.data_report(frame)
+    assert f'class="{reports.DATA_REPORT_CLASS}"' in block
+    assert "&lt;b&gt;client.csv&lt;/b&gt;" in block and "<b>" not in block
+    assert f"<th>Rows read</th><td>{report.rows_in}</td>" in block
+    assert f"<th>Rows kept</th><td>{report.rows_out}</td>" in block
+    assert report.rows_in == 3 and report.rows_out == 2
+    for why, n in report.excluded.items():
+        assert f"Excluded: {why}" in block and f"<td>{n}</td>" in block
+    bare = reports.data_report_html(pd.DataFrame({"a": [1]}))
+    assert "no data report" in bare
+
+
+def test_data_report_moves_to_the_data_section():
+    v4 = nbformat.v4
+    frame = data.validate_transactions(
+        pd.DataFrame({"customer_id": ["a"], "date": ["2024-01-02"], "amount": [1.0]}),
+        source="client.csv",
+    )
+    nb = v4.new_notebook()
+    nb.cells = [
+        v4.new_markdown_cell("# T\n\nStory."),
+        v4.new_code_cell(
+            "show",
+            outputs=[
+                v4.new_output("display_data", data={"text/html": reports.data_report_html(frame)})
+            ],
+        ),
+    ]
+    page = render.to_html(nb, {"data_path": "client.csv"}, title="T")
+    assert page.count(f'class="{reports.DATA_REPORT_CLASS}"') == 1
+    repro = page[page.index('class="crmlab-repro"') :]
+    assert f'class="{reports.DATA_REPORT_CLASS}"' in repro and "Rows kept" in repro
+
+
+# --------------------------------------------------------------------------- browser
+
+
+def dump_dom(page_path, tmp_path) -> str:
+    result = render.chromium(["--virtual-time-budget=3000", "--dump-dom", page_path.as_uri()])
+    assert "<html" in result.stdout, result.stderr[-800:]
+    return result.stdout
+
+
+@needs_chromium
+def test_detector_sees_a_payload_run_in_an_unprotected_page(tmp_path):
+    """The check below can fail: the same payload in a raw page rewrites the title."""
+    raw = tmp_path / "raw.html"
+    raw.write_text(f"<html><head><title>Safe</title></head><body>{PAYLOADS[0]}</body></html>")
+    assert "<title>pwned</title>" in dump_dom(raw, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def payload_report(tmp_path_factory) -> render.Report:
+    folder = tmp_path_factory.mktemp("payload")
+    rows = [
+        {"Cust": cid, "OrderDate": f"2024-0{1 + i % 3}-1{i}", "Revenue": 10.0 + i}
+        for i, cid in enumerate(PAYLOADS * 2)
+    ]
+    pd.DataFrame(rows).to_csv(folder / "client.csv", index=False)
+    nb = tiny_notebook(
+        folder / "nb",
+        [
+            LOAD,
+            "reports.show_data_report(tx)",
+            "from IPython.display import HTML, Markdown, display\n"
+            "top = tx.groupby('customer_id')['amount'].sum().sort_values()\n"
+            "display(Markdown(f'Top customer: {top.index[-1]}; first: {top.index[0]}'))\n"
+            "display(HTML(str(top.index[-2])))",
+            "top.to_frame().style.format('{:.2f}')",
+            "top.to_frame()",
+            "import matplotlib.pyplot as plt\nfig, ax = plt.subplots()\n"
+            "ax.barh(top.index, top.values)\nplt.show()",
+            "reports.executive_summary([f'Best customer: {top.index[-1]}'])",
+        ],
+    )
+    return render.render_report(
+        nb,
+        {
+            "data_path": str(folder / "client.csv"),
+            "column_map": "customer_id=Cust,date=OrderDate,amount=Revenue",
+        },
+        folder / "reports",
+    )
+
+
+@needs_chromium
+@pytest.mark.parametrize("with_csp", [True, False], ids=["as-rendered", "without-csp"])
+def test_client_ids_with_html_do_not_run_in_the_report(payload_report, tmp_path, with_csp):
+    page = payload_report.html.read_text()
+    if not with_csp:  # the sanitiser alone must suffice: drop the CSP and look again
+        page = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page)
+    copy = tmp_path / "report.html"
+    copy.write_text(page)
+    dom = dump_dom(copy, tmp_path)
+    assert "<title>Tiny report</title>" in dom
+    assert "pwned" not in re.sub(r"&lt;.*?&gt;", "", dom, flags=re.S).replace("'pwned'", "")
+    assert "data-pwned" not in dom.split("<body", 1)[1].split(">", 1)[0]
+    lowered = dom.lower()
+    assert "<svg" not in lowered and "<iframe" not in lowered and "<script" not in lowered
+    # the ids are shown, escaped, in the tables, the markdown and the summary
+    assert page.count("&lt;script&gt;document.title='pwned'&lt;/script&gt;") >= 3
+    assert page.count("&lt;img src=x onerror=document.title='pwned'&gt;") >= 3
