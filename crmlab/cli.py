@@ -12,6 +12,9 @@ Examples
     crmlab report customer_lifetime_value
     crmlab report customer_lifetime_value --data sales.csv \\
         --map customer_id=Cust,date=OrderDate,amount=Revenue -p margin 0.25
+    crmlab report customer_lifetime_value --data orders.xlsx --sheet Orders \\
+        --decimal , --dayfirst
+    crmlab report customer_lifetime_value --data sqlite:///shop.db --table orders
     crmlab report customer_lifetime_value -f params.yaml --format pdf
     crmlab report --all --out reports
 """
@@ -21,7 +24,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from crmlab.errors import DataError
@@ -52,6 +54,23 @@ def _parser() -> argparse.ArgumentParser:
         help="the client's column names (sets `column_map`), "
         "e.g. customer_id=Cust,date=OrderDate,amount=Revenue",
     )
+    src = rep.add_argument_group(
+        "reading the data (fill the parameter `data_options`)",
+        "A relative --data path, or sqlite:///file.db, is read from the current directory.",
+    )
+    src.add_argument("--sheet", help="Excel sheet name (default: the first sheet)")
+    src.add_argument("--table", help="table of a SQLite/DuckDB file or SQL database")
+    src.add_argument("--query", help="a SELECT query instead of --table")
+    src.add_argument("--decimal", help="decimal mark of amounts: '.' or ','")
+    src.add_argument("--thousands", help="thousands separator of amounts, e.g. '.' or ' '")
+    src.add_argument(
+        "--dayfirst",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="dates are day first (31/12/2024); --no-dayfirst: month first",
+    )
+    src.add_argument("--date-format", help="strftime format of the dates, e.g. %%d.%%m.%%Y")
+    src.add_argument("--encoding", help="text encoding of a CSV file, e.g. latin-1")
     rep.add_argument(
         "-p",
         "--parameter",
@@ -72,29 +91,46 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+DATA_OPTION_FLAGS = (
+    "sheet",
+    "table",
+    "query",
+    "decimal",
+    "thousands",
+    "dayfirst",
+    "date_format",
+    "encoding",
+)
+
+
 def _gather_parameters(args: argparse.Namespace) -> dict[str, Any]:
+    """Notebook parameters from the parameters file, then the flags, then ``-p`` pairs.
+
+    The reading flags (``--sheet``, ``--table`` ...) are merged into the mapping
+    ``data_options`` (over one given in the file or with ``-p data_options``).
+    """
+    from crmlab import render
+
     params: dict[str, Any] = {}
     if args.parameters_file:
-        import yaml
-
-        try:
-            loaded = yaml.safe_load(Path(args.parameters_file).read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise DataError(f"cannot read parameters file {args.parameters_file}: {exc}") from None
-        if loaded is None:
-            loaded = {}
-        if not isinstance(loaded, dict):
-            raise DataError(
-                f"parameters file {args.parameters_file} must be a mapping 'name: value', "
-                f"got {type(loaded).__name__}."
-            )
-        params.update(loaded)
+        params.update(render.load_parameters_file(args.parameters_file))
     for flag, key in (("dataset", "dataset"), ("data", "data_path"), ("map", "column_map")):
         value = getattr(args, flag)
         if value is not None:
             params[key] = value
     for key, value in args.parameter:
         params[key] = value
+    options = {k: getattr(args, k) for k in DATA_OPTION_FLAGS if getattr(args, k) is not None}
+    if options:
+        given = params.get("data_options", {})
+        if isinstance(given, str):
+            given = render.literal_parameter("data_options", given)
+        if not isinstance(given, dict):
+            raise render.ParameterError(
+                f"parameter 'data_options' must be a mapping such as {{'sheet': 'Orders'}}, "
+                f"got {render.short_repr(given)}."
+            )
+        params["data_options"] = {**given, **options}
     return params
 
 

@@ -24,6 +24,7 @@ import base64
 import datetime as dt
 import functools
 import html
+import math
 import os
 import platform
 import re
@@ -199,6 +200,141 @@ def describe_parameters(path: str | Path) -> str:
     return "\n".join(lines)
 
 
+MAX_PARAMETERS_FILE_BYTES = 1_000_000
+MAX_VALUE_CHARS = 100_000  # longest text a parameter may hold (a column map, an SQL query)
+MAX_VALUE_ITEMS = 10_000  # most items (nested, counted) in a list or mapping parameter
+MAX_VALUE_DEPTH = 10
+
+
+def short_repr(value: Any, limit: int = 80) -> str:
+    """``repr(value)`` cut to about ``limit`` characters, built without the full repr.
+
+    A 10 MB string becomes its first ``limit`` characters and ``... (N characters)``;
+    nested containers are shown a few items and levels deep (:mod:`reprlib`), so a
+    value made to exhaust memory cannot do so in an error message.
+    """
+    import reprlib
+
+    if isinstance(value, str):
+        if len(value) <= limit:
+            return repr(value)
+        return f"{value[:limit]!r}... ({len(value):,} characters)"
+    short = reprlib.Repr()
+    short.maxlevel, short.maxlist, short.maxtuple, short.maxdict = 3, 6, 6, 6
+    short.maxstring = short.maxother = short.maxlong = limit
+    text = short.repr(value)
+    return text if len(text) <= 2 * limit else text[: 2 * limit] + "..."
+
+
+def _check_value(name: str, value: Any) -> None:
+    """Refuse parameter values of an unexpected type or size before anything formats them."""
+    stack = [(value, 0)]
+    items = 0
+    while stack:
+        item, depth = stack.pop()
+        items += 1
+        if items > MAX_VALUE_ITEMS or depth > MAX_VALUE_DEPTH:
+            raise ParameterError(
+                f"parameter {short_repr(name)} is too large: at most {MAX_VALUE_ITEMS:,} items "
+                f"nested {MAX_VALUE_DEPTH} levels deep."
+            )
+        if isinstance(item, str):
+            if len(item) > MAX_VALUE_CHARS:
+                raise ParameterError(
+                    f"parameter {short_repr(name)} is too long: {short_repr(item)}; "
+                    f"at most {MAX_VALUE_CHARS:,} characters."
+                )
+        elif isinstance(item, list | tuple):
+            stack.extend((v, depth + 1) for v in item)
+        elif isinstance(item, dict):
+            stack.extend((k, depth + 1) for k in item)
+            stack.extend((v, depth + 1) for v in item.values())
+        elif not isinstance(item, bool | int | float | dt.date | type(None)):
+            raise ParameterError(
+                f"parameter {short_repr(name)} holds a {type(item).__name__}; parameters are "
+                "text, numbers, true/false, lists and mappings."
+            )
+
+
+def literal_parameter(name: str, text: str) -> Any:
+    """A list or mapping parameter written as Python/JSON text (``"{'sheet': 'Orders'}"``)."""
+    _check_value(name, text)
+    try:
+        return ast.literal_eval(text.strip())
+    except (ValueError, SyntaxError, RecursionError, MemoryError, TypeError):
+        raise ParameterError(
+            f"parameter {short_repr(name)}: {short_repr(text)} is not a literal list or "
+            "mapping, e.g. \"{'sheet': 'Orders'}\" or \"[0.01, 0.04]\"."
+        ) from None
+
+
+def load_parameters_file(path: str | Path) -> dict[str, Any]:
+    """Read a YAML parameters file safely: ``name: value`` per line.
+
+    At most :data:`MAX_PARAMETERS_FILE_BYTES`; plain YAML only (no ``!!python`` or
+    other tags: the safe loader); aliases (``*name``) are refused, so a few hundred
+    bytes cannot expand into billions of values. A syntax error becomes a
+    :class:`ParameterError` naming the line and column.
+    """
+    import yaml
+
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_PARAMETERS_FILE_BYTES:
+            raise ParameterError(
+                f"parameters file {path} has {size:,} bytes; at most "
+                f"{MAX_PARAMETERS_FILE_BYTES:,} are read (parameters are short values)."
+            )
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ParameterError(f"cannot read parameters file {path}: {exc.strerror}.") from None
+    except UnicodeDecodeError as exc:
+        raise ParameterError(
+            f"parameters file {path} is not UTF-8 text (byte {exc.start}); save it as UTF-8."
+        ) from None
+
+    class Loader(yaml.SafeLoader):
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                event = self.peek_event()
+                mark = event.start_mark
+                raise ParameterError(
+                    f"parameters file {path}, line {mark.line + 1}, column {mark.column + 1}: "
+                    f"YAML aliases (*{event.anchor}) are not allowed; write the value out."
+                )
+            return super().compose_node(parent, index)
+
+    try:
+        loaded = yaml.load(text, Loader=Loader)  # a SafeLoader that refuses aliases
+    except yaml.MarkedYAMLError as exc:
+        mark, context = exc.problem_mark or exc.context_mark, exc.context_mark
+        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = short_repr(str(exc.problem or exc.context or "invalid YAML"), 200)[1:-1]
+        if exc.context and context and exc.problem:
+            problem += f" ({exc.context} at line {context.line + 1}, column {context.column + 1})"
+        hint = (
+            " Only plain values are allowed (text, numbers, true/false, lists, mappings)."
+            if isinstance(exc, yaml.constructor.ConstructorError)
+            else ""
+        )
+        raise ParameterError(f"parameters file {path}{where}: {problem}.{hint}") from None
+    except yaml.YAMLError as exc:
+        raise ParameterError(f"parameters file {path}: {short_repr(str(exc), 200)}") from None
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise ParameterError(
+            f"parameters file {path} must be a mapping 'name: value', got {type(loaded).__name__}."
+        )
+    bad = [k for k in loaded if not isinstance(k, str)]
+    if bad:
+        raise ParameterError(
+            f"parameters file {path}: parameter names are text, got {short_repr(bad[0])}."
+        )
+    return loaded
+
+
 _TRUE = {"true", "1", "yes", "y", "on"}
 _FALSE = {"false", "0", "no", "n", "off"}
 
@@ -206,14 +342,18 @@ _FALSE = {"false", "0", "no", "n", "off"}
 def _coerce(value: Any, param: Parameter) -> Any:
     """``value`` converted to the parameter's declared type, or ReportError."""
     kind = param.type
+    _check_value(param.name, value)
     bad = ParameterError(
-        f"parameter {param.name!r} expects {kind} (default {param.default!r}), got {value!r}."
+        f"parameter {param.name!r} expects {kind} (default {short_repr(param.default)}), "
+        f"got {short_repr(value)}."
     )
     if kind == "str":
         if isinstance(value, str):
             return value
         if isinstance(value, int | float) and not isinstance(value, bool):
             return str(value)
+        if isinstance(value, dt.date):  # YAML reads 1998-06-30 unquoted as a date
+            return value.isoformat()
         raise bad
     if kind == "bool":
         if isinstance(value, bool):
@@ -237,19 +377,23 @@ def _coerce(value: Any, param: Parameter) -> Any:
     if kind == "float":
         if isinstance(value, bool):
             raise bad
-        if isinstance(value, int | float):
-            return float(value)
         if isinstance(value, str):
             try:
-                return float(value.strip())
+                value = float(value.strip())
             except ValueError:
                 raise bad from None
-        raise bad
+        if not isinstance(value, int | float):
+            raise bad
+        if not math.isfinite(value):
+            raise ParameterError(
+                f"parameter {param.name!r} expects a finite number, got {short_repr(value)}."
+            )
+        return float(value)
     if kind in ("list", "dict", "tuple"):
         if isinstance(value, str):
             try:
-                value = ast.literal_eval(value)
-            except (ValueError, SyntaxError):
+                value = literal_parameter(param.name, value)
+            except ParameterError:
                 raise bad from None
         if type(value).__name__ != kind and not (kind == "tuple" and isinstance(value, list)):
             raise bad
@@ -274,7 +418,9 @@ def check_parameters(path: str | Path, parameters: Mapping[str, Any]) -> dict[st
     if unknown:
         raise ParameterError(
             f"{Path(path).name}: unknown parameter{'s' if len(unknown) > 1 else ''} "
-            f"{', '.join(map(repr, unknown))}. Valid parameters:\n{describe_parameters(path)}"
+            f"{', '.join(map(short_repr, unknown[:5]))}"
+            f"{f' and {len(unknown) - 5} more' if len(unknown) > 5 else ''}. "
+            f"Valid parameters:\n{describe_parameters(path)}"
         )
     converted = {}
     for key, value in parameters.items():
@@ -370,6 +516,44 @@ def _versions() -> dict[str, str]:
     return out
 
 
+_FILE_URLS = ("sqlite:///", "duckdb:///")
+
+
+def resolve_data_path(data_path: str, cwd: str | Path | None = None) -> str:
+    """``data_path`` made absolute against ``cwd`` (default: the current directory).
+
+    The notebook runs in ``notebooks/``, so a relative client path must be fixed
+    before it gets there, or it names another file (or none). File paths and the
+    file of ``sqlite:///file.db`` / ``duckdb:///file.duckdb`` URLs are resolved;
+    other URLs (``postgresql://...``), absolute paths and ``sqlite://`` (memory)
+    are returned unchanged.
+    """
+    if not data_path:
+        return data_path
+    base = Path(cwd) if cwd is not None else Path.cwd()
+    for prefix in _FILE_URLS:
+        if data_path.startswith(prefix):
+            file, sep, options = data_path[len(prefix) :].partition("?")
+            if not file or file.startswith("/") or file.startswith(":memory:"):
+                return data_path
+            return prefix + str((base / Path(file).expanduser()).resolve()) + sep + options
+    if "://" in data_path:
+        return data_path
+    path = Path(data_path).expanduser()
+    return str(path if path.is_absolute() else (base / path).resolve())
+
+
+def data_file(data_path: str) -> Path | None:
+    """The local file a ``data_path`` reads (a file path or a sqlite/duckdb URL), or None."""
+    if not data_path:
+        return None
+    for prefix in _FILE_URLS:
+        if data_path.startswith(prefix):
+            file = data_path[len(prefix) :].partition("?")[0]
+            return Path(file) if file and not file.startswith(":memory:") else None
+    return None if "://" in data_path else Path(data_path)
+
+
 def data_source(parameters: Mapping[str, Any]) -> tuple[str, str]:
     """(description, SHA-256) of the data a notebook read, from its parameters.
 
@@ -380,8 +564,10 @@ def data_source(parameters: Mapping[str, Any]) -> tuple[str, str]:
 
     path = str(parameters.get("data_path") or "")
     if path:
-        if Path(path).is_file():
-            return f"file {Path(path).resolve()}", data.sha256(path)
+        file = data_file(path)
+        if file is not None and file.is_file():
+            kind = "file" if file == Path(path) else f"{path.split(':')[0]} database"
+            return f"{kind} {file.resolve()}", data.sha256(file)
         return f"{path.split('://')[0]} source {path.split('@')[-1]}", "(a database: no file hash)"
     name = str(parameters.get("dataset") or "")
     if name:
@@ -509,6 +695,8 @@ def render_report(
             f"notebook {stem!r} needs {', '.join(missing)}, which this version of crmlab "
             "does not have yet; nothing was run."
         )
+    if isinstance(given.get("data_path"), str):  # the notebook runs in its own folder
+        given["data_path"] = resolve_data_path(given["data_path"])
     declared = notebook_parameters(path)
     effective = {k: given.get(k, p.default) for k, p in declared.items()}
     target = Path(out) / stem
@@ -970,10 +1158,17 @@ __all__ = [
     "Report",
     "ReportError",
     "check_parameters",
+    "data_file",
+    "data_source",
+    "resolve_data_path",
+    "sanitize_html",
     "describe_parameters",
     "find_chromium",
     "find_notebook",
     "list_notebooks",
+    "literal_parameter",
+    "load_parameters_file",
+    "short_repr",
     "missing_requirements",
     "notebook_parameters",
     "print_pdf",
