@@ -17,6 +17,7 @@ parameters.
 from __future__ import annotations
 
 from crmlab.simulate.discrete import opportunities, subscriptions
+from crmlab.simulate.presets import growing_retailer as growing_retailer
 from crmlab.simulate.relationships import (
     CATEGORY_GROUPS,
     REASONS,
