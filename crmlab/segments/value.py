@@ -1,242 +1,514 @@
-"""Most valuable, most growable and below-zero customers (Peppers & Rogers,
+r"""Most valuable, most growable and below-zero customers (Peppers & Rogers,
 *Enterprise One to One*, 1997; Peppers, Rogers & Dorf, *The One to One Fieldbook*, 1999).
 
-* **Actual value** - what the customer is worth if nothing changes: historical
-  profit over a period (:func:`crmlab.segments.customer_profit`) or a model CLV
-  (``crmlab.models``: BG/NBD or Pareto/NBD with Gamma-Gamma).
-* **Potential value** - what the customer *could* be worth beyond that. With wallet
-  data it is the share-of-wallet gap times the wallet times the margin,
-  ``(1 - SOW) * wallet * margin = (wallet - spend) * margin``. Without wallet data,
-  :func:`potential_value` offers a stated benchmark: the wallet of every customer is
-  taken to be at least the spend at the ``quantile`` of all customers (what good
-  customers demonstrably spend), so potential = ``max(0, benchmark - spend) * margin``.
-  It is an assumption, not a measurement; say so in any report.
-* **Expected profit** - actual value net of cost to serve; negative = below zero.
+Peppers & Rogers rank customers on two values, both about the future:
 
-Groups, checked in this order: ``BZ`` (expected profit < 0), ``MVC`` (top
-``mvc_share`` of all customers by actual value), ``MGC`` (top ``mgc_share`` of all
-customers by potential value among those left), ``Others``.
+* **Actual value** - what the customer will be worth if nothing changes: the expected
+  future profit over a stated horizon, from a fitted purchase model (Pareto/NBD, BG/NBD
+  or MBG/NBD) and the Gamma-Gamma spend model (:func:`customer_values`). The customer's
+  past profit (:func:`crmlab.segments.customer_profit`) is reported beside it as
+  ``historical_profit``; it is not the actual value.
+* **Potential (strategic) value** - what the customer could be worth if the firm won a
+  larger share of the customer's category needs. With known wallets it is the
+  share-of-wallet headroom in expected-profit terms (:func:`wallet_potential`). With
+  only the firm's own transactions, :func:`customer_values` gives a stated model-based
+  estimate: customers are grouped by their posterior purchase rate, and a customer's
+  potential is the expected future profit they would bring if their spend per order
+  reached the ``quantile`` of their group's (what customers who buy as often as they do
+  demonstrably spend with us). Both are built on the same expected orders and expected
+  time alive, so a customer the model says has left has little potential.
+
+Groups (:func:`value_tiers`): **BZ** = negative expected future profit under the stated
+costs; **MVC** = the top ``mvc_share`` of customers by actual value; **MGC** = the largest
+gaps potential - actual among the customers still likely alive (P(alive) at least
+``p_alive_min``), MVCs excluded; **other** = everyone else.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 import pandas as pd
+from scipy.special import hyp2f1
 
+from crmlab import units
+from crmlab.costs import CostModel
 from crmlab.errors import DataError
 
-GROUPS = ("MVC", "MGC", "BZ", "Others")
+TIERS = ("MVC", "MGC", "BZ", "other")
+MODELS = ("pareto_nbd", "bg_nbd", "mbg_nbd")
 
 
-def potential_value(
-    spend: pd.Series,
+@dataclass(frozen=True)
+class ValueModels:
+    """The fitted models behind :func:`customer_values`.
+
+    ``summary`` is :func:`crmlab.rfm_summary` of the whole history up to the scoring date
+    (weeks); ``purchases`` the fitted purchase model; ``spend`` the Gamma-Gamma fit;
+    ``zero_spend`` counts repeat buyers whose repeat orders were worth nothing (treated as
+    having no spend history, see :func:`crmlab.models.customer_value.spend_inputs`).
+    """
+
+    summary: pd.DataFrame
+    purchases: Any
+    spend: Any
+    zero_spend: int
+    model: str
+    time_unit: str = "W"
+
+
+def fit_value_models(
+    transactions: pd.DataFrame,
     *,
-    margin: float = 0.30,
-    wallet: pd.Series | None = None,
-    quantile: float = 0.90,
-) -> pd.Series:
-    """Potential (unrealised) value per customer, in the currency of ``spend``.
+    model: str = "pareto_nbd",
+    as_of: str | pd.Timestamp | None = None,
+) -> ValueModels:
+    """Fit a purchase model and Gamma-Gamma on every customer's history up to ``as_of``.
 
     Parameters
     ----------
-    spend : Series
-        The firm's revenue from each customer over a period.
-    margin : float
-        Gross margin on extra revenue.
-    wallet : Series, optional
-        Each customer's total category spend over the same period. When given,
-        potential = ``(wallet - spend) * margin`` (share-of-wallet gap x wallet x margin);
-        a wallet below spend raises :class:`DataError`.
-    quantile : float
-        Without wallet data: benchmark wallet = the ``quantile`` of ``spend`` across
-        customers; potential = ``max(0, benchmark - spend) * margin``.
+    transactions : DataFrame
+        ``customer_id``, ``date``, ``amount``.
+    model : {"pareto_nbd", "bg_nbd", "mbg_nbd"}
+        The purchase (and dropout) model. BG/NBD gives every one-time buyer P(alive) = 1
+        (a property of the model); Pareto/NBD and MBG/NBD do not.
+    as_of : date, optional
+        The scoring date (last day of the history used); default: the last purchase day.
 
     Returns
     -------
-    Series ``potential_value`` aligned to ``spend``.
+    ValueModels
     """
-    if not 0 <= margin <= 1:
-        raise DataError(f"parameter 'margin' is {margin!r}; give a fraction between 0 and 1.")
-    spend = pd.Series(spend, dtype=float)
-    if wallet is not None:
-        w = pd.Series(wallet, dtype=float).reindex(spend.index)
-        bad = w.isna() | (w < spend - 1e-9)
-        if bad.any():
-            i = np.flatnonzero(bad.to_numpy())[0]
+    from crmlab import models, summary
+    from crmlab.models.customer_value import spend_inputs
+
+    if model not in MODELS:
+        raise DataError(f"parameter 'model' is {model!r}; choose one of {', '.join(MODELS)}.")
+    data = summary.rfm_summary(transactions, calibration_end=as_of, time_unit="W")
+    fitter = {"pareto_nbd": models.ParetoNBD, "bg_nbd": models.BGNBD, "mbg_nbd": models.MBGNBD}
+    purchases = fitter[model]().fit(data)
+    spend_data, zero = spend_inputs(data)
+    spend = models.GammaGamma().fit(spend_data)
+    return ValueModels(data, purchases, spend, zero, model)
+
+
+def _history(purchases: Any, data: pd.DataFrame) -> tuple[np.ndarray, ...]:
+    for col in ("frequency", "recency", "T"):
+        if col not in data.columns:
             raise DataError(
-                f"wallet has {int(bad.sum())} customer(s) missing or below the firm's own "
-                f"spend, first {spend.index[i]!r}: wallet {w.iloc[i]!r} < spend {spend.iloc[i]!r}; "
-                "a wallet is the customer's total category spend, at least their spend with you."
+                f"column {col!r} is missing from the summary; have {list(data.columns)}. "
+                "Make it with crmlab.rfm_summary."
             )
-        gap = w - spend
-    else:
-        if not 0 < quantile <= 1:
-            raise DataError(f"parameter 'quantile' is {quantile!r}; give a value in (0, 1].")
-        benchmark = float(spend.quantile(quantile)) if len(spend) else 0.0
-        gap = (benchmark - spend).clip(lower=0)
-    return (gap * margin).rename("potential_value")
+    params = {k: float(v) for k, v in purchases.params.items()}
+    x = data["frequency"].to_numpy(float)
+    T = data["T"].to_numpy(float)
+    return params, x, T
 
 
-def value_groups(
-    values: pd.DataFrame,
+def survival(purchases: Any, data: pd.DataFrame, u: float) -> np.ndarray:
+    r"""P(the customer is still alive ``u`` time units after the end of their history).
+
+    ``S(u) = P(alive at T) * P(alive at T + u | alive at T)``; given alive at ``T`` the
+    posteriors of the purchase rate and the dropout process are independent
+    (``lambda ~ Gamma(r + x, alpha + T)``), and
+
+    * Pareto/NBD: ``mu ~ Gamma(s, beta + T)``, so
+      :math:`P = ((\beta + T)/(\beta + T + u))^s`;
+    * BG/NBD: the customer leaves after each purchase with ``p ~ Beta(a, b + x)``, so death
+      comes at rate ``lambda p`` and :math:`P = E[(1 + p u/(\alpha+T))^{-(r+x)}]
+      = {}_2F_1(r + x, a; a + b + x; -u/(\alpha + T))`;
+    * MBG/NBD: as BG/NBD with ``p ~ Beta(a, b + x + 1)`` (one more coin survived, at the
+      first purchase), so the last argument is ``a + b + x + 1``.
+    """
+    params, x, T = _history(purchases, data)
+    p_alive = np.asarray(purchases.probability_alive(data), dtype=float)
+    name = type(purchases).__name__
+    if u <= 0:
+        return p_alive
+    if "Pareto" in name:
+        s, beta = params["s"], params["beta"]
+        return p_alive * ((beta + T) / (beta + T + u)) ** s
+    if "BGNBD" in name:
+        r, alpha, a, b = params["r"], params["alpha"], params["a"], params["b"]
+        shift = 1.0 if name.startswith("MBG") else 0.0
+        return p_alive * hyp2f1(r + x, a, a + b + x + shift, -u / (alpha + T))
+    raise DataError(
+        f"{name} is not a Pareto/NBD, BG/NBD or MBG/NBD result; expected time alive is "
+        "defined for those models."
+    )
+
+
+def expected_alive_time(
+    purchases: Any,
+    data: pd.DataFrame,
+    horizon: float,
     *,
-    actual: str = "actual_value",
-    potential: str = "potential_value",
-    expected_profit: str = "expected_profit",
-    mvc_share: float = 0.20,
-    mgc_share: float = 0.20,
+    discount_rate: float = 0.0,
+    step: float = 1.0,
+) -> pd.Series:
+    r"""Discounted expected time each customer is still a customer in ``(T, T + horizon]``.
+
+    .. math:: A_i = \sum_{k=1}^{K} \Delta \, S_i((k - \tfrac12)\Delta)\,(1+d)^{-k\Delta}
+
+    with :func:`survival` ``S_i``, steps of ``step`` time units (midpoint rule, discounted
+    at the step's end, as :meth:`clv` discounts purchases) and discount rate ``d`` per time
+    unit. For the Pareto/NBD, undiscounted, it satisfies
+    ``E[X(horizon)] = (r + x)/(alpha + T) * A`` exactly (purchase rate and lifetime are
+    independent): the test suite checks that identity.
+    """
+    if not horizon > 0:
+        raise DataError(f"parameter 'horizon' is {horizon!r}; give a positive length.")
+    if discount_rate < 0:
+        raise DataError(f"discount_rate={discount_rate!r} must be >= 0 (per time unit).")
+    ends = np.arange(step, float(horizon) + step / 2, step)
+    total = np.zeros(len(data))
+    prev = 0.0
+    for end in ends:
+        width = end - prev
+        total += width * survival(purchases, data, end - width / 2) / (1 + discount_rate) ** end
+        prev = end
+    return pd.Series(total, index=data.index, name="alive_time")
+
+
+def expected_orders(
+    purchases: Any,
+    data: pd.DataFrame,
+    horizon: float,
+    *,
+    discount_rate: float = 0.0,
+    step: float = 1.0,
+) -> pd.Series:
+    r"""Discounted expected repeat purchases in ``(T, T + horizon]``:
+    :math:`\sum_k (E[X(k\Delta)] - E[X((k-1)\Delta)])(1+d)^{-k\Delta}`, the sum
+    ``result.clv`` multiplies by margin and spend."""
+    ends = np.arange(step, float(horizon) + step / 2, step)
+    total = np.zeros(len(data))
+    previous = np.zeros(len(data))
+    for end in ends:
+        current = np.asarray(purchases.expected_purchases(float(end), data=data), dtype=float)
+        total += (current - previous) / (1 + discount_rate) ** end
+        previous = current
+    return pd.Series(total, index=data.index, name="expected_orders")
+
+
+def customer_values(
+    fitted: ValueModels,
+    costs: CostModel,
+    *,
+    horizon: str | float = "3Y",
+    annual_discount_rate: float = 0.10,
+    rate_groups: int = 10,
+    quantile: float = 0.9,
 ) -> pd.DataFrame:
-    """Label each customer MVC, MGC, BZ or Others.
+    r"""Actual (expected future) value and model-based potential value of every customer.
+
+    With ``X_i`` the discounted expected orders (:func:`expected_orders`), ``M_i`` the
+    Gamma-Gamma expected spend per order, ``A_i`` the discounted expected years still a
+    customer (:func:`expected_alive_time`) over the horizon, margin ``m``, cost per order
+    ``c_o`` and cost per customer-year ``c_y``:
+
+    .. math:: \text{actual}_i = m M_i X_i - c_o X_i - c_y A_i
+
+    The yearly cost is charged only while the customer is alive (weighted by the
+    probability that they still are), not for every customer on the books.
+
+    Potential: customers are put in ``rate_groups`` groups by their posterior mean
+    purchase rate ``(r + x)/(alpha + T)`` (quantile groups; equal rates stay together), and
+    :math:`M^*_g` is the ``quantile`` of the group's expected spend per order. Then
+
+    .. math:: \text{potential}_i = m \max(M_i, M^*_g) X_i - c_o X_i - c_y A_i
+        \;\ge\; \text{actual}_i
+
+    Assumptions: the customer keeps their purchase rate and lifetime and only spends more
+    per order, as the better-spending customers with their purchase rate do; a customer
+    unlikely to be alive has small ``X_i`` and so small potential. Customers without a
+    repeat purchase all have the population mean spend, so within their groups the gap is
+    zero: nothing in their history says they would spend more.
 
     Parameters
     ----------
-    values : DataFrame
-        One row per customer with the three named columns (expected profit may be the
-        actual value itself when actual value is already net of cost to serve).
-    mvc_share, mgc_share : float
-        Share of *all* customers that form the MVC group (by actual value) and the
-        MGC group (by potential value). Ties at the cut-off go to the group (the
-        group may be slightly larger than the share); BZ customers are never MVC/MGC.
+    fitted : ValueModels
+        From :func:`fit_value_models`.
+    costs : CostModel
+        Margin, cost per order, cost per customer-year.
+    horizon : str or float
+        How far ahead, e.g. ``"3Y"`` (a number is in weeks).
+    annual_discount_rate : float
+        Yearly discount rate (converted to weeks by :func:`crmlab.units.rate_per_period`).
+    rate_groups : int
+        Groups of similar purchase rate for the potential spend.
+    quantile : float
+        Quantile of the group's spend per order taken as reachable.
 
     Returns
     -------
     DataFrame
-        ``values`` plus ``group`` (ordered categorical MVC, MGC, BZ, Others).
+        Indexed by customer: ``frequency``, ``recency``, ``T``, ``p_alive``,
+        ``expected_orders``, ``expected_spend``, ``alive_years``, ``expected_margin``
+        (``m M X``), ``order_costs``, ``customer_costs``, ``actual_value``,
+        ``breakeven_cost_per_year`` (the ``c_y`` at which the actual value is 0),
+        ``purchase_rate``, ``rate_group``, ``potential_spend``, ``potential_value``,
+        ``gap`` (potential - actual). ``attrs`` records the horizon, rate and model.
     """
-    for name in (actual, potential, expected_profit):
+    unit = fitted.time_unit
+    length = units.parse_duration(horizon, unit)
+    weekly = units.rate_per_period(annual_discount_rate, unit)
+    if not isinstance(rate_groups, int | np.integer) or rate_groups < 1:
+        raise DataError(f"parameter 'rate_groups' is {rate_groups!r}; give a whole number >= 1.")
+    if not 0 < quantile <= 1:
+        raise DataError(f"parameter 'quantile' is {quantile!r}; give a value in (0, 1].")
+    data = fitted.summary
+    purchases = fitted.purchases
+    from crmlab.models.customer_value import spend_inputs
+
+    spend = fitted.spend.expected_spend(spend_inputs(data)[0])
+    if not np.all(np.isfinite(spend)):
+        raise DataError(
+            "the Gamma-Gamma fit has no finite mean spend (q <= 1); actual value cannot be "
+            "computed from it. Trim extreme order values or use a longer history."
+        )
+    out = data[["frequency", "recency", "T"]].copy()
+    out["p_alive"] = np.asarray(purchases.probability_alive(data), dtype=float)
+    orders = expected_orders(purchases, data, length, discount_rate=weekly).to_numpy()
+    alive = expected_alive_time(purchases, data, length, discount_rate=weekly).to_numpy()
+    out["expected_orders"] = orders
+    out["expected_spend"] = spend.to_numpy(float)
+    out["alive_years"] = alive / units.periods_per_year(unit)
+    out["expected_margin"] = costs.margin * out["expected_spend"] * orders
+    out["order_costs"] = costs.cost_per_order * orders
+    out["customer_costs"] = costs.cost_per_customer_year * out["alive_years"]
+    out["actual_value"] = out["expected_margin"] - out["order_costs"] - out["customer_costs"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["breakeven_cost_per_year"] = (out["expected_margin"] - out["order_costs"]) / out[
+            "alive_years"
+        ]
+    r, alpha = float(purchases.params["r"]), float(purchases.params["alpha"])
+    out["purchase_rate"] = (r + out["frequency"]) / (alpha + out["T"])
+    out["rate_group"] = rate_group(out["purchase_rate"], rate_groups)
+    reach = out.groupby("rate_group")["expected_spend"].transform(lambda v: v.quantile(quantile))
+    out["potential_spend"] = np.maximum(out["expected_spend"], reach)
+    out["potential_value"] = out["actual_value"] + costs.margin * orders * (
+        out["potential_spend"] - out["expected_spend"]
+    )
+    out["gap"] = out["potential_value"] - out["actual_value"]
+    out.attrs.update(
+        horizon=str(horizon),
+        horizon_periods=length,
+        time_unit=unit,
+        annual_discount_rate=annual_discount_rate,
+        model=fitted.model,
+        quantile=quantile,
+        rate_groups=rate_groups,
+    )
+    return out
+
+
+def rate_group(rate: pd.Series, groups: int = 10) -> pd.Series:
+    """Quantile groups 1..``groups`` of a purchase rate (1 = slowest). Equal rates share a
+    group (so with many ties there are fewer, larger groups)."""
+    rate = pd.Series(rate, dtype=float)
+    if groups == 1 or rate.nunique() < 2:
+        return pd.Series(1, index=rate.index, dtype=int)
+    codes = pd.qcut(rate, groups, labels=False, duplicates="drop")
+    return (codes.rank(method="dense").astype(int)).rename("rate_group")
+
+
+def wallet_potential(
+    values: pd.DataFrame, share_of_wallet: pd.Series, target_share: float | pd.Series
+) -> pd.Series:
+    r"""Potential value from share-of-wallet headroom, in expected-profit terms.
+
+    If customer ``i`` gives the firm a share ``s_i`` of a category wallet, their orders with
+    the firm scale to ``s^*/s_i`` times as many at a share ``s^* > s_i`` (same spend per
+    order, same lifetime):
+
+    .. math:: \text{potential}_i = \max(1, s^*/s_i)(m M_i - c_o) X_i - c_y A_i
+
+    from the columns ``expected_margin`` (``m M X``), ``order_costs`` (``c_o X``) and
+    ``customer_costs`` (``c_y A``) of :func:`customer_values`; never below the actual value.
+
+    Parameters
+    ----------
+    values : DataFrame
+        From :func:`customer_values` (or any frame with those three columns).
+    share_of_wallet : Series
+        Each customer's current share of wallet in (0, 1], aligned by customer id.
+    target_share : float or Series
+        The share the firm could win (e.g. the share its best-served customers give it).
+    """
+    need = ["expected_margin", "order_costs", "customer_costs"]
+    missing = [c for c in need if c not in values.columns]
+    if missing:
+        raise DataError(f"columns {missing} are missing; pass the frame of customer_values.")
+    sow = pd.Series(share_of_wallet, dtype=float).reindex(values.index)
+    bad = ~((sow > 0) & (sow <= 1))
+    if bad.any():
+        first = values.index[np.flatnonzero(bad.to_numpy())[0]]
+        raise DataError(
+            f"share_of_wallet is missing or outside (0, 1] for {int(bad.sum())} customer(s), "
+            f"first {first!r}; give every customer's share of their category spend."
+        )
+    target = pd.Series(target_share, index=values.index, dtype=float)
+    scale = np.maximum(1.0, target / sow)
+    per_order = values["expected_margin"] - values["order_costs"]
+    return (scale * per_order - values["customer_costs"]).rename("potential_value")
+
+
+def value_tiers(
+    values: pd.DataFrame,
+    *,
+    mvc_share: float = 0.20,
+    mgc_share: float = 0.20,
+    p_alive_min: float = 0.5,
+    actual: str = "actual_value",
+    potential: str = "potential_value",
+) -> pd.Series:
+    """MVC, MGC, BZ or other for every customer.
+
+    Checked in this order: **BZ** = actual value < 0; **MVC** = among the rest, the top
+    ``mvc_share`` of *all* customers by actual value; **MGC** = among the rest with
+    P(alive) >= ``p_alive_min`` and a positive gap, the top ``mgc_share`` of all customers
+    by gap ``potential - actual``; **other**. Ties at a cut-off join the group (it may be
+    slightly larger than its share).
+
+    Returns
+    -------
+    Series ``tier``: ordered categorical MVC, MGC, BZ, other.
+    """
+    for name in (actual, potential, "p_alive"):
         if name not in values.columns:
             raise DataError(
-                f"column {name!r} is missing; have {list(values.columns)}. Pass the column "
-                "names with actual=, potential=, expected_profit=."
+                f"column {name!r} is missing; have {list(values.columns)}. Pass the frame of "
+                "segments.customer_values."
             )
         if values[name].isna().any():
+            first = values.index[values[name].isna().to_numpy()][0]
             raise DataError(
-                f"column {name!r} has {int(values[name].isna().sum())} missing value(s), first "
-                f"for customer {values.index[values[name].isna().to_numpy()][0]!r}; fill them."
+                f"column {name!r} has {int(values[name].isna().sum())} missing value(s), "
+                f"first for customer {first!r}; fill them."
             )
     for pname, share in (("mvc_share", mvc_share), ("mgc_share", mgc_share)):
         if not 0 <= share <= 1:
             raise DataError(f"parameter {pname!r} is {share!r}; give a share between 0 and 1.")
     if mvc_share + mgc_share > 1:
         raise DataError(
-            f"mvc_share + mgc_share = {mvc_share + mgc_share:.3g} exceeds 1; the groups "
-            "are shares of the same customers."
+            f"mvc_share + mgc_share = {mvc_share + mgc_share:.3g} exceeds 1; the groups are "
+            "shares of the same customers."
         )
+    if not 0 <= p_alive_min <= 1:
+        raise DataError(f"parameter 'p_alive_min' is {p_alive_min!r}; give a probability.")
     n = len(values)
-    bz = values[expected_profit] < 0
+    bz = values[actual] < 0
     rank_a = values[actual].where(~bz).rank(method="min", ascending=False)
     mvc = ~bz & (rank_a - 1 < mvc_share * n - 1e-9)
-    rest = ~bz & ~mvc
-    pot = values[potential].where(rest)
-    rank_p = pot.rank(method="min", ascending=False)
-    mgc = rest & (rank_p - 1 < mgc_share * n - 1e-9) & (values[potential] > 0)
-    group = np.select([bz, mvc, mgc], ["BZ", "MVC", "MGC"], default="Others")
-    out = values.copy()
-    out["group"] = pd.Categorical(group, categories=list(GROUPS), ordered=True)
-    return out
+    gap = values[potential] - values[actual]
+    eligible = ~bz & ~mvc & (values["p_alive"] >= p_alive_min) & (gap > 0)
+    rank_g = gap.where(eligible).rank(method="min", ascending=False)
+    mgc = eligible & (rank_g - 1 < mgc_share * n - 1e-9)
+    tier = np.select([bz, mvc, mgc], ["BZ", "MVC", "MGC"], default="other")
+    return pd.Series(
+        pd.Categorical(tier, categories=list(TIERS), ordered=True), index=values.index, name="tier"
+    )
 
 
-def value_group_table(
-    grouped: pd.DataFrame,
-    *,
-    actual: str = "actual_value",
-    potential: str = "potential_value",
-    expected_profit: str = "expected_profit",
-) -> pd.DataFrame:
-    """Size, value and potential of each group: ``customers``, ``share``, ``actual_value``
-    (sum), ``actual_share``, ``mean_actual``, ``potential_value`` (sum), ``potential_share``,
-    ``expected_profit`` (sum)."""
-    g = grouped.groupby("group", observed=False)
+def tier_table(values: pd.DataFrame, tier: pd.Series) -> pd.DataFrame:
+    """Size and value of each tier.
+
+    Columns: ``customers``, ``share`` (of customers), ``actual_value`` (sum of expected
+    future profit), ``actual_share`` (of the total actual value), ``potential_value``,
+    ``gap`` (sum of potential - actual), ``gap_share``, ``median_p_alive`` and, when
+    ``values`` has it, ``historical_profit`` (sum). The last row ``all`` is the total.
+    """
+    tier = pd.Series(tier).reindex(values.index)
+    g = values.groupby(tier, observed=False)
     table = pd.DataFrame(
         {
             "customers": g.size().astype(int),
-            "actual_value": g[actual].sum(),
-            "potential_value": g[potential].sum(),
-            "expected_profit": g[expected_profit].sum(),
+            "actual_value": g["actual_value"].sum(),
+            "potential_value": g["potential_value"].sum(),
+            "gap": g["gap"].sum() if "gap" in values else g["potential_value"].sum() * np.nan,
+            "median_p_alive": g["p_alive"].median(),
         }
     )
-    table.insert(1, "share", table["customers"] / max(len(grouped), 1))
-    tot_a, tot_p = table["actual_value"].sum(), table["potential_value"].sum()
+    if "historical_profit" in values.columns:
+        table["historical_profit"] = g["historical_profit"].sum()
+    table.index = pd.Index(table.index.astype(str), name="tier")
+    total = pd.Series(
+        {
+            "customers": len(values),
+            "actual_value": values["actual_value"].sum(),
+            "potential_value": values["potential_value"].sum(),
+            "gap": table["gap"].sum(),
+            "median_p_alive": values["p_alive"].median(),
+            **(
+                {"historical_profit": values["historical_profit"].sum()}
+                if "historical_profit" in values.columns
+                else {}
+            ),
+        },
+        name="all",
+    )
+    table = pd.concat([table, total.to_frame().T])
+    table.index.name = "tier"
+    table["customers"] = table["customers"].astype(int)
+    table.insert(1, "share", table["customers"] / max(len(values), 1))
+    tot_a, tot_g = table.loc["all", "actual_value"], table.loc["all", "gap"]
     table.insert(3, "actual_share", table["actual_value"] / tot_a if tot_a else np.nan)
-    table.insert(4, "mean_actual", table["actual_value"] / table["customers"].replace(0, np.nan))
-    table.insert(6, "potential_share", table["potential_value"] / tot_p if tot_p else np.nan)
-    table.index = pd.Index(table.index.astype(str), name="group")
+    table.insert(6, "gap_share", table["gap"] / tot_g if tot_g else np.nan)
     return table
 
 
-def historical_values(
-    profit: pd.DataFrame,
-    *,
-    margin: float = 0.30,
-    wallet: pd.Series | None = None,
-    quantile: float = 0.90,
-) -> pd.DataFrame:
-    """Value inputs from past profit ("if the past repeats").
+def tier_moves(before: pd.Series, after: pd.Series) -> pd.DataFrame:
+    """Customers per (tier before, tier after): who moves when an assumption changes.
 
-    Parameters
-    ----------
-    profit : DataFrame
-        Output of :func:`crmlab.segments.customer_profit` for the analysis period.
-    margin, wallet, quantile
-        Passed to :func:`potential_value` with the period's revenue as spend.
+    Rows: tiers under the first assumptions; columns: under the second; plus totals.
+    """
+    before, after = pd.Series(before), pd.Series(after)
+    if not before.index.equals(after.index):
+        after = after.reindex(before.index)
+        if after.isna().any():
+            raise DataError(
+                "the two tier series hold different customers; compute both on the same values."
+            )
+    table = pd.crosstab(before, after, margins=True, margins_name="all", dropna=False)
+    table.index.name, table.columns.name = "tier before", "tier after"
+    return table
+
+
+def bz_grid(
+    values: pd.DataFrame,
+    cost_per_order: Sequence[float],
+    cost_per_customer_year: Sequence[float],
+    *,
+    base: CostModel,
+) -> pd.DataFrame:
+    """Share of customers with negative expected future profit over both serving costs.
+
+    Recomputes ``actual = expected_margin - c_o X - c_y A`` from the columns of
+    :func:`customer_values` made with ``base`` (margin fixed), for every pair.
 
     Returns
     -------
     DataFrame
-        ``revenue``, ``actual_value`` (= profit over the period, after all costs to serve),
-        ``potential_value``, ``expected_profit`` (= actual value: the past profit taken as
-        the forecast, so BZ = customers who lost money in the period).
+        Index ``cost_per_order``, columns ``cost_per_customer_year``, cells BZ share.
     """
-    out = pd.DataFrame(index=profit.index)
-    out["revenue"] = profit["revenue"]
-    out["actual_value"] = profit["profit"]
-    out["potential_value"] = potential_value(
-        profit["revenue"], margin=margin, wallet=wallet, quantile=quantile
-    )
-    out["expected_profit"] = out["actual_value"]
-    return out
-
-
-def model_values(
-    expected_transactions: pd.Series,
-    expected_spend: pd.Series,
-    *,
-    margin: float = 0.30,
-    cost_per_order: float = 0.0,
-    cost_per_customer_year: float = 0.0,
-    horizon_years: float = 1.0,
-    quantile: float = 0.90,
-) -> pd.DataFrame:
-    """Value inputs from a purchase model (e.g. BG/NBD or Pareto/NBD with Gamma-Gamma).
-
-    ``actual_value = E[X] * (margin * E[M] - cost_per_order)`` is the expected margin of
-    the customer's future orders net of order costs over the horizon (``E[X]`` =
-    ``expected_transactions``, ``E[M]`` = ``expected_spend``; pass discounted expected
-    transactions for a discounted value). ``expected_profit = actual_value -
-    cost_per_customer_year * horizon_years``: the firm keeps serving every customer on
-    its books for the whole horizon, alive or not, which is what makes dormant customers
-    below zero. ``potential_value = max(0, benchmark - E[X] E[M]) * margin``, the
-    benchmark being the ``quantile`` of expected revenue ``E[X] E[M]`` across customers.
-
-    Returns
-    -------
-    DataFrame
-        ``expected_transactions``, ``expected_spend``, ``revenue`` (expected),
-        ``actual_value``, ``potential_value``, ``expected_profit``.
-    """
-    if horizon_years <= 0:
-        raise DataError(f"parameter 'horizon_years' is {horizon_years!r}; give a positive number.")
-    x = pd.Series(expected_transactions, dtype=float)
-    m = pd.Series(expected_spend, dtype=float).reindex(x.index)
-    if m.isna().any():
-        first = x.index[np.flatnonzero(m.isna().to_numpy())[0]]
-        raise DataError(
-            f"expected_spend is missing for {int(m.isna().sum())} customer(s), first {first!r}; "
-            "give a spend for every customer with expected transactions."
-        )
-    out = pd.DataFrame({"expected_transactions": x, "expected_spend": m})
-    out["revenue"] = x * m
-    out["actual_value"] = x * (margin * m - cost_per_order)
-    out["potential_value"] = potential_value(out["revenue"], margin=margin, quantile=quantile)
-    out["expected_profit"] = out["actual_value"] - cost_per_customer_year * horizon_years
+    if base.cost_per_order > 0:
+        x = values["order_costs"] / base.cost_per_order
+    elif "expected_orders" in values:
+        x = values["expected_orders"]
+    else:
+        raise DataError("values need an 'expected_orders' column; use segments.customer_values.")
+    years = values["alive_years"]
+    margin = values["expected_margin"]
+    grid = {}
+    for co in cost_per_order:
+        grid[float(co)] = {
+            float(cy): float(np.mean(margin - co * x - cy * years < 0))
+            for cy in cost_per_customer_year
+        }
+    out = pd.DataFrame(grid).T
+    out.index.name, out.columns.name = "cost_per_order", "cost_per_customer_year"
     return out
