@@ -1,8 +1,11 @@
-"""The one error type crmlab raises for bad input."""
+"""The one error type crmlab raises for bad input.
+
+The rules that raise it live in :mod:`crmlab.checks`; ``require_columns`` is
+importable from here too (``from crmlab.errors import DataError, require_columns``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 
@@ -14,19 +17,10 @@ class DataError(ValueError):
     """
 
 
-def require_columns(frame: Any, columns: Sequence[str], what: str) -> None:
-    """Raise :class:`DataError` unless ``frame`` is a DataFrame with every one of ``columns``.
+def __getattr__(name: str) -> Any:
+    # the rules live in crmlab.checks, which imports DataError from here: resolve late
+    if name == "require_columns":
+        from crmlab.checks import require_columns
 
-    The message names the missing columns, the ones there are, and the fix.
-    """
-    import pandas as pd
-
-    if not isinstance(frame, pd.DataFrame):
-        raise DataError(f"{what} must be a pandas DataFrame, got {type(frame).__name__}.")
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise DataError(
-            f"{what} lacks column(s) {', '.join(map(repr, missing))}; it has "
-            f"{', '.join(map(repr, map(str, frame.columns)))}. "
-            "Rename your columns or pass the right names as arguments."
-        )
+        return require_columns
+    raise AttributeError(f"module 'crmlab.errors' has no attribute {name!r}")

@@ -203,17 +203,17 @@ def test_bad_month_names_column_row_and_value(tmp_path):
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
-        ("a,2024-01-01,12\nb,2199-01-01,3\n", "dates in the future"),
-        ("a,2024-01-01,12\nb,1850-06-01,3\n", "dates before 1900"),
+        ("a,2024-01-01,12\nb,2199-01-01,3\n", "date in the future"),
+        ("a,2024-01-01,12\nb,1850-06-01,3\n", "date before 1900"),
         (
             "a,2024-01-01,12\nb,2024-01-02,twelve\n",
-            "column 'amount' has 1 values that are not numbers",
+            "column 'amount' has 1 value that is not a number",
         ),
         (
             "a,2024-01-01,12\n,2024-01-02,3\n",
-            "column 'customer_id' has 1 missing values, first at row 2",
+            "column 'customer_id' has 1 missing or blank value, first at row 2",
         ),
-        ("a,2024-01-01,12\nb,,3\n", "column 'date' has 1 missing dates"),
+        ("a,2024-01-01,12\nb,,3\n", "column 'date' has 1 missing date"),
     ],
 )
 def test_each_error_names_its_problem(tmp_path, body, expected):
