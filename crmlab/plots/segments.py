@@ -188,42 +188,90 @@ def rfm_grid(scores: pd.DataFrame, ax: Axes | None = None, value: str = "custome
     return ax
 
 
-def value_groups(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
-    """Bars of each group's share of customers, actual value and potential value (%)."""
+TIER_COLOURS = dict(
+    zip(("MVC", "MGC", "BZ", "other"), sns.color_palette(PALETTE, 4).as_hex(), strict=True)
+)
+
+
+def value_tiers(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Bars of each tier's share of customers, of expected future profit (actual value)
+    and of the potential-actual gap (%), from :func:`crmlab.segments.tier_table`."""
     ax = _ax(ax)
-    data = table[["share", "actual_share", "potential_share"]].mul(100)
-    data.columns = ["customers", "actual value", "potential value"]
+    data = table.drop(index="all", errors="ignore")[["share", "actual_share", "gap_share"]]
+    data = data.mul(100)
+    data.columns = ["customers", "actual value (expected future profit)", "potential - actual"]
     data.plot.bar(ax=ax, rot=0)
     ax.axhline(0, color="black", linewidth=0.8)
-    ax.set_xlabel("Group (MVC most valuable, MGC most growable, BZ below zero)")
+    ax.set_xlabel("Tier (MVC most valuable, MGC most growable, BZ below zero)")
     ax.set_ylabel("Share of the total (%)")
-    ax.set_title("MVC, MGC and BZ: size, value and potential")
+    ax.set_title("MVC, MGC and BZ: size, value and room to grow")
     ax.legend(title="Share of")
     return ax
 
 
 def value_map(
-    grouped: pd.DataFrame,
+    values: pd.DataFrame,
+    tier: pd.Series,
     ax: Axes | None = None,
-    actual: str = "actual_value",
-    potential: str = "potential_value",
     max_points: int = 5000,
     seed: int = 0,
 ) -> Axes:
-    """Scatter of actual against potential value, coloured by group (a seeded sample of
-    at most ``max_points`` customers keeps the picture light)."""
-    ax = _ax(ax, (7, 5))
-    data = grouped
+    """Scatter of actual value (expected future profit) against the gap potential - actual,
+    coloured by tier (a seeded sample of at most ``max_points`` customers)."""
+    ax = _ax(ax, (7.5, 5))
+    data = values.assign(tier=pd.Series(tier, index=values.index).astype(str))
+    data = data.assign(gap=data["potential_value"] - data["actual_value"])
     if len(data) > max_points:
         data = data.sample(max_points, random_state=seed)
     sns.scatterplot(
-        data=data, x=actual, y=potential, hue="group", ax=ax, s=12, alpha=0.6, linewidth=0
+        data=data,
+        x="actual_value",
+        y="gap",
+        hue="tier",
+        hue_order=[t for t in TIER_COLOURS if (data["tier"] == t).any()],
+        palette=TIER_COLOURS,
+        ax=ax,
+        s=12,
+        alpha=0.6,
+        linewidth=0,
     )
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_xscale("symlog", linthresh=10)
-    ax.set_xlabel("Actual value (currency units, symmetric log scale)")
-    ax.set_ylabel("Potential value (currency units)")
-    ax.set_title("Actual against potential value")
+    ax.set_yscale("symlog", linthresh=10)
+    ax.set_xlabel("Actual value: expected future profit ($, symmetric log scale)")
+    ax.set_ylabel("Potential - actual ($, symmetric log scale)")
+    ax.set_title("Actual value and room to grow")
+    return ax
+
+
+def cost_grid(
+    grid: pd.DataFrame,
+    ax: Axes | None = None,
+    *,
+    label: str = "BZ share (%)",
+    title: str = "Below-zero customers by cost assumption",
+    percent: bool = True,
+) -> Axes:
+    """Heat map of a statistic over cost per order (rows) and cost per customer-year
+    (columns), numbers in the cells, from :func:`crmlab.segments.bz_grid` or
+    :func:`crmlab.segments.whale_grid`."""
+    ax = _ax(ax, (8, 5))
+    data = grid.mul(100) if percent else grid
+    data = data.copy()
+    data.index = [f"${v:,.2f}" for v in grid.index]
+    data.columns = [f"${v:,.2f}" for v in grid.columns]
+    sns.heatmap(
+        data.iloc[::-1],
+        annot=True,
+        fmt=".1f" if percent else ".2f",
+        cmap="Reds",
+        cbar_kws={"label": label},
+        linewidths=0.5,
+        ax=ax,
+    )
+    ax.set_xlabel("Cost per customer-year (assumed)")
+    ax.set_ylabel("Cost per order (assumed)")
+    ax.set_title(title)
     return ax
 
 
@@ -284,3 +332,18 @@ def whale_sensitivity(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
     ax.legend(lines, [line.get_label() for line in lines], loc="upper left")
     ax.set_title("How the whale curve depends on the cost to serve")
     return ax
+
+
+def whale_for_costs(
+    transactions: pd.DataFrame,
+    cost_per_order: float,
+    cost_per_customer_year: float,
+    margin: float,
+) -> Axes:
+    """The whale curve of historical profit under the given costs (for a slider:
+    ``widgets.explore(functools.partial(whale_for_costs, transactions), ...)``)."""
+    from crmlab import segments
+
+    assumed = segments.CostModel(margin, cost_per_order, cost_per_customer_year)
+    profit = segments.customer_profit(transactions, assumed)["profit"]
+    return whale_curve(segments.whale_curve(profit), segments.whale_summary(profit))

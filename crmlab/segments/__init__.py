@@ -24,11 +24,20 @@ from crmlab.segments.pyramid import (
     pyramid_series,
     tier_migration,
 )
-from crmlab.segments.rfm import DEFAULT_SEGMENTS, rfm_scores, rfm_segments, score, segment_table
+from crmlab.segments.rfm import (
+    DEFAULT_SEGMENTS,
+    RFM_PACKAGE_SEGMENTS,
+    rfm_scores,
+    rfm_segments,
+    score,
+    segment_rules,
+    segment_table,
+)
 from crmlab.segments.value import (
     TIERS,
     ValueModels,
     bz_grid,
+    bz_share,
     customer_values,
     expected_alive_time,
     expected_orders,
@@ -37,14 +46,22 @@ from crmlab.segments.value import (
     survival,
     tier_moves,
     tier_table,
+    value_tier_findings,
     value_tiers,
     wallet_potential,
 )
-from crmlab.segments.whale import whale_curve, whale_sensitivity, whale_summary
+from crmlab.segments.whale import (
+    whale_curve,
+    whale_grid,
+    whale_sensitivity,
+    whale_summary,
+    whale_table,
+)
 
 __all__ = [
     "DEFAULT_CUTOFFS",
     "DEFAULT_SEGMENTS",
+    "RFM_PACKAGE_SEGMENTS",
     "TIERS",
     "CostModel",
     "Migration",
@@ -52,6 +69,7 @@ __all__ = [
     "ValueModels",
     "assign_tiers",
     "bz_grid",
+    "bz_share",
     "customer_profit",
     "customer_pyramid",
     "customer_values",
@@ -68,14 +86,18 @@ __all__ = [
     "rfm_scores",
     "rfm_segments",
     "score",
+    "segment_rules",
     "segment_table",
     "survival",
     "tier_migration",
     "tier_moves",
     "tier_table",
+    "value_tier_findings",
     "value_tiers",
     "wallet_potential",
     "whale_curve",
+    "whale_grid",
     "whale_sensitivity",
     "whale_summary",
+    "whale_table",
 ]

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from crmlab.errors import DataError
+from crmlab.reports import Finding
 from crmlab.segments.profit import (
     CostModel,
     check_overlap,
@@ -35,6 +36,7 @@ from crmlab.segments.profit import (
 DEFAULT_CUTOFFS = (0.01, 0.04, 0.15, 0.80)
 DEFAULT_LABELS = ("Top", "Big", "Medium", "Small")
 INACTIVE, PROSPECTS, SUSPECTS, NEW = "Inactive", "Prospects", "Suspects", "New"
+_NON_TIERS = (INACTIVE, PROSPECTS, SUSPECTS, NEW, "Not listed")
 
 
 @dataclass
@@ -424,3 +426,335 @@ def pyramid_history(pyramids: dict[pd.Timestamp, Pyramid]) -> pd.DataFrame:
     out = pd.DataFrame(rows).T
     out.index.name = "period_end"
     return out.swaplevel(axis=1).sort_index(axis=1, level=0, sort_remaining=False)
+
+
+# ----------------------------------------------------------------- tables for a report
+
+#: Rows of a migration matrix resting on fewer customers than this are flagged: a share
+#: of fewer than 30 customers has a standard error of up to 9 percentage points.
+MIN_CUSTOMERS = 30
+
+
+def pyramid_periods(pyramids: dict[pd.Timestamp, Pyramid]) -> pd.DataFrame:
+    """Every customer's tier, orders, revenue and profit in every period, one row each.
+
+    Parameters
+    ----------
+    pyramids : dict
+        Period end -> :class:`Pyramid`, as :func:`pyramid_series` returns.
+
+    Returns
+    -------
+    DataFrame
+        ``customer_id``, ``period_end``, ``tier``, ``rank``, ``orders``, ``revenue``,
+        ``profit``: the table behind every number of the pyramid, migration and flows
+        (a customer missing from a period had not bought yet by its end).
+    """
+    if not pyramids:
+        raise DataError("no pyramids given; build them with segments.pyramid_series.")
+    parts = []
+    for end, p in sorted(pyramids.items()):
+        part = p.customers[["tier", "rank", "orders", "revenue", "profit"]].reset_index()
+        part["tier"] = part["tier"].astype(str)
+        part.insert(1, "period_end", pd.Timestamp(end))
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
+def tier_view(table: pd.DataFrame) -> pd.DataFrame:
+    """A pyramid's tier table with readable headers: counts, shares in %, money in $.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :attr:`Pyramid.table`.
+    """
+    view = pd.DataFrame(
+        {
+            "customers": table["customers"].astype(int),
+            "% of active": (table["share_of_active"] * 100).round(1),
+            "revenue ($)": table["revenue"].round(0).astype(int),
+            "% of revenue": (table["revenue_share"] * 100).round(1),
+            "% of profit": (table["profit_share"] * 100).round(1),
+            "orders": table["orders"].astype(int),
+            "avg order ($)": table["avg_order_value"].round(2),
+            "revenue per customer ($)": table["revenue_per_customer"].round(2),
+            "lowest value in tier ($)": table["min_value"].round(2),
+        },
+        index=table.index,
+    )
+    return view
+
+
+def flows_view(flows: pd.DataFrame) -> pd.DataFrame:
+    """:attr:`Migration.flows` with readable headers: dollars rounded, change in % of the
+    earlier period's revenue."""
+    money = {
+        "revenue_before": "revenue before ($)",
+        "revenue_after": "revenue after ($)",
+        "revenue_change": "revenue change ($)",
+    }
+    view = pd.DataFrame({"customers": flows["customers"].astype(int)}, index=flows.index)
+    for column, name in money.items():
+        view[name] = flows[column].round(0).astype(int)
+    view["change (% of earlier revenue)"] = (flows["change_vs_before"] * 100).round(1)
+    return view
+
+
+def migration_view(migration: Migration, min_customers: int = MIN_CUSTOMERS) -> pd.DataFrame:
+    """Row percentages of a migration with each row's customers and a small-number flag.
+
+    Parameters
+    ----------
+    migration : Migration
+        From :func:`tier_migration`.
+    min_customers : int
+        Rows with fewer customers are flagged in ``note``: their percentages move by
+        100 / n points with a single customer.
+
+    Returns
+    -------
+    DataFrame
+        One row per earlier tier that has customers: ``customers`` (the row's n), the
+        row percentages (one decimal) and ``note``.
+    """
+    n = migration.counts.sum(axis=1)
+    keep = n > 0
+    view = migration.row_percent.loc[keep].round(1)
+    view.insert(0, "customers", n[keep].astype(int))
+    view["note"] = np.where(
+        view["customers"] < min_customers,
+        f"fewer than {min_customers} customers: shares are rough",
+        "",
+    )
+    view.columns.name = "after (% of row)"
+    return view
+
+
+# ----------------------------------------------------------------- executive summary
+
+
+def _tier_counts(pyramid: Pyramid) -> pd.Series:
+    return pyramid.table["customers"].reindex(list(pyramid.labels)).astype(int)
+
+
+def concentration_finding(pyramid: Pyramid) -> Finding:
+    """How unequal the period's active customers are: the top tier's and the upper tiers'
+    shares of customers and of revenue (exact shares of the period, not estimates)."""
+    labels = list(pyramid.labels)
+    if len(labels) < 2:
+        raise DataError("a pyramid with one tier has no concentration to report; use 2+ tiers.")
+    table = pyramid.table.loc[labels]
+    active = int(table["customers"].sum())
+    if active == 0:
+        raise DataError(f"nobody bought in the period {pyramid.period}; choose another period.")
+    upper = labels[:-1]
+    numbers = {
+        "top_n": int(table.loc[labels[0], "customers"]),
+        "active": active,
+        "top_share": float(table.loc[labels[0], "customers"] / active),
+        "top_revenue": float(table.loc[labels[0], "revenue_share"]),
+        "upper_n": int(table.loc[upper, "customers"].sum()),
+        "upper_share": float(table.loc[upper, "customers"].sum() / active),
+        "upper_revenue": float(table.loc[upper, "revenue_share"].sum()),
+    }
+    template = (
+        f"In the period {pyramid.period}, the {{top_n:,}} {labels[0]}-tier customers "
+        "({top_share:.1%} of the {active:,} active customers) brought {top_revenue:.1%} of "
+        f"revenue, and the {{upper_n:,}} customers above the {labels[-1]} tier "
+        "({upper_share:.1%}) brought {upper_revenue:.1%}."
+    )
+    return Finding(template, numbers)
+
+
+def cohort_finding(pyramids: dict[pd.Timestamp, Pyramid]) -> Finding:
+    """How the active base changes from the first period to the last, and whether new
+    customers arrive (a single cohort such as CDNOW's gets none and can only shrink)."""
+    ends = sorted(pyramids)
+    if len(ends) < 2:
+        raise DataError("give pyramids of two or more periods (segments.pyramid_series).")
+    first, last = pyramids[ends[0]], pyramids[ends[-1]]
+    new = 0
+    for before, after in zip(ends[:-1], ends[1:], strict=True):
+        known = pyramids[before].customers.index
+        new += int((~pyramids[after].customers.index.isin(known)).sum())
+    top = first.labels[0]
+    numbers = {
+        "first_active": int(_tier_counts(first).sum()),
+        "last_active": int(_tier_counts(last).sum()),
+        "new": new,
+        "first_threshold": float(first.table.loc[top, "min_value"]),
+        "last_threshold": float(last.table.loc[top, "min_value"]),
+    }
+    numbers["kept"] = numbers["last_active"] / numbers["first_active"]
+    span = (
+        f"from {{first_active:,}} in the period ending {ends[0]:%d %b %Y} to {{last_active:,}} "
+        f"in the period ending {ends[-1]:%d %b %Y} ({{kept:.1%}} of the first)"
+    )
+    threshold = (
+        f"; the lowest {first.rank_by} that puts a customer in the {top} tier moves from "
+        "${first_threshold:,.2f} to ${last_threshold:,.2f}."
+    )
+    if new == 0:
+        template = (
+            "No new customers arrive in these data (a single cohort), so active customers "
+            f"fall {span}{threshold}"
+        )
+    else:
+        template = (
+            f"Active customers go {span}, with {{new:,}} new customers in the "
+            f"{len(ends) - 1} later periods{threshold}"
+        )
+    return Finding(template, numbers)
+
+
+def migration_finding(
+    migration: Migration,
+    *,
+    min_customers: int = MIN_CUSTOMERS,
+    level: float = 0.95,
+    context: str = "",
+    simulated: bool = False,
+) -> Finding:
+    """Who stops buying between two periods: overall, in the top tier (with a Wilson
+    interval) and in the bottom tier, flagging a tier of fewer than ``min_customers``.
+
+    Parameters
+    ----------
+    migration : Migration
+        From :func:`tier_migration`.
+    min_customers : int
+        A tier with fewer customers is named as too small for a firm rate.
+    level : float
+        Confidence level of the top tier's interval (Wilson score interval).
+    context : str
+        Opening words, e.g. ``"In the simulated retailer"`` (must say "simulated" when
+        ``simulated`` is True).
+    simulated : bool
+        Whether the data are simulated.
+    """
+    from crmlab.defection import wilson_interval
+
+    counts = migration.counts
+    labels = [c for c in counts.columns if c in counts.index and c not in _NON_TIERS]
+    top, bottom = labels[0], labels[-1]
+    stopped = counts[INACTIVE] if INACTIVE in counts.columns else 0 * counts.iloc[:, 0]
+    active = int(counts.loc[labels].to_numpy().sum())
+    top_n, bottom_n = int(counts.loc[top].sum()), int(counts.loc[bottom].sum())
+    if active == 0 or top_n == 0 or bottom_n == 0:
+        raise DataError("the earlier period has no active customers in its tiers to follow.")
+    low, high = wilson_interval(int(stopped[top]), top_n, level=level)
+    flows = migration.flows
+    numbers = {
+        "lost": int(stopped.loc[labels].sum()),
+        "active": active,
+        "lost_revenue": float(-flows["revenue_change"].get("lost", 0.0)),
+        "lost_pct": float(-flows["change_vs_before"].get("lost", 0.0)),
+        "top_n": top_n,
+        "top_stay": float(counts.loc[top, top] / top_n),
+        "top_lost": float(stopped[top] / top_n),
+        "top_lost_low": float(low),
+        "top_lost_high": float(high),
+        "bottom_n": bottom_n,
+        "bottom_lost": float(stopped[bottom] / bottom_n),
+        "min_customers": int(min_customers),
+        "level": float(level),
+    }
+    numbers["lost_share"] = numbers["lost"] / active
+    few = " (fewer than {min_customers:,}, so these shares are rough)"
+    opening = f"{context}, between" if context else "Between"
+    template = (
+        f"{opening} the two periods {{lost:,}} of the {{active:,}} active customers "
+        "({lost_share:.1%}) bought nothing in the second, taking ${lost_revenue:,.0f} of "
+        f"revenue ({{lost_pct:.1%}} of the first period's); of the {{top_n:,}} {top}-tier "
+        f"customers{few if top_n < min_customers else ''}, {{top_stay:.1%}} stayed {top} and "
+        "{top_lost:.1%} ({level:.0%} interval {top_lost_low:.1%} to {top_lost_high:.1%}) "
+        f"stopped buying, against {{bottom_lost:.1%}} of the {{bottom_n:,}} {bottom}-tier "
+        f"customers{few if bottom_n < min_customers else ''}."
+    )
+    return Finding(template, numbers, simulated=simulated)
+
+
+def acquisition_finding(
+    migration: Migration, *, context: str = "", simulated: bool = False
+) -> Finding:
+    """What new and reactivated customers add against what lost customers take, in the
+    later of two periods (the adding-and-keeping balance of the flows table)."""
+    flows = migration.flows
+
+    def get(flow: str, column: str) -> float:
+        return float(flows[column].get(flow, 0.0))
+
+    numbers = {
+        "new": int(get("new", "customers")),
+        "new_revenue": get("new", "revenue_after"),
+        "reactivated": int(get("reactivated", "customers")),
+        "reactivated_revenue": get("reactivated", "revenue_after"),
+        "lost": int(get("lost", "customers")),
+        "lost_revenue": -get("lost", "revenue_change"),
+        "growth": float(flows["change_vs_before"].sum()),
+    }
+    opening = f"{context}, the" if context else "The"
+    template = (
+        f"{opening} later period gained ${{new_revenue:,.0f}} from {{new:,}} new customers and "
+        "${reactivated_revenue:,.0f} from {reactivated:,} reactivated ones, against "
+        "${lost_revenue:,.0f} lost with {lost:,} customers who stopped buying; all movements "
+        "together changed revenue by {growth:+.1%}."
+    )
+    return Finding(template, numbers, simulated=simulated)
+
+
+SIMULATED_CONTEXT = (
+    "In the simulated retailer, whose steady stream of new customers is built into the simulation"
+)
+
+
+def pyramid_findings(
+    pyramids: dict[pd.Timestamp, Pyramid],
+    simulated_migration: Migration | None = None,
+    *,
+    min_customers: int = MIN_CUSTOMERS,
+    level: float = 0.95,
+) -> list[Finding]:
+    """The executive summary of a customer-pyramid study.
+
+    Parameters
+    ----------
+    pyramids : dict
+        Period end -> :class:`Pyramid` of the data (:func:`pyramid_series`), two or more.
+    simulated_migration : Migration, optional
+        Migration between the last two periods of a simulated business that keeps
+        acquiring customers; its sentences say that they are simulated.
+    min_customers : int
+        Tiers of fewer customers are flagged in the migration sentences.
+    level : float
+        Confidence level of the top tier's stop-buying interval.
+
+    Returns
+    -------
+    list of Finding
+        Concentration in the first period; how the active base changes over the
+        periods; who stopped buying between the first two periods; and, for the
+        simulated business, what acquisition adds and who stops buying, by tier.
+    """
+    ends = sorted(pyramids)
+    if len(ends) < 2:
+        raise DataError("give pyramids of two or more periods (segments.pyramid_series).")
+    first_move = tier_migration(pyramids[ends[0]], pyramids[ends[1]])
+    findings = [
+        concentration_finding(pyramids[ends[0]]),
+        cohort_finding(pyramids),
+        migration_finding(first_move, min_customers=min_customers, level=level),
+    ]
+    if simulated_migration is not None:
+        findings += [
+            acquisition_finding(simulated_migration, context=SIMULATED_CONTEXT, simulated=True),
+            migration_finding(
+                simulated_migration,
+                min_customers=min_customers,
+                level=level,
+                context="In the simulated retailer's last two periods",
+                simulated=True,
+            ),
+        ]
+    return findings

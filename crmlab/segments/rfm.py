@@ -27,20 +27,54 @@ import pandas as pd
 from crmlab.errors import DataError
 from crmlab.segments.profit import check_overlap, check_transactions, parse_length
 
-#: Named segments for 5 bins, checked in order (first match wins); ``R``, ``F``, ``M``
-#: are scores 1-5 (5 best) and ``recency_days``, ``frequency``, ``monetary`` the raw values.
-DEFAULT_SEGMENTS: dict[str, str] = {
-    "champions": "R >= 4 and F >= 4 and M >= 4",
-    "new customers": "R >= 4 and frequency == 1",
-    "loyal": "R >= 3 and F >= 4",
-    "potential loyalists": "R >= 4 and F >= 2",
-    "cannot lose them": "R <= 2 and F >= 4 and M >= 4",
-    "at risk": "R <= 2 and F >= 3",
-    "need attention": "R == 3 and F >= 2",
-    "about to sleep": "R == 3",
-    "hibernating": "R == 2",
-    "lost": "R == 1",
-}
+#: The segment table of the R package ``rfm`` (Hebbali, ``rfm_segment``, documentation
+#: example; R, F and M scores 1-5, 5 best): each row is a segment with the score range
+#: (inclusive) it needs on R, F and M. Rows are checked in this order and the first that
+#: holds names the customer, as in ``rfm_segment``; customers no row matches are "others".
+RFM_PACKAGE_SEGMENTS = pd.DataFrame(
+    [
+        ("champions", 4, 5, 4, 5, 4, 5),
+        ("loyal customers", 2, 5, 3, 5, 3, 5),
+        ("potential loyalist", 3, 5, 1, 3, 1, 3),
+        ("new customers", 4, 5, 1, 1, 1, 1),
+        ("promising", 3, 4, 1, 1, 1, 1),
+        ("need attention", 2, 3, 2, 3, 2, 3),
+        ("about to sleep", 2, 3, 1, 2, 1, 2),
+        ("at risk", 1, 2, 2, 5, 2, 5),
+        ("can't lose them", 1, 1, 4, 5, 4, 5),
+        ("lost", 1, 2, 1, 2, 1, 2),
+    ],
+    columns=["segment", "R_low", "R_high", "F_low", "F_high", "M_low", "M_high"],
+).set_index("segment")
+
+
+def segment_rules(bins: int = 5, table: pd.DataFrame | None = None) -> dict[str, str]:
+    """Segment rules (name -> ``DataFrame.eval`` condition) for scores 1..``bins``.
+
+    The rules are :data:`RFM_PACKAGE_SEGMENTS` (written for 5 levels) with every score range
+    carried over to ``bins`` levels by the share of customers it covers: a 5-level range
+    ``[lo, hi]`` covers ranks in ``((lo - 1)/5, hi/5]``, which on ``q`` levels is
+    ``[floor((lo - 1) q / 5) + 1, ceil(hi q / 5)]``. For ``bins=5`` they are the package's
+    rules unchanged.
+    """
+    if not isinstance(bins, int | np.integer) or isinstance(bins, bool) or bins < 2:
+        raise DataError(
+            f"parameter 'bins' is {bins!r}; give an integer of 2 or more (5 = quintiles)."
+        )
+    table = RFM_PACKAGE_SEGMENTS if table is None else table
+    rules = {}
+    for name, row in table.iterrows():
+        parts = []
+        for s in ("R", "F", "M"):
+            lo = int(np.floor((row[f"{s}_low"] - 1) * bins / 5 + 1e-9)) + 1
+            hi = int(np.ceil(row[f"{s}_high"] * bins / 5 - 1e-9))
+            parts.append(f"{s} >= {lo} and {s} <= {hi}")
+        rules[str(name)] = " and ".join(parts)
+    return rules
+
+
+#: The default rules (5 bins): :func:`segment_rules` of :data:`RFM_PACKAGE_SEGMENTS`.
+DEFAULT_SEGMENTS: dict[str, str] = segment_rules(5)
 
 
 def score(values: pd.Series, bins: int = 5, *, higher_is_better: bool = True) -> pd.Series:
@@ -125,6 +159,7 @@ def rfm_scores(
     out["F"] = score(out["frequency"], bins)
     out["M"] = score(out["monetary"], bins)
     out["RFM"] = out["R"].astype(str) + out["F"].astype(str) + out["M"].astype(str)
+    out.attrs["bins"] = int(bins)
     return out
 
 
@@ -141,8 +176,8 @@ def rfm_segments(
     scores : DataFrame
         Output of :func:`rfm_scores`.
     rules : mapping name -> condition, optional
-        Ordered; default :data:`DEFAULT_SEGMENTS` (written for 5 bins; with another
-        number of bins pass your own rules).
+        Ordered; default :func:`segment_rules` for the number of bins in ``scores``
+        (the R ``rfm`` package's table).
     other : str
         Segment of customers no rule matches.
 
@@ -152,13 +187,7 @@ def rfm_segments(
         Ordered categorical segment per customer (rule order, then ``other``).
     """
     if rules is None:
-        top = int(scores[["R", "F", "M"]].to_numpy().max()) if len(scores) else 5
-        if top > 5:
-            raise DataError(
-                f"scores reach {top}, but the default segment rules are written for 5 bins; "
-                "pass rules={name: condition} for your number of bins."
-            )
-        rules = DEFAULT_SEGMENTS
+        rules = segment_rules(int(scores.attrs.get("bins", 5)))
     names = list(rules)
     segment = pd.Series(pd.NA, index=scores.index, dtype=object)
     for name, condition in rules.items():
@@ -179,9 +208,24 @@ def rfm_segments(
     )
 
 
-def segment_table(scores: pd.DataFrame, segments: pd.Series) -> pd.DataFrame:
+def _matches(scores: pd.DataFrame, rules: Mapping[str, str]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            name: pd.Series(scores.eval(cond), index=scores.index).astype(bool)
+            for name, cond in rules.items()
+        }
+    )
+
+
+def segment_table(
+    scores: pd.DataFrame, segments: pd.Series, rules: Mapping[str, str] | None = None
+) -> pd.DataFrame:
     """Per segment: ``customers``, ``share``, mean ``recency_days``/``frequency``/``monetary``,
-    total ``monetary`` and its share, plus the rule-defining mean scores."""
+    total ``monetary`` and its share; with ``rules``, also ``match_rule`` (customers whose
+    scores satisfy the rule, whatever earlier rules took), ``taken_earlier`` (of those, the
+    customers an earlier rule named first: the overlap) and ``note``, which says why a
+    segment is empty: no customer has the scores it needs (naming the empty score range),
+    or every match was taken by earlier segments (naming them)."""
     g = scores.groupby(segments, observed=False)
     table = pd.DataFrame(
         {
@@ -195,5 +239,43 @@ def segment_table(scores: pd.DataFrame, segments: pd.Series) -> pd.DataFrame:
     table.insert(1, "share", table["customers"] / max(len(scores), 1))
     total = table["total_monetary"].sum()
     table["monetary_share"] = table["total_monetary"] / total if total else np.nan
-    table.index.name = "segment"
+    table.index = pd.Index(table.index.astype(str), name="segment")
+    if rules is not None:
+        hits = _matches(scores, rules)
+        seg = pd.Series(segments, index=scores.index).astype(str)
+        match = hits.sum().astype(int)
+        table["match_rule"] = match.reindex(table.index).fillna(0).astype(int)
+        table["taken_earlier"] = (table["match_rule"] - table["customers"]).where(
+            table.index.isin(list(rules)), 0
+        )
+        notes = {}
+        for name, cond in rules.items():
+            if match[name] == 0:
+                notes[name] = f"0 customers: no customer has the scores {cond}" + _empty_scores(
+                    scores, cond
+                )
+            elif table.loc[name, "customers"] == 0:
+                takers = seg[hits[name]].value_counts()
+                who = ", ".join(f"{k} ({v:,})" for k, v in takers.items())
+                notes[name] = f"0 customers: all {match[name]:,} matches were named first by {who}"
+        table["note"] = pd.Series(notes, dtype=object).reindex(table.index).fillna("")
     return table
+
+
+def _empty_scores(scores: pd.DataFrame, condition: str) -> str:
+    """Which score levels the condition needs that no customer has (e.g. 'F = 1')."""
+    empty = []
+    for s in ("R", "F", "M"):
+        held = set(scores[s].unique().tolist())
+        lo = hi = None
+        for part in condition.split(" and "):
+            name, op, val = part.split()
+            if name == s and op == ">=":
+                lo = int(val)
+            if name == s and op == "<=":
+                hi = int(val)
+        if lo is not None and hi is not None and not held & set(range(lo, hi + 1)):
+            empty.append(f"{s} {lo}-{hi}" if lo != hi else f"{s} = {lo}")
+    if empty:
+        return f" (no customer has {', '.join(empty)}: tied values share a score)"
+    return " (the scores it needs never occur together)"

@@ -512,3 +512,167 @@ def bz_grid(
     out = pd.DataFrame(grid).T
     out.index.name, out.columns.name = "cost_per_order", "cost_per_customer_year"
     return out
+
+
+def bz_share(values: pd.DataFrame, cost_per_order: float, cost_per_customer_year: float) -> float:
+    """Share of customers with ``expected_margin - c_o expected_orders - c_y alive_years < 0``."""
+    actual = (
+        values["expected_margin"]
+        - cost_per_order * values["expected_orders"]
+        - cost_per_customer_year * values["alive_years"]
+    )
+    return float(np.mean(actual < 0))
+
+
+def value_tier_findings(
+    values: pd.DataFrame,
+    costs: CostModel,
+    *,
+    whale_stats: pd.Series,
+    peak_grid: pd.DataFrame,
+    rfm_scores: pd.DataFrame,
+    rfm_table: pd.DataFrame,
+    simulated_stats: pd.Series | None = None,
+) -> list:
+    """The executive summary of the value-tier study, one :class:`crmlab.reports.Finding`
+    per sentence.
+
+    Parameters
+    ----------
+    values : DataFrame
+        :func:`customer_values` plus a ``tier`` column (:func:`value_tiers`).
+    costs : CostModel
+        The stated costs the tiers were made with.
+    whale_stats : Series
+        :func:`crmlab.segments.whale_summary` of historical profit at ``costs``.
+    peak_grid : DataFrame
+        :func:`crmlab.segments.whale_grid` of the peak share (historical profit).
+    rfm_scores, rfm_table : DataFrame
+        :func:`crmlab.segments.rfm_scores` and :func:`crmlab.segments.segment_table`
+        (with rules, so empty segments carry their note).
+    simulated_stats : Series, optional
+        Whale summary of the simulated retailer; its sentence says "simulated".
+    """
+    from crmlab.reports import Finding
+
+    tier = values["tier"].astype(str)
+    total = values["actual_value"].sum()
+    share = {t: float(np.mean(tier == t)) for t in TIERS}
+    value_share = {t: float(values.loc[tier == t, "actual_value"].sum() / total) for t in TIERS}
+    horizon = values.attrs.get("horizon", "the horizon")
+    co, cy = costs.cost_per_order, costs.cost_per_customer_year
+    out = [
+        Finding(
+            f"Over the next {horizon}, the most valuable customers (MVC, {{mvc:.0%}} of "
+            "customers) hold {mvc_value:.0%} of the expected future profit; {mgc:.0%} are most "
+            "growable (MGC) and {bz:.0%} are below zero (BZ: expected future profit under 0 at "
+            "${co:.2f} per order and ${cy:.2f} per customer-year).",
+            {
+                "mvc": share["MVC"],
+                "mvc_value": value_share["MVC"],
+                "mgc": share["MGC"],
+                "bz": share["BZ"],
+                "co": co,
+                "cy": cy,
+            },
+        )
+    ]
+    gap = values["potential_value"] - values["actual_value"]
+    mgc = tier == "MGC"
+    if mgc.any():
+        out.append(
+            Finding(
+                "The MGC customers are likely still buying (median P(alive) {mgc_p:.2f} against "
+                "{all_p:.2f} for all customers) and hold {mgc_gap:.0%} of the gap between "
+                "potential and actual value.",
+                {
+                    "mgc_p": float(values.loc[mgc, "p_alive"].median()),
+                    "all_p": float(values["p_alive"].median()),
+                    "mgc_gap": float(gap[mgc].sum() / gap.sum()) if gap.sum() else float("nan"),
+                },
+            )
+        )
+    numbers = {
+        "bz": bz_share(values, co, cy),
+        "bz_no_year": bz_share(values, co, 0.0),
+        "bz_no_order": bz_share(values, 0.0, cy),
+        "co": co,
+        "cy": cy,
+        "breakeven": float(values["breakeven_cost_per_year"].median()),
+    }
+    driver = (
+        "cost per customer-year"
+        if numbers["bz_no_year"] <= numbers["bz_no_order"]
+        else ("cost per order")
+    )
+    out.append(
+        Finding(
+            f"BZ comes from the {driver}: with no yearly cost {{bz_no_year:.1%}} of customers "
+            "are BZ, with no cost per order {bz_no_order:.1%}, with both (${co:.2f} per order, "
+            "${cy:.2f} a year) {bz:.1%}; half the customers bring less than "
+            "${breakeven:.2f} of margin net of order costs per expected year as a customer, "
+            "so a yearly cost above that makes at least half of them BZ.",
+            numbers,
+        )
+    )
+    cos, cys = peak_grid.index, peak_grid.columns
+    out.append(
+        Finding(
+            "On historical profit the whale curve peaks at {peak:.0%} of total profit after "
+            "{peak_at:.0%} of customers; across the costs tried the peak is {p_min:.0%} with "
+            "no serving costs and {p_max:.0%} at ${co_max:.2f} per order and ${cy_max:.2f} "
+            "a year.",
+            {
+                "peak": float(whale_stats["peak_share"]),
+                "peak_at": float(whale_stats["peak_at"]),
+                "p_min": float(peak_grid.loc[cos.min(), cys.min()]),
+                "p_max": float(peak_grid.loc[cos.max(), cys.max()]),
+                "co_max": float(cos.max()),
+                "cy_max": float(cys.max()),
+            },
+        )
+    )
+    out.append(_rfm_finding(rfm_scores, rfm_table))
+    if simulated_stats is not None:
+        out.append(
+            Finding(
+                "In the simulated retailer, which records a cost for every order, the whale "
+                "curve peaks at {peak:.0%} of total profit and {unprofitable:.0%} of customers "
+                "lose money.",
+                {
+                    "peak": float(simulated_stats["peak_share"]),
+                    "unprofitable": float(simulated_stats["share_unprofitable"]),
+                },
+                simulated=True,
+            )
+        )
+    return out
+
+
+def _rfm_finding(scores: pd.DataFrame, table: pd.DataFrame):
+    from crmlab.reports import Finding
+
+    sizes = table["customers"]
+    largest = str(sizes.idxmax())
+    empty = [str(s) for s in table.index[(sizes == 0).to_numpy()]]
+    one = scores["frequency"] == 1
+    numbers = {
+        "share": float(table.loc[largest, "share"]),
+        "one_time": float(one.mean()),
+        "rho": float(scores["R"].corr(scores["F"], method="spearman")),
+    }
+    text = f"The largest RFM segment is '{largest}' ({{share:.0%}} of customers)"
+    if numbers["share"] >= 0.25:
+        text += (
+            ": recency and frequency go together in these data (Spearman correlation of the R "
+            "and F scores {rho:.2f}), so the recent customers are also the frequent ones"
+        )
+    if one.any() and scores.loc[one, "F"].nunique() == 1 and scores.loc[one, "F"].iloc[0] > 1:
+        numbers["f_one"] = int(scores.loc[one, "F"].iloc[0])
+        text += (
+            "; the {one_time:.0%} who bought once all share F score {f_one} (tied values "
+            "get the score of their average rank)"
+        )
+    if empty:
+        text += f", and {len(empty)} segment(s) are empty ({', '.join(empty)})"
+    return Finding(text + ".", numbers)

@@ -130,3 +130,71 @@ def whale_sensitivity(
     out = pd.DataFrame(rows).T
     out.index.name = parameter
     return out
+
+
+def whale_grid(
+    transactions: pd.DataFrame,
+    costs: CostModel,
+    cost_per_order: Sequence[float],
+    cost_per_customer_year: Sequence[float],
+    *,
+    statistic: str = "peak_share",
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """A :func:`whale_summary` statistic of historical profit over both serving costs.
+
+    Profit is :func:`customer_profit` with ``costs``' margin and each pair
+    (cost per order, cost per customer-year): ``gross margin - c_o orders - c_y years``.
+
+    Returns
+    -------
+    DataFrame
+        Index ``cost_per_order``, columns ``cost_per_customer_year``, cells ``statistic``
+        (e.g. ``"peak_share"``, ``"share_unprofitable"``).
+    """
+    base = customer_profit(
+        transactions,
+        replace(costs, cost_per_order=0.0, cost_per_customer_year=0.0),
+        start=start,
+        end=end,
+    )
+    if statistic not in whale_summary(base["profit"]).index:
+        raise DataError(
+            f"parameter 'statistic' is {statistic!r}; use one of "
+            f"{list(whale_summary(base['profit']).index)}."
+        )
+    grid = {}
+    for co in cost_per_order:
+        row = {}
+        for cy in cost_per_customer_year:
+            if co < 0 or cy < 0:
+                raise DataError(f"costs must be zero or more, got {co!r} and {cy!r}.")
+            profit = base["gross_margin"] - co * base["orders"] - cy * base["years_served"]
+            row[float(cy)] = float(whale_summary(profit)[statistic])
+        grid[float(co)] = row
+    out = pd.DataFrame(grid).T
+    out.index.name, out.columns.name = "cost_per_order", "cost_per_customer_year"
+    return out
+
+
+WHALE_ROWS = {
+    "customers": ("customers", "{:,.0f}"),
+    "total_profit": ("total profit ($)", "{:,.0f}"),
+    "peak_profit": ("peak cumulative profit ($)", "{:,.0f}"),
+    "peak_share": ("peak (% of total profit)", "{:.0%}"),
+    "peak_at": ("customers at the peak (%)", "{:.1%}"),
+    "share_unprofitable": ("customers losing money (%)", "{:.1%}"),
+    "profit_destroyed": ("profit lost on loss-makers ($)", "{:,.0f}"),
+}
+
+
+def whale_table(**stats: pd.Series) -> pd.DataFrame:
+    """Whale-curve summaries side by side, formatted for a report (one column per
+    keyword: ``whale_table(CDNOW=..., **{"simulated retailer": ...})``)."""
+    return pd.DataFrame(
+        {
+            name: {label: fmt.format(s[key]) for key, (label, fmt) in WHALE_ROWS.items()}
+            for name, s in stats.items()
+        }
+    )
