@@ -21,6 +21,7 @@ import pandas as pd
 from scipy import stats
 
 from crmlab.errors import DataError, require_columns
+from crmlab.reports import Finding
 
 
 def show(value: object) -> str:
@@ -246,3 +247,244 @@ def compare_segments(
     v = float(np.sqrt(chi2 / (n * (min(table.shape) - 1))))
     exp = pd.DataFrame(expected, index=table.index, columns=table.columns)
     return SegmentComparison(table, exp, float(chi2), int(dof), float(p), v, float(expected.min()))
+
+
+def _two_sided_pvalues(n: int, claimed: float) -> np.ndarray:
+    """Exact two-sided binomial p-value of every outcome k = 0..n under ``claimed``.
+
+    The p-value of k sums the probabilities of all outcomes no more likely than k
+    (the "minimum likelihood" rule of scipy's ``binomtest``, with its relative
+    tolerance 1e-7 for ties).
+    """
+    pmf = stats.binom.pmf(np.arange(n + 1), n, claimed)
+    order = np.sort(pmf)
+    cum = np.cumsum(order)
+    idx = np.searchsorted(order, pmf * (1 + 1e-7), side="right")
+    return np.minimum(cum[idx - 1], 1.0)
+
+
+def claim_power(
+    n: int | np.ndarray, *, claimed: float = 2 / 3, true_share: float = 0.5, alpha: float = 0.05
+) -> float | np.ndarray:
+    """Power of the exact two-sided binomial test of ``claimed`` when the truth is ``true_share``.
+
+    .. math:: \\text{power}(n) = \\sum_{k:\\ p(k) < \\alpha} \\binom{n}{k}\\,
+        \\pi_1^k (1-\\pi_1)^{n-k}
+
+    with :math:`p(k)` the exact p-value of :func:`test_claim` for k of n former customers
+    naming the reason, and :math:`\\pi_1` = ``true_share``. Exact power is a saw-tooth in
+    n (the outcomes are discrete), not a smooth curve.
+
+    Parameters
+    ----------
+    n : int or array of int
+        Respondents (former customers) in the survey, >= 1.
+    claimed : float
+        The share the claim states (the null hypothesis), in (0, 1).
+    true_share : float
+        The share assumed true (the alternative), in [0, 1].
+    alpha : float
+        Significance level; the claim is rejected when p < alpha (as :meth:`ClaimTest.rejected`).
+
+    Returns
+    -------
+    float or array
+        Probability that the test rejects the claim.
+    """
+    if not 0 < claimed < 1:
+        raise DataError(f"claimed must be a share strictly between 0 and 1, got {claimed}.")
+    if not 0 <= true_share <= 1:
+        raise DataError(f"true_share must be a share between 0 and 1, got {true_share}.")
+    if not 0 < alpha < 1:
+        raise DataError(f"alpha must be between 0 and 1, got {alpha}.")
+    sizes = np.atleast_1d(np.asarray(n))
+    if sizes.size == 0 or np.any(sizes < 1) or np.any(sizes != np.round(sizes)):
+        raise DataError(f"n must be whole numbers of respondents >= 1, got {n!r}.")
+    out = np.empty(sizes.shape, dtype=float)
+    for i, m in enumerate(sizes.astype(int).ravel()):
+        reject = _two_sided_pvalues(m, claimed) < alpha
+        out.ravel()[i] = stats.binom.pmf(np.flatnonzero(reject), m, true_share).sum()
+    return float(out[0]) if np.ndim(n) == 0 else out
+
+
+@dataclass(frozen=True)
+class SampleSize:
+    """Respondents an exit survey needs to tell a claimed share from another one.
+
+    Attributes
+    ----------
+    n : int
+        Smallest survey size from which the exact test's power stays at or above
+        ``power`` (exact power saw-tooths: a few sizes just above a smaller n can dip
+        below the target; ``n`` is past the last dip).
+    achieved : float
+        Exact power at ``n``.
+    n_normal : int
+        The normal-approximation size
+        :math:`\\lceil ((z_{1-\\alpha/2}\\sqrt{\\pi_0(1-\\pi_0)} + z_{1-\\beta}
+        \\sqrt{\\pi_1(1-\\pi_1)}) / (\\pi_1-\\pi_0))^2 \\rceil`, for comparison.
+    claimed, true_share, alpha, power : float
+        The design: null share, alternative share, level and target power.
+    """
+
+    n: int
+    achieved: float
+    n_normal: int
+    claimed: float
+    true_share: float
+    alpha: float
+    power: float
+
+
+def claim_sample_size(
+    *, claimed: float = 2 / 3, true_share: float = 0.5, alpha: float = 0.05, power: float = 0.8
+) -> SampleSize:
+    """How many former customers a survey needs to test ``claimed`` against ``true_share``.
+
+    The test is :func:`test_claim` (exact two-sided binomial); its power at each size
+    comes from :func:`claim_power`. Returns the smallest n from which the power never
+    falls below ``power`` again (checked up to four times the normal-approximation size
+    plus 50, where the normal approximation is accurate).
+
+    Examples
+    --------
+    >>> claim_sample_size(claimed=2 / 3, true_share=0.5, power=0.8).n
+    73
+    """
+    if not 0 < power < 1:
+        raise DataError(f"power must be between 0 and 1, got {power}.")
+    if claimed == true_share:
+        raise DataError("true_share equals claimed: no survey can tell a share from itself.")
+    claim_power(1, claimed=claimed, true_share=true_share, alpha=alpha)  # checks the inputs
+    za, zb = stats.norm.ppf(1 - alpha / 2), stats.norm.ppf(power)
+    spread = za * np.sqrt(claimed * (1 - claimed)) + zb * np.sqrt(true_share * (1 - true_share))
+    n_normal = int(np.ceil((spread / (true_share - claimed)) ** 2))
+    sizes = np.arange(1, 4 * n_normal + 51)
+    curve = claim_power(sizes, claimed=claimed, true_share=true_share, alpha=alpha)
+    below = np.flatnonzero(curve < power)
+    first = int(below[-1]) + 1 if below.size else 0
+    if first >= len(sizes):
+        raise DataError(
+            f"the exact test does not reach power {power} by n = {sizes[-1]}; "
+            "check claimed and true_share."
+        )
+    return SampleSize(
+        int(sizes[first]), float(curve[first]), n_normal, claimed, true_share, alpha, power
+    )
+
+
+def defection_findings(
+    claim: ClaimTest,
+    comparison: SegmentComparison,
+    design: SampleSize,
+    *,
+    true_share: float | None = None,
+    alpha: float = 0.05,
+) -> list[Finding]:
+    """Executive-summary sentences of a defection-reason study, with the numbers they cite.
+
+    Parameters
+    ----------
+    claim : ClaimTest
+        From :func:`test_claim` on the survey.
+    comparison : SegmentComparison
+        From :func:`compare_segments` on the same survey.
+    design : SampleSize
+        From :func:`claim_sample_size`: how many respondents a real exit survey needs.
+    true_share : float, optional
+        The share built into a simulated survey. Given, the sentences say the data are
+        simulated and that the answer was built in; None for a real survey.
+    alpha : float
+        Significance level of the verdicts.
+
+    Returns
+    -------
+    list of Finding
+        The claim's test (with its exact interval), the survey size needed to test the
+        claim on real data, and the segment comparison (with Cramér's V).
+    """
+    simulated = true_share is not None
+    verdict = "rejects" if claim.rejected(alpha) else "does not reject"
+    numbers = {
+        "observed": claim.observed,
+        "n": claim.n,
+        "lower": claim.lower,
+        "upper": claim.upper,
+        "claimed": claim.claimed,
+        "p_value": claim.p_value,
+    }
+    where = "In the simulated exit survey" if simulated else "In the exit survey"
+    text = (
+        f"{where}, {{observed:.1%}} of {{n:,}} former customers named "
+        f"{_literal(claim.category)} as the main reason for leaving (95% exact interval "
+        f"{{lower:.1%}} to {{upper:.1%}}), so the exact binomial test {verdict} the claimed "
+        "share of {claimed:.1%} (p = {p_value:.2g})"
+    )
+    if simulated:
+        numbers["true_share"] = true_share
+        text += (
+            "; this answer is built into the simulation, whose true share is "
+            "{true_share:.1%}, and says nothing about real customers."
+        )
+    else:
+        text += "; stated reasons are what former customers say, not proven causes."
+    findings = [Finding(text, numbers, simulated=simulated)]
+    findings.append(
+        Finding(
+            "To test the claim on a real exit survey, the same exact test "
+            "(crmlab.defection.test_claim) needs at least {n_needed:,} randomly chosen former "
+            "customers to tell a true share of {true_share:.1%} from the claimed "
+            "{claimed:.1%} with {power:.0%} power at the {alpha:.0%} level.",
+            {
+                "n_needed": design.n,
+                "true_share": design.true_share,
+                "claimed": design.claimed,
+                "power": design.power,
+                "alpha": design.alpha,
+            },
+        )
+    )
+    numbers = {
+        "chi2": comparison.chi2,
+        "dof": comparison.dof,
+        "p_value": comparison.p_value,
+        "cramers_v": comparison.cramers_v,
+    }
+    strength = (
+        "negligible"
+        if comparison.cramers_v < 0.1
+        else "small"
+        if comparison.cramers_v < 0.3
+        else "medium"
+        if comparison.cramers_v < 0.5
+        else "large"
+    )
+    if comparison.p_value < alpha:
+        text = (
+            "segments leave for different reasons (chi-square = {chi2:.1f} with {dof} degrees "
+            f"of freedom, p = {{p_value:.2g}}), but the association is {strength} (Cramér's V "
+            "= {cramers_v:.2f})"
+        )
+    else:
+        text = (
+            "the survey shows no difference in reasons between segments (chi-square = "
+            "{chi2:.1f} with {dof} degrees of freedom, p = {p_value:.2g}; Cramér's V = "
+            "{cramers_v:.2f})"
+        )
+    if comparison.min_expected < 5:
+        numbers["min_expected"] = comparison.min_expected
+        text += (
+            "; the smallest expected count is {min_expected:.1f}, below the 5 the "
+            "chi-square test needs"
+        )
+    if simulated:
+        text = "In the simulated survey, " + text + "; the differences were built in."
+    else:
+        text = text[0].upper() + text[1:] + "."
+    findings.append(Finding(text, numbers, simulated=simulated))
+    return findings
+
+
+def _literal(text: object) -> str:
+    """A label placed in a Finding template as it is (braces escaped)."""
+    return str(text).replace("{", "{{").replace("}", "}}")

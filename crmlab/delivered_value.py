@@ -23,6 +23,7 @@ import pandas as pd
 
 from crmlab.defection import require_no_missing, show
 from crmlab.errors import DataError, require_columns
+from crmlab.reports import Finding
 
 VALUE_COMPONENTS = ("product", "service", "personnel", "image")
 COST_COMPONENTS = ("money", "time", "energy", "psychic")
@@ -131,3 +132,67 @@ def sensitivity(offers: pd.DataFrame, offer: str, *, change: float = 0.2) -> pd.
         index=pd.Index(COMPONENTS, name="component"),
     )
     return out.sort_values("swing", ascending=False, kind="stable")
+
+
+def delivered_value_findings(
+    table: pd.DataFrame, sens: pd.DataFrame, offer: str, *, change: float
+) -> list[Finding]:
+    """Executive-summary sentence of a delivered-value comparison, with the numbers cited.
+
+    Parameters
+    ----------
+    table : DataFrame
+        From :func:`delivered_value` (sorted by rank).
+    sens : DataFrame
+        From :func:`sensitivity` for ``offer`` (sorted by swing).
+    offer : str
+        The firm's own offer.
+    change : float
+        The relative change :func:`sensitivity` was run with.
+
+    Returns
+    -------
+    list of Finding
+        Which offer delivers the most value (ties named), how far our offer is ahead of
+        or behind the best rival, and the component that moves that gap most. The
+        components are assumed values (parameters), not measurements, and the sentence
+        says so.
+    """
+    if offer not in table.index:
+        raise DataError(f"offer {offer!r} is not in the table index {list(table.index)}.")
+    best = table.index[table["rank"] == 1]
+    top = sens.iloc[0]
+    edge = float(top["base_edge"])
+    numbers = {
+        "best_value": table["delivered_value"].iloc[0],
+        "ours": table.loc[offer, "delivered_value"],
+        "gap": abs(edge),
+        "change": change,
+        "swing": top["swing"],
+    }
+    names = " and ".join(_literal(b) for b in best)
+    lead = (
+        f"{names} delivers the most value to the buyer"
+        if len(best) == 1
+        else f"{names} tie for the most value delivered to the buyer"
+    )
+    ours = _literal(offer)
+    position = "level with" if edge == 0 else "ahead of" if edge > 0 else "behind"
+    component = sens.index[0]
+    label = "price" if component == "money" else f"{component} {top['kind']}"
+    text = (
+        "With the assumed component values (notebook parameters, not measurements), "
+        f"{lead} (${{best_value:,.0f}} per purchase); {ours} delivers ${{ours:,.0f}}, "
+        f"${{gap:,.0f}} {position} the best rival; its {_literal(label)} moves that gap most: "
+        "changed by \u00b1{change:.0%} it swings it by ${swing:,.0f}"
+    )
+    text += (
+        ", enough to change the buyer's choice."
+        if bool(top["flips"])
+        else ", not enough to change the buyer's choice."
+    )
+    return [Finding(text, numbers)]
+
+
+def _literal(text: object) -> str:
+    return str(text).replace("{", "{{").replace("}", "}}")

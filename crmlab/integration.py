@@ -37,6 +37,7 @@ from scipy.sparse.csgraph import connected_components
 
 from crmlab.defection import show
 from crmlab.errors import DataError, require_columns
+from crmlab.reports import Finding
 
 RULES = {
     "customer_id": "same customer number (after trimming)",
@@ -370,3 +371,110 @@ def evaluate_matching(
             "persons_exact": exact,
         }
     )
+
+
+def persons_by_sources(view: SingleCustomerView) -> pd.DataFrame:
+    """Persons counted by the combination of systems that hold records of them.
+
+    A person known to two systems is one person in the single customer view but
+    appears in both systems' own person counts, which is why those counts do not add
+    up to the total.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``sources`` (e.g. ``"sales+service"``): ``n_sources`` and ``persons``,
+        most persons first.
+    """
+    c = view.customers
+    out = c.groupby("sources").size().rename("persons").to_frame()
+    out.insert(0, "n_sources", out.index.str.count(r"\+") + 1)
+    return out.sort_values(["persons", "n_sources"], ascending=[False, True], kind="stable")
+
+
+def single_view_findings(
+    view: SingleCustomerView,
+    evaluation: pd.Series | None = None,
+    *,
+    n_people: int | None = None,
+    simulated: bool = False,
+) -> list[Finding]:
+    """Executive-summary sentences of a single customer view, with the numbers they cite.
+
+    Parameters
+    ----------
+    view : SingleCustomerView
+        From :func:`single_customer_view`.
+    evaluation : Series, optional
+        From :func:`evaluate_matching` against known identities (simulated data, or a
+        hand-checked sample): adds precision, recall and exact recoveries.
+    n_people : int, optional
+        People the simulation built; with ``evaluation``, the sentence explains why fewer
+        true persons have records (people no system recorded).
+    simulated : bool
+        Whether the sources are simulated (the sentences then say so).
+
+    Returns
+    -------
+    list of Finding
+    """
+    records, persons = len(view.records), len(view.customers)
+    q = view.quality.loc["all sources"]
+    by = persons_by_sources(view)
+    numbers = {
+        "records": records,
+        "sources": int((view.quality.index != "all sources").sum()),
+        "persons": persons,
+        "rules": len(view.rules),
+        "unmatched": int(q["unmatched"]),
+        "no_key": int(q["no_usable_key"]),
+    }
+    where = "In the simulated systems, " if simulated else ""
+    findings = [
+        Finding(
+            where + "{records:,} records from {sources} systems were joined into {persons:,} "
+            "persons by {rules} explicit rules (" + ", ".join(view.rules.index) + "); nothing "
+            "was dropped: {unmatched:,} records matched nothing and stay persons of their own, "
+            "{no_key:,} of them without any usable key.",
+            numbers,
+            simulated=simulated,
+        ),
+        Finding(
+            ("In the simulated systems, " if simulated else "")
+            + "{several:,} persons ({share:.1%}) are known to more than one system, so the "
+            "systems' own person counts add up to {summed:,} where there are {persons:,} "
+            "persons; {conflicts:,} persons carry more than one customer number, e-mail or "
+            "phone and are listed for review.",
+            {
+                "several": int(by.loc[by["n_sources"] > 1, "persons"].sum()),
+                "share": by.loc[by["n_sources"] > 1, "persons"].sum() / persons,
+                "summed": int((by["n_sources"] * by["persons"]).sum()),
+                "persons": persons,
+                "conflicts": len(view.conflicts),
+            },
+            simulated=simulated,
+        ),
+    ]
+    if evaluation is not None:
+        numbers = {
+            "precision": evaluation["precision"],
+            "recall": evaluation["recall"],
+            "exact": int(evaluation["persons_exact"]),
+            "true": int(evaluation["persons_true"]),
+        }
+        text = (
+            ("Against the simulated truth, " if simulated else "Against the known identities, ")
+            + "{precision:.1%} of the record pairs merged belong to the same person "
+            "(precision) and {recall:.1%} of the pairs that belong together were merged "
+            "(recall); {exact:,} of {true:,} true persons are recovered exactly"
+        )
+        if n_people is not None:
+            numbers["people"] = n_people
+            numbers["absent"] = n_people - int(evaluation["persons_true"])
+            text += (
+                " (the simulation builds {people:,} people, but {absent:,} of them bought "
+                "nothing, raised no ticket and are not in the marketing tool, so no system "
+                "has a record of them)"
+            )
+        findings.append(Finding(text + ".", numbers, simulated=simulated))
+    return findings

@@ -25,6 +25,7 @@ from scipy import sparse
 
 from crmlab.defection import require_no_missing, wilson_interval
 from crmlab.errors import DataError, require_columns
+from crmlab.reports import Finding
 
 METHODS = ("cosine", "lift", "popularity")
 
@@ -263,3 +264,173 @@ def evaluate(
     valid = np.isfinite(rate) & (base_rate > 0)
     out["vs_popularity"] = np.divide(rate, base_rate, out=np.full(len(out), np.nan), where=valid)
     return out
+
+
+def top_pairs(similarity: pd.DataFrame, n: int = 10) -> pd.Series:
+    """The ``n`` most similar pairs of distinct items, each pair once (upper triangle).
+
+    Returns
+    -------
+    Series
+        Similarity indexed by (item, item), largest first.
+    """
+    if n < 1:
+        raise DataError(f"n must be at least 1, got {n}.")
+    values = similarity.to_numpy()
+    i, j = np.triu_indices(len(similarity), k=1)
+    pairs = pd.Series(
+        values[i, j],
+        index=pd.MultiIndex.from_arrays(
+            [similarity.index[i], similarity.columns[j]], names=["item", "similar item"]
+        ),
+        name="similarity",
+    )
+    return pairs.sort_values(ascending=False, kind="stable").head(n)
+
+
+def compare_hit_rates(hits: pd.DataFrame, *, within: str = "n_history") -> pd.DataFrame:
+    """Rank hit rates within groups and say which the intervals can tell apart.
+
+    Within each value of ``within`` (each history length, to compare methods; or each
+    method, to compare history lengths) the rows are ranked by hit rate. A row
+    *overlaps the best* when its confidence interval overlaps the best row's: the data
+    then do not tell the two apart. Two 95% intervals that do not overlap differ
+    clearly (at well below the 5% level); overlap does not prove the rates equal.
+
+    Parameters
+    ----------
+    hits : DataFrame
+        From :func:`evaluate` (``n_history, method, hit_rate, lower, upper``).
+    within : str
+        ``"n_history"`` or ``"method"``.
+
+    Returns
+    -------
+    DataFrame
+        ``hits`` sorted by ``within`` and rank, with ``rank`` (1 = highest hit rate),
+        ``best`` (rank 1) and ``overlaps_best``.
+    """
+    if within not in ("n_history", "method"):
+        raise DataError(f"within must be 'n_history' or 'method', got {within!r}.")
+    require_columns(hits, ["n_history", "method", "hit_rate", "lower", "upper"], "hits")
+    out = hits.dropna(subset=["hit_rate"]).sort_values(
+        [within, "hit_rate"], ascending=[True, False], kind="stable"
+    )
+    out["rank"] = out.groupby(within, sort=False).cumcount() + 1
+    out["best"] = out["rank"].eq(1)
+    first = out.groupby(within, sort=False)[["lower", "upper"]].transform("first")
+    out["overlaps_best"] = (out["lower"] <= first["upper"]) & (out["upper"] >= first["lower"])
+    return out.reset_index(drop=True)
+
+
+def recommendation_findings(
+    hits: pd.DataFrame, *, k: int, baseline: str = "popularity", simulated: bool = False
+) -> list[Finding]:
+    """Executive-summary sentences of a recommender evaluation, with intervals.
+
+    Parameters
+    ----------
+    hits : DataFrame
+        From :func:`evaluate`.
+    k : int
+        Recommendations per customer the evaluation used.
+    baseline : str
+        The method a firm without any history would use (best-sellers).
+    simulated : bool
+        Whether the purchase histories are simulated (the sentences then say so).
+
+    Returns
+    -------
+    list of Finding
+        The best method against the baseline at the shortest and longest history (the
+        switching-cost argument: a competitor who knows none of the customer's purchases
+        can only recommend best-sellers), the history lengths at which the best method
+        cannot be told from another, and whether the best method improves from the
+        shortest to the longest history.
+    """
+    by_h = compare_hit_rates(hits, within="n_history")
+    h_min, h_max = by_h["n_history"].min(), by_h["n_history"].max()
+    where = "In the simulated shop, " if simulated else ""
+    top = by_h[by_h["best"]].set_index("n_history")
+    base = by_h[by_h["method"] == baseline].set_index("n_history")
+    best_short = top.loc[h_min]
+    best_long = top.loc[h_max]
+    numbers = {
+        "k": k,
+        "h_min": int(h_min),
+        "short": best_short["hit_rate"],
+        "short_lo": best_short["lower"],
+        "short_hi": best_short["upper"],
+        "base_short": base.loc[h_min, "hit_rate"],
+        "h_max": int(h_max),
+        "long": best_long["hit_rate"],
+        "long_lo": best_long["lower"],
+        "long_hi": best_long["upper"],
+        "base_long": base.loc[h_max, "hit_rate"],
+    }
+    short_name, long_name = _literal(best_short["method"]), _literal(best_long["method"])
+    findings = [
+        Finding(
+            where + f"the best recommendations ({short_name}) put a customer's next new "
+            "category in the top {k} for {short:.1%} (95% CI {short_lo:.1%} to {short_hi:.1%}) "
+            "after {h_min} purchase and "
+            + ("" if long_name == short_name else f"{long_name} for ")
+            + "{long:.1%} ({long_lo:.1%} to {long_hi:.1%}) after {h_max}, against "
+            "{base_short:.1%} and {base_long:.1%} for the best-sellers a competitor who knows "
+            "none of the customer's purchases could offer: that gap is what the customer "
+            "would give up by switching.",
+            numbers,
+            simulated=simulated,
+        )
+    ]
+    ties = by_h[~by_h["best"] & by_h["overlaps_best"]]
+    if len(ties):
+        numbers, parts = {}, []
+        for i, (h, group) in enumerate(ties.groupby("n_history"), start=1):
+            numbers[f"h_{i}"] = int(h)
+            names = " and ".join(_literal(m) for m in [top.loc[h, "method"], *group["method"]])
+            parts.append(f"{names} with {{h_{i}}} purchases known")
+        findings.append(
+            Finding(
+                where
+                + "the 95% intervals of "
+                + "; of ".join(parts)
+                + " overlap, so these data do not show which of them is better there.",
+                numbers,
+                simulated=simulated,
+            )
+        )
+    else:
+        findings.append(
+            Finding(
+                where + "at every history length the best method's 95% interval lies clear "
+                "of the other methods'.",
+                {},
+                simulated=simulated,
+            )
+        )
+    by_method = compare_hit_rates(hits, within="method")
+    method = best_long["method"]
+    rows = by_method[by_method["method"] == method].set_index("n_history")
+    a, b = rows.loc[h_min], rows.loc[h_max]
+    apart = (a["upper"] < b["lower"]) or (b["upper"] < a["lower"])
+    numbers = {"h_min": int(h_min), "h_max": int(h_max), "a": a["hit_rate"], "b": b["hit_rate"]}
+    verdict = (
+        "a difference the 95% intervals show clearly"
+        if apart
+        else "a difference within overlapping 95% intervals, so these data do not show "
+        "that knowing more purchases helps it further"
+    )
+    findings.append(
+        Finding(
+            where + f"{_literal(method)}'s hit rate goes from {{a:.1%}} with {{h_min}} purchase "
+            f"known to {{b:.1%}} with {{h_max}}: {verdict}.",
+            numbers,
+            simulated=simulated,
+        )
+    )
+    return findings
+
+
+def _literal(text: object) -> str:
+    return str(text).replace("{", "{{").replace("}", "}}")
