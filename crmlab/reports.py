@@ -40,6 +40,27 @@ def setup() -> None:
     # Styler writes cell values into HTML unescaped by default: a customer id such as
     # "<img src=x onerror=...>" would become markup (DataFrame.to_html escapes already)
     pd.set_option("styler.format.escape", "html")
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        return
+    shell = get_ipython()
+    if shell is not None:  # index and column labels too (the option covers values only)
+        from pandas.io.formats.style import Styler
+
+        shell.display_formatter.formatters["text/html"].for_type(Styler, styler_html)
+
+
+def styler_html(styler: Any) -> str | None:
+    """HTML of a pandas Styler with its index and column labels escaped (customer ids).
+
+    ``styler.format.escape`` escapes cell values only; labels are escaped here
+    unless the notebook formats them itself (``format_index``).
+    """
+    for axis, funcs in ((0, "_display_funcs_index"), (1, "_display_funcs_columns")):
+        if not getattr(styler, funcs, None):
+            styler.format_index(escape="html", axis=axis)
+    return styler._repr_html_()
 
 
 def _number(value: float) -> str:

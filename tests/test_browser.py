@@ -49,7 +49,9 @@ window.addEventListener('load', () => {
 def probe(page: Path, width: int, tmp_path: Path) -> dict:
     """Load ``page`` plus a probe script in chromium and read what the probe found."""
     probed = page.with_name(f"probe_{width}.html")
-    probed.write_text(page.read_text().replace("</head>", PROBE + "</head>"))
+    # a page's Content-Security-Policy forbids scripts from where it is declared on: the
+    # probe goes first in <head>, so it runs, and the report's own markup stays under the CSP
+    probed.write_text(page.read_text().replace("<head>", "<head>" + PROBE, 1))
     result = render.chromium(
         [f"--window-size={width},900", "--virtual-time-budget=5000", "--dump-dom", probed.as_uri()]
     )
