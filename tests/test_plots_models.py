@@ -100,3 +100,43 @@ def test_customer_paths_one_row_per_customer():
     ax = pm.customer_paths(tx, [1, 2], labels={1: "Ann"}, calibration_end="2020-02-15")
     assert [t.get_text() for t in ax.get_yticklabels()] == ["Ann", "customer 2"]
     assert [len(c.get_offsets()) for c in ax.collections] == [2, 1]
+
+
+def test_tracking_takes_the_boundary_from_the_table():
+    table = pd.DataFrame(
+        {
+            "period": [1.0, 2.0, 3.0],
+            "cumulative_actual": [1, 2, 4],
+            "cumulative_expected": [1, 2, 3],
+        }
+    )
+    with pytest.raises(DataError, match="calibration_end"):
+        pm.tracking(table)
+    table.attrs["calibration_end"] = 2.0
+    ax = pm.tracking(table)
+    assert ax.get_lines()[-1].get_xdata()[0] == 2.0
+
+
+def test_model_totals_bars_intervals_and_used_model():
+    totals = pd.DataFrame(
+        {
+            "total_clv": [900.0, 800.0, 700.0],
+            "lower": [850.0, np.nan, 600.0],
+            "upper": [990.0, np.nan, 760.0],
+        },
+        index=pd.Index(["Pareto/NBD", "BG/NBD", "MBG/NBD"], name="model"),
+    )
+    ax = pm.model_totals(totals, used="Pareto/NBD", level=0.9)
+    assert [p.get_width() for p in ax.patches] == [900.0, 800.0, 700.0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        "Pareto/NBD (used)",
+        "BG/NBD",
+        "MBG/NBD",
+    ]
+    (bars,) = [c for c in ax.containers if hasattr(c, "has_xerr") and c.has_xerr]
+    segments = bars.lines[2][0].get_segments()
+    assert len(segments) == 2  # no interval drawn where lower/upper are missing
+    np.testing.assert_allclose(sorted(s[0][0] for s in segments), [600.0, 850.0])
+    assert "90% interval" in ax.get_title()
+    with pytest.raises(DataError, match="no models"):
+        pm.model_totals(totals.iloc[:0])

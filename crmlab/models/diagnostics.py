@@ -56,18 +56,30 @@ def tracking(
     """Repeat transactions per period, actual and expected, across calibration and holdout.
 
     Periods are time units (weeks for a weekly summary) counted from the first
-    purchase of the earliest customer. Expected repeat purchases sum each
-    customer's unconditional E[X(t)] from their first purchase (FHL 2005, Fig. 2).
+    purchase of the earliest customer: period k covers days [(k - 1) u, k u) after
+    it, for u days per unit. Expected repeat purchases sum each customer's
+    unconditional E[X(t)] from their first purchase (FHL 2005, Fig. 2).
 
     Returns
     -------
     DataFrame
-        ``period``, ``actual``, ``expected``, ``cumulative_actual``, ``cumulative_expected``.
+        ``period`` (k, the end of the period in time units), ``date`` (the period's
+        first day), ``holdout`` (True for periods that start after ``calibration_end``),
+        ``actual``, ``expected``, ``cumulative_actual``, ``cumulative_expected``.
+        ``attrs["calibration_end"]`` is the end of calibration on the ``period`` axis,
+        (days from the first purchase to ``calibration_end``, inclusive) / u: where a
+        plot draws the boundary (39.0 for CDNOW's 39 + 39 weeks);
+        ``attrs["calibration_end_date"]`` is the date itself.
     """
     unit = UNITS[summary.attrs.get("time_unit", "W")]
     cal_end, obs_end = pd.Timestamp(calibration_end), pd.Timestamp(observation_end)
     first = pd.to_datetime(summary["first_purchase"])
     start = first.min()
+    if not start <= cal_end < obs_end:
+        raise DataError(
+            f"calibration_end {cal_end:%Y-%m-%d} must lie between the first purchase "
+            f"({start:%Y-%m-%d}) and observation_end ({obs_end:%Y-%m-%d})."
+        )
     days = pd.to_datetime(transactions["date"]).dt.normalize()
     occasions = pd.DataFrame({"customer_id": transactions["customer_id"], "day": days})
     occasions = occasions.drop_duplicates()
@@ -83,16 +95,21 @@ def tracking(
     ages = np.clip(ends[:, None] - births[None, :], 0.0, None)
     cumulative = np.asarray(result.expected_purchases(ages), dtype=float) @ counts
     expected = np.diff(np.r_[0.0, cumulative])
-    del cal_end  # the boundary is drawn by the plot; kept as a parameter for clarity
-    return pd.DataFrame(
+    boundary = ((cal_end - start).days + 1) / unit
+    table = pd.DataFrame(
         {
             "period": ends,
+            "date": start + pd.to_timedelta((ends - 1) * unit, unit="D"),
+            "holdout": ends - 1 >= boundary - 1e-9,
             "actual": actual,
             "expected": expected,
             "cumulative_actual": actual.cumsum(),
             "cumulative_expected": cumulative,
         }
     )
+    table.attrs["calibration_end"] = boundary
+    table.attrs["calibration_end_date"] = cal_end
+    return table
 
 
 def conditional_expectations(

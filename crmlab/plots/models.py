@@ -69,7 +69,7 @@ def frequency_fit(
 
 def tracking(
     table: pd.DataFrame,
-    calibration_end: Any,
+    calibration_end: Any = None,
     *,
     cumulative: bool = True,
     actual: str | None = None,
@@ -86,9 +86,18 @@ def tracking(
         actual and expected repeat transactions; by default the columns are
         ``cumulative_actual``/``cumulative_expected`` (``cumulative=True``) or
         ``actual``/``expected``. Pass ``expected`` as a list to draw several models.
-    calibration_end : number or date
-        Where the calibration period ends (dashed vertical line).
+    calibration_end : number or date, optional
+        Where the calibration period ends (dashed vertical line); by default
+        ``table.attrs["calibration_end"]``, which
+        :func:`crmlab.models.diagnostics.tracking` sets.
     """
+    if calibration_end is None:
+        calibration_end = table.attrs.get("calibration_end")
+        if calibration_end is None:
+            raise DataError(
+                "tracking needs calibration_end: pass it, or a table from "
+                "crmlab.models.diagnostics.tracking, which records it."
+            )
     frame = table.set_index("period") if "period" in table.columns else table
     prefix = "cumulative_" if cumulative else ""
     actual = actual or f"{prefix}actual"
@@ -272,5 +281,51 @@ def customer_paths(
     if calibration_end is not None:
         ax.axvline(pd.Timestamp(calibration_end), color="grey", ls="--", lw=1)
     ax.set(xlabel="Date of purchase (dot size: amount)", title="Purchase histories")
+    ax.grid(axis="y", visible=False)
+    return ax
+
+
+def model_totals(
+    totals: pd.DataFrame,
+    *,
+    value: str = "total_clv",
+    ax: Axes | None = None,
+    unit: str = "$",
+    used: str | None = None,
+    level: float | None = None,
+) -> Axes:
+    """Total CLV under each model as horizontal bars, with intervals where given.
+
+    ``totals`` is indexed by model with ``value`` and optionally ``lower``/``upper``
+    (e.g. :func:`crmlab.studies.clv_by_model`); intervals are drawn where both are
+    finite. ``used`` marks the model the report relies on; ``level`` names the
+    interval in the title.
+    """
+    require_columns(totals, [value], "model_totals")
+    if totals.empty:
+        raise DataError("model_totals got no models.")
+    ax = _axes(ax, (8, 0.7 * len(totals) + 1.8))
+    y = np.arange(len(totals))
+    colours = [
+        sns.color_palette()[1] if name == used else sns.color_palette()[0] for name in totals.index
+    ]
+    ax.barh(y, totals[value], color=colours)
+    if {"lower", "upper"} <= set(totals.columns):
+        ok = totals["lower"].notna() & totals["upper"].notna()
+        if ok.any():
+            mid = totals.loc[ok, value].to_numpy(dtype=float)
+            err = np.vstack(
+                [mid - totals.loc[ok, "lower"].to_numpy(), totals.loc[ok, "upper"].to_numpy() - mid]
+            )
+            ax.errorbar(mid, y[ok.to_numpy()], xerr=err, fmt="none", color="black", capsize=4)
+    labels = [f"{name} (used)" if name == used else str(name) for name in totals.index]
+    ax.set_yticks(y, labels)
+    ax.invert_yaxis()
+    _money(ax, "x", unit)
+    what = f", {level:.0%} interval from parameter uncertainty" if level else ""
+    ax.set(
+        xlabel=f"Total customer lifetime value ({unit})",
+        title=f"Total CLV of the cohort under each model{what}",
+    )
     ax.grid(axis="y", visible=False)
     return ax

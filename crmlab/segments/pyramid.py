@@ -308,6 +308,8 @@ class Migration:
         these sum to the total growth rate).
     customers : DataFrame
         ``before``, ``after``, ``flow``, ``revenue_before``, ``revenue_after`` per customer.
+    ends : tuple of Timestamp
+        Last days of the earlier and the later period.
     """
 
     counts: pd.DataFrame
@@ -315,6 +317,7 @@ class Migration:
     revenue_change: pd.DataFrame
     flows: pd.DataFrame
     customers: pd.DataFrame
+    ends: tuple[pd.Timestamp, pd.Timestamp] | None = None
 
 
 def tier_migration(before: Pyramid, after: Pyramid) -> Migration:
@@ -404,7 +407,7 @@ def tier_migration(before: Pyramid, after: Pyramid) -> Migration:
     )
     for m in (counts, row_percent, change):
         m.index.name, m.columns.name = "before", "after"
-    return Migration(counts, row_percent, change, flows, per)
+    return Migration(counts, row_percent, change, flows, per, (before.end, after.end))
 
 
 def pyramid_series(
@@ -608,6 +611,13 @@ def cohort_finding(pyramids: dict[pd.Timestamp, Pyramid]) -> Finding:
     return Finding(template, numbers)
 
 
+def _between(migration: Migration) -> str:
+    if migration.ends is None:
+        return "one period to the next"
+    first, second = migration.ends
+    return f"the period ending {first:%d %b %Y} to the one ending {second:%d %b %Y}"
+
+
 def migration_finding(
     migration: Migration,
     *,
@@ -662,9 +672,9 @@ def migration_finding(
     }
     numbers["lost_share"] = numbers["lost"] / active
     few = " (fewer than {min_customers:,}, so these shares are rough)"
-    opening = f"{context}, between" if context else "Between"
+    opening = f"{context}, from" if context else "From"
     template = (
-        f"{opening} the two periods {{lost:,}} of the {{active:,}} active customers "
+        f"{opening} {_between(migration)}, {{lost:,}} of the {{active:,}} active customers "
         "({lost_share:.1%}) bought nothing in the second, taking ${lost_revenue:,.0f} of "
         f"revenue ({{lost_pct:.1%}} of the first period's); of the {{top_n:,}} {top}-tier "
         f"customers{few if top_n < min_customers else ''}, {{top_stay:.1%}} stayed {top} and "
@@ -695,8 +705,9 @@ def acquisition_finding(
         "growth": float(flows["change_vs_before"].sum()),
     }
     opening = f"{context}, the" if context else "The"
+    later = f"period ending {migration.ends[1]:%d %b %Y}" if migration.ends else "later period"
     template = (
-        f"{opening} later period gained ${{new_revenue:,.0f}} from {{new:,}} new customers and "
+        f"{opening} {later} gained ${{new_revenue:,.0f}} from {{new:,}} new customers and "
         "${reactivated_revenue:,.0f} from {reactivated:,} reactivated ones, against "
         "${lost_revenue:,.0f} lost with {lost:,} customers who stopped buying; all movements "
         "together changed revenue by {growth:+.1%}."
@@ -753,7 +764,7 @@ def pyramid_findings(
                 simulated_migration,
                 min_customers=min_customers,
                 level=level,
-                context="In the simulated retailer's last two periods",
+                context="In the simulated retailer",
                 simulated=True,
             ),
         ]

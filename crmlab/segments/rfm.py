@@ -248,18 +248,59 @@ def segment_table(
         table["taken_earlier"] = (table["match_rule"] - table["customers"]).where(
             table.index.isin(list(rules)), 0
         )
+        boxes = {name: _box(cond) for name, cond in rules.items()}
         notes = {}
-        for name, cond in rules.items():
+        names = list(rules)
+        for i, (name, cond) in enumerate(rules.items()):
+            inside = [
+                e for e in names[:i] if boxes[name] and boxes[e] and _within(boxes[name], boxes[e])
+            ]
+            shadow = (
+                f"; its score ranges lie inside those of {', '.join(repr(e) for e in inside)}, "
+                "listed earlier, so it can never hold a customer"
+                if inside
+                else ""
+            )
             if match[name] == 0:
-                notes[name] = f"0 customers: no customer has the scores {cond}" + _empty_scores(
-                    scores, cond
+                notes[name] = (
+                    f"0 customers: no customer has the scores {cond}"
+                    + _empty_scores(scores, cond)
+                    + shadow
                 )
             elif table.loc[name, "customers"] == 0:
                 takers = seg[hits[name]].value_counts()
-                who = ", ".join(f"{k} ({v:,})" for k, v in takers.items())
-                notes[name] = f"0 customers: all {match[name]:,} matches were named first by {who}"
+                who = ", ".join(f"{k} ({v:,})" for k, v in takers.items() if v)
+                notes[name] = (
+                    f"0 customers: all {match[name]:,} matches were named first by {who}" + shadow
+                )
         table["note"] = pd.Series(notes, dtype=object).reindex(table.index).fillna("")
     return table
+
+
+def _box(condition: str) -> dict[str, tuple[int, int]] | None:
+    """``{"R": (lo, hi), ...}`` of a rule ``"R >= lo and R <= hi and ..."``, else None."""
+    box: dict[str, list[int]] = {}
+    for part in condition.split(" and "):
+        bits = part.split()
+        if len(bits) != 3 or bits[0] not in ("R", "F", "M") or bits[1] not in (">=", "<="):
+            return None
+        try:
+            value = int(bits[2])
+        except ValueError:
+            return None
+        lo, hi = box.setdefault(bits[0], [-(10**9), 10**9])
+        box[bits[0]] = [value, hi] if bits[1] == ">=" else [lo, value]
+    return {k: (v[0], v[1]) for k, v in box.items()}
+
+
+def _within(inner: dict, outer: dict) -> bool:
+    """Whether every score range of ``inner`` lies inside ``outer``'s."""
+    for s in ("R", "F", "M"):
+        lo, hi = inner.get(s, (-(10**9), 10**9))
+        olo, ohi = outer.get(s, (-(10**9), 10**9))
+        if lo < olo or hi > ohi:
+            return False
+    return True
 
 
 def _empty_scores(scores: pd.DataFrame, condition: str) -> str:

@@ -294,8 +294,9 @@ def customer_values(
         out["potential_spend"] - out["expected_spend"]
     )
     out["gap"] = out["potential_value"] - out["actual_value"]
+    years = units.convert(length, unit, "Y")
     out.attrs.update(
-        horizon=str(horizon),
+        horizon=f"{years:g} year{'s' if years != 1 else ''}",
         horizon_periods=length,
         time_unit=unit,
         annual_discount_rate=annual_discount_rate,

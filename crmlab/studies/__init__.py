@@ -1,11 +1,31 @@
 """Studies that replicate published CRM research on a transactions frame.
 
+* :func:`lifetime_value` - customer lifetime value under every buy-till-you-die model:
+  model choice on in-sample fit and holdout accuracy, CLV and P(alive) side by side,
+  the students at the bank, and :func:`lifetime_value_findings`;
 * :func:`loyalty_profit` - Reinartz & Kumar (2000, 2002): lifetime versus profit,
   the four loyalty-profit segments and the four propositions;
 * :func:`compare_with_truth` - how well the study recovered a simulated retailer's truth
   (:func:`crmlab.simulate.retailer`).
 """
 
+from crmlab.studies.lifetime_value import (
+    LifetimeValueStudy,
+    ModelChoice,
+    StudentsAtTheBank,
+    choose_model,
+    clv_by_model,
+    fit_models,
+    holdout_gap_by_month,
+    lifetime_value,
+    lifetime_value_findings,
+    model_comparison,
+    p_alive_formula,
+    students_at_the_bank,
+    tracking_by_model,
+    value_bands,
+    value_so_far,
+)
 from crmlab.studies.loyalty_profit import (
     HBR_CORRELATIONS,
     SEGMENTS,
@@ -17,6 +37,21 @@ from crmlab.studies.loyalty_profit import (
 )
 
 __all__ = [
+    "LifetimeValueStudy",
+    "ModelChoice",
+    "StudentsAtTheBank",
+    "choose_model",
+    "clv_by_model",
+    "fit_models",
+    "holdout_gap_by_month",
+    "lifetime_value",
+    "lifetime_value_findings",
+    "model_comparison",
+    "p_alive_formula",
+    "students_at_the_bank",
+    "tracking_by_model",
+    "value_bands",
+    "value_so_far",
     "HBR_CORRELATIONS",
     "SEGMENTS",
     "LoyaltyProfitResult",

@@ -1,0 +1,897 @@
+"""Customer lifetime value under every buy-till-you-die model (notebook 04).
+
+The study behind ``04_customer_lifetime_value``, one cohort, a calibration period
+the models learn from and a holdout that tests them:
+
+1. fit every continuous-time model (Pareto/NBD, Schmittlein, Morrison & Colombo 1987;
+   BG/NBD, Fader, Hardie & Lee 2005; MBG/NBD, Batislam, Denizel & Filiztekin 2007) and
+   the Gamma-Gamma spend model (Fader, Hardie & Lee 2005, *JMR* 42(4));
+2. compare them on both criteria, in-sample fit (log-likelihood, AIC, BIC) and holdout
+   accuracy (total purchases forecast against made, per-customer MAE/RMSE), and choose
+   by a stated rule (:func:`choose_model`): the model that forecasts the holdout best
+   is used for forecasts and CLV, whatever BIC prefers;
+3. measure how far the forecasts fall short of the holdout and where (by month);
+4. compute P(alive) and CLV under every model side by side (model uncertainty), and
+   the chosen model's intervals from parameter uncertainty where the model API
+   gives them;
+5. find the "students at the bank" (Blattberg, Kim & Neslin 2008, *Database
+   Marketing*, ch. 5): customers who brought little so far but rank high on CLV, with
+   the share of customers and of CLV they hold;
+6. state the findings (:func:`lifetime_value_findings`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from crmlab import units
+from crmlab.errors import DataError, require_columns
+from crmlab.models import BGNBD, MBGNBD, GammaGamma, ParetoNBD
+from crmlab.models import comparison as _comparison
+from crmlab.models import customer_value as _customer_value
+from crmlab.models import diagnostics as _diagnostics
+from crmlab.reports import Finding
+
+#: The continuous-time transaction models the study fits, in the order it reports them.
+MODELS: dict[str, type] = {"Pareto/NBD": ParetoNBD, "BG/NBD": BGNBD, "MBG/NBD": MBGNBD}
+
+#: How the study chooses, in words (printed by the notebook and used in the findings).
+CHOICE_RULE = (
+    "forecasts and CLV use the model whose total holdout forecast is closest to the "
+    "purchases made (smallest absolute % error); BIC is reported as the in-sample criterion"
+)
+
+
+def slug(name: str) -> str:
+    """``"Pareto/NBD"`` -> ``"pareto_nbd"``: a model name as a column or field suffix."""
+    return re.sub(r"[^0-9a-z]+", "_", name.lower()).strip("_")
+
+
+# --------------------------------------------------------------------------- fitting
+
+
+def fit_models(
+    summary: pd.DataFrame, names: Sequence[str] | None = None
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Fit every transaction model in ``names`` (default: all of :data:`MODELS`).
+
+    A model the data cannot identify (``IdentificationError`` or any other
+    :class:`DataError` from its fit) is not dropped silently: it is returned in the
+    second mapping with the reason, for the report to state.
+
+    Returns
+    -------
+    fits, failed : dict, dict
+        Model name -> fitted result; model name -> why it could not be fitted.
+    """
+    names = list(MODELS) if names is None else list(names)
+    unknown = [n for n in names if n not in MODELS]
+    if unknown:
+        raise DataError(f"unknown model {unknown[0]!r}; choose among {', '.join(MODELS)}.")
+    fits: dict[str, Any] = {}
+    failed: dict[str, str] = {}
+    for name in names:
+        try:
+            fits[name] = MODELS[name]().fit(summary)
+        except DataError as exc:
+            failed[name] = str(exc)
+    if not fits:
+        reasons = "; ".join(f"{k}: {v}" for k, v in failed.items())
+        raise DataError(f"no transaction model could be fitted to these data ({reasons}).")
+    return fits, failed
+
+
+# ----------------------------------------------------------------- model comparison
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """Which model each criterion prefers, and which one the study uses.
+
+    ``in_sample`` has the lowest BIC; ``forecast`` the smallest absolute error of the
+    total holdout forecast; ``per_customer`` the lowest per-customer MAE. The study
+    uses ``forecast`` for every forecast and CLV (:data:`CHOICE_RULE`).
+    """
+
+    in_sample: str
+    forecast: str
+    per_customer: str
+    rule: str = CHOICE_RULE
+
+    @property
+    def used(self) -> str:
+        """The model used for forecasts, P(alive) pictures and CLV."""
+        return self.forecast
+
+    @property
+    def agree(self) -> bool:
+        """Whether BIC and the holdout pick the same model."""
+        return self.in_sample == self.forecast
+
+
+def choose_model(table: pd.DataFrame) -> ModelChoice:
+    """Apply :data:`CHOICE_RULE` to a :func:`model_comparison` table.
+
+    Ties are broken by the table's order. A holdout without purchases (error
+    undefined) falls back to the per-customer MAE for the forecast choice.
+    """
+    require_columns(table, ["bic", "holdout_error_pct", "mae"], "choose_model")
+    if table.empty:
+        raise DataError("choose_model got an empty comparison table.")
+    error = table["holdout_error_pct"].abs()
+    forecast = str(error.idxmin()) if error.notna().any() else str(table["mae"].idxmin())
+    return ModelChoice(
+        in_sample=str(table["bic"].idxmin()),
+        forecast=forecast,
+        per_customer=str(table["mae"].idxmin()),
+    )
+
+
+def model_comparison(fits: Mapping[str, Any], summary: pd.DataFrame) -> pd.DataFrame:
+    """One table, every fitted model, both criteria.
+
+    The columns of :func:`crmlab.models.comparison.compare_models` (parameters,
+    log-likelihood, AIC, BIC, holdout purchases made and forecast, % error, MAE and
+    RMSE of the per-customer conditional forecasts) plus ``delta_bic`` (BIC minus the
+    lowest BIC), ``rank_bic`` and ``rank_holdout`` (1 = best; the holdout rank orders
+    the absolute % error) and ``used_for``: what the study uses the model for.
+    """
+    table = _comparison.compare_models(fits, summary)
+    table["delta_bic"] = table["bic"] - table["bic"].min()
+    table["rank_bic"] = table["bic"].rank(method="min").astype(int)
+    table["rank_holdout"] = table["holdout_error_pct"].abs().rank(method="min").astype(int)
+    choice = choose_model(table)
+    used = []
+    for name in table.index:
+        roles = []
+        if name == choice.in_sample:
+            roles.append("best in-sample fit (lowest BIC)")
+        if name == choice.forecast:
+            roles.append("forecasts and CLV (closest holdout forecast)")
+        used.append("; ".join(roles) or "comparison only")
+    table["used_for"] = used
+    return table
+
+
+# ------------------------------------------------------------------------ tracking
+
+
+def tracking_by_model(
+    fits: Mapping[str, Any],
+    transactions: pd.DataFrame,
+    *,
+    summary: pd.DataFrame,
+    calibration_end: Any,
+    observation_end: Any,
+) -> pd.DataFrame:
+    """Weekly repeat purchases of the cohort, actual and expected under every model.
+
+    Columns ``period``, ``date``, ``holdout``, ``actual``, ``cumulative_actual`` and,
+    per model, ``expected_<name>`` and ``cumulative_expected_<name>`` (name as in
+    ``fits``, e.g. ``expected_BG/NBD``); ``attrs["calibration_end"]`` is the boundary
+    on the period axis (see :func:`crmlab.models.diagnostics.tracking`).
+    """
+    if not fits:
+        raise DataError("tracking_by_model needs at least one fitted model.")
+    table = None
+    for name, fit in fits.items():
+        one = _diagnostics.tracking(
+            fit,
+            transactions,
+            summary=summary,
+            calibration_end=calibration_end,
+            observation_end=observation_end,
+        )
+        if table is None:
+            table = one[["period", "date", "holdout", "actual", "cumulative_actual"]].copy()
+            table.attrs.update(one.attrs)
+        table[f"expected_{name}"] = one["expected"].to_numpy()
+        table[f"cumulative_expected_{name}"] = one["cumulative_expected"].to_numpy()
+    return table
+
+
+def holdout_gap_by_month(track: pd.DataFrame, model: str) -> pd.DataFrame:
+    """Where in the holdout a model's forecast falls short: actual minus expected by month.
+
+    Periods are assigned to the calendar month of their first day (``date``); only
+    holdout periods count. ``share_of_gap`` is the month's gap over the whole holdout
+    gap (months where the model over-forecasts have a negative share, so shares add
+    to 1); ``ratio`` = actual / expected.
+
+    Returns
+    -------
+    DataFrame
+        Index ``month`` (a ``YYYY-MM`` string); columns ``actual``, ``expected``,
+        ``gap``, ``ratio``, ``share_of_gap``.
+    """
+    column = f"expected_{model}"
+    require_columns(track, ["date", "holdout", "actual", column], "holdout_gap_by_month")
+    hold = track[track["holdout"].astype(bool)]
+    if hold.empty:
+        raise DataError("the tracking table has no holdout periods (column 'holdout').")
+    month = pd.to_datetime(hold["date"]).dt.strftime("%Y-%m")
+    frame = (
+        pd.DataFrame({"month": month, "actual": hold["actual"], "expected": hold[column]})
+        .groupby("month")[["actual", "expected"]]
+        .sum()
+    )
+    frame["gap"] = frame["actual"] - frame["expected"]
+    frame["ratio"] = frame["actual"] / frame["expected"]
+    total = frame["gap"].sum()
+    frame["share_of_gap"] = frame["gap"] / total if total != 0 else np.nan
+    return frame
+
+
+# ------------------------------------------------------------------ value by model
+
+
+def discounting(
+    summary: pd.DataFrame, annual_discount_rate: float, horizon_years: float
+) -> tuple[str, float, float]:
+    """The summary's time unit, the discount rate per unit and the horizon in units.
+
+    ``crmlab.units.rate_per_period`` (compounded, 10% a year is 0.183% a week) and
+    ``crmlab.units.convert`` (10 years = 521.8 weeks).
+    """
+    unit = str(summary.attrs.get("time_unit", "W"))
+    if not (np.isfinite(horizon_years) and horizon_years > 0):
+        raise DataError(f"horizon_years={horizon_years!r} must be a positive number of years.")
+    rate = units.rate_per_period(annual_discount_rate, unit)
+    return unit, rate, units.convert(horizon_years, "Y", unit)
+
+
+def _clv_frame(
+    fit: Any,
+    summary: pd.DataFrame,
+    spend: pd.Series,
+    *,
+    margin: float,
+    rate: float,
+    horizon: float,
+    level: float | None,
+) -> tuple[pd.DataFrame, tuple[float, float] | None]:
+    """``clv`` (and ``lower``/``upper`` when ``level`` is given) for one model."""
+    kwargs: dict[str, Any] = {"spend": spend, "margin": margin, "discount_rate": rate}
+    if level is None:
+        values = fit.clv(summary, horizon=horizon, **kwargs)
+        return pd.DataFrame({"clv": np.asarray(values, dtype=float)}, index=summary.index), None
+    frame = fit.clv(summary, horizon=horizon, level=level, **kwargs)
+    total = frame.attrs.get("total_interval")
+    return frame[["clv", "lower", "upper"]], (tuple(map(float, total)) if total else None)
+
+
+def clv_by_model(
+    fits: Mapping[str, Any],
+    summary: pd.DataFrame,
+    spend: pd.Series,
+    *,
+    margin: float,
+    annual_discount_rate: float,
+    horizon_years: float,
+    level: float | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    r"""P(alive) and CLV of every customer under every model, and the totals per model.
+
+    CLV is the fitted model's ``clv``: margin x expected spend per purchase x the
+    discounted expected purchases over the horizon,
+    :math:`m\,\bar s_i \sum_k \Delta E[X_i(k)]/(1+d)^k`, with ``d`` the period rate
+    equivalent to ``annual_discount_rate`` (:func:`discounting`).
+
+    Returns
+    -------
+    per_customer : DataFrame
+        Index as ``summary``; ``clv_<slug>`` and ``p_alive_<slug>`` per model
+        (``slug("Pareto/NBD") == "pareto_nbd"``), with ``level`` also ``lower_<slug>``
+        and ``upper_<slug>``.
+    totals : DataFrame
+        Index ``model``; ``total_clv``, ``lower`` and ``upper`` (interval of the total
+        from parameter uncertainty at ``level``; NaN without ``level``), ``mean_clv``,
+        ``share_alive`` (share of customers with P(alive) > 0.5), ``mean_p_alive``,
+        ``p_alive_one_time`` (mean P(alive) of customers without a repeat purchase;
+        NaN if there are none) and ``one_time_share``.
+    """
+    require_columns(summary, ["frequency", "recency", "T"], "clv_by_model")
+    _, rate, horizon = discounting(summary, annual_discount_rate, horizon_years)
+    one_time = summary["frequency"].to_numpy() == 0
+    per_customer = pd.DataFrame(index=summary.index)
+    rows = {}
+    for name, fit in fits.items():
+        values, total = _clv_frame(
+            fit, summary, spend, margin=margin, rate=rate, horizon=horizon, level=level
+        )
+        alive = np.asarray(fit.probability_alive(summary), dtype=float)
+        per_customer[f"clv_{slug(name)}"] = values["clv"].to_numpy()
+        if level is not None:
+            per_customer[f"lower_{slug(name)}"] = values["lower"].to_numpy()
+            per_customer[f"upper_{slug(name)}"] = values["upper"].to_numpy()
+        per_customer[f"p_alive_{slug(name)}"] = alive
+        rows[name] = {
+            "total_clv": float(values["clv"].sum()),
+            "lower": total[0] if total else np.nan,
+            "upper": total[1] if total else np.nan,
+            "mean_clv": float(values["clv"].mean()),
+            "share_alive": float(np.mean(alive > 0.5)),
+            "mean_p_alive": float(alive.mean()),
+            "p_alive_one_time": float(alive[one_time].mean()) if one_time.any() else np.nan,
+            "one_time_share": float(one_time.mean()),
+        }
+    totals = pd.DataFrame.from_dict(rows, orient="index")
+    totals.index.name = "model"
+    return per_customer, totals
+
+
+# ---------------------------------------------------------- students at the bank
+
+
+def value_so_far(transactions: pd.DataFrame, summary: pd.DataFrame, *, margin: float) -> pd.Series:
+    """Margin on each customer's revenue up to the end of calibration, first purchase included.
+
+    What a customer has brought the firm at the moment CLV is computed (the date in
+    ``summary.attrs["calibration_end"]``, set by :func:`crmlab.rfm_summary`); customers
+    of ``summary`` only.
+    """
+    require_columns(transactions, ["customer_id", "date", "amount"], "value_so_far")
+    if not 0 <= margin <= 1:
+        raise DataError(f"margin={margin!r} must be a fraction between 0 and 1.")
+    end = summary.attrs.get("calibration_end")
+    if end is None:
+        raise DataError(
+            "the summary does not say where calibration ends (attrs['calibration_end']); "
+            "build it with crmlab.rfm_summary(..., calibration_end=...)."
+        )
+    dates = pd.to_datetime(transactions["date"])
+    mine = transactions["customer_id"].isin(summary.index) & (
+        dates.dt.normalize() <= pd.Timestamp(end)
+    )
+    revenue = transactions.loc[mine].groupby("customer_id")["amount"].sum()
+    return (margin * revenue.reindex(summary.index, fill_value=0.0)).rename("value_so_far")
+
+
+@dataclass(frozen=True)
+class StudentsAtTheBank:
+    """Customers worth little so far but much over their lifetime.
+
+    ``members`` is a boolean Series (True for a "student"): value so far at or below
+    its ``value_quantile`` quantile (``value_cut``) and CLV above its
+    ``1 - top_share`` quantile (``clv_cut``), i.e. among the top ``top_share`` by CLV.
+    """
+
+    members: pd.Series
+    value_quantile: float
+    top_share: float
+    value_cut: float
+    clv_cut: float
+    customers: int
+    share_customers: float
+    share_clv: float
+    top_share_clv: float
+    share_of_top: float
+
+
+def students_at_the_bank(
+    value_now: pd.Series, clv: pd.Series, *, value_quantile: float = 0.5, top_share: float = 0.2
+) -> StudentsAtTheBank:
+    """The "students at the bank": low value so far, high CLV (Blattberg, Kim & Neslin 2008).
+
+    Parameters
+    ----------
+    value_now : Series
+        What each customer brought so far (e.g. :func:`value_so_far`), indexed by customer.
+    clv : Series
+        Each customer's CLV from now on (same customers, any order).
+    value_quantile : float
+        "Low value so far" = at or below this quantile of ``value_now`` (0.5: the lower half).
+    top_share : float
+        "High CLV" = above the ``1 - top_share`` quantile of CLV (0.2: the top 20%).
+
+    Returns
+    -------
+    StudentsAtTheBank
+        The group, its size, its share of customers (``share_customers``) and of total
+        CLV (``share_clv``), the share of CLV held by the whole top ``top_share``
+        (``top_share_clv``) and the students' share of those top customers
+        (``share_of_top``).
+    """
+    for label, q in (("value_quantile", value_quantile), ("top_share", top_share)):
+        if not 0 < q < 1:
+            raise DataError(f"{label} must be a share between 0 and 1, got {q!r}.")
+    missing = clv.index.difference(value_now.index)
+    extra = value_now.index.difference(clv.index)
+    if len(missing) or len(extra):
+        first = missing[0] if len(missing) else extra[0]
+        raise DataError(
+            f"value_now and clv must cover the same customers: {len(missing):,} have CLV but "
+            f"no value so far and {len(extra):,} the reverse (first {first!r})."
+        )
+    now = value_now.reindex(clv.index).astype(float)
+    life = clv.astype(float)
+    if now.isna().any() or life.isna().any():
+        raise DataError("value_now and clv must not hold missing values.")
+    value_cut = float(now.quantile(value_quantile))
+    clv_cut = float(life.quantile(1 - top_share))
+    top = life > clv_cut
+    members = (now <= value_cut) & top
+    total = float(life.sum())
+    return StudentsAtTheBank(
+        members=members.rename("student"),
+        value_quantile=value_quantile,
+        top_share=top_share,
+        value_cut=value_cut,
+        clv_cut=clv_cut,
+        customers=int(members.sum()),
+        share_customers=float(members.mean()),
+        share_clv=float(life[members].sum() / total) if total else np.nan,
+        top_share_clv=float(life[top].sum() / total) if total else np.nan,
+        share_of_top=float(members.sum() / top.sum()) if top.any() else np.nan,
+    )
+
+
+def value_bands(
+    value_now: pd.Series,
+    clv: pd.Series,
+    *,
+    cuts: Sequence[float] = (0.5, 0.8),
+    top_share: float = 0.2,
+) -> pd.DataFrame:
+    """Where CLV sits by value so far: customers in bands of value so far against CLV.
+
+    Bands are cut at the ``cuts`` quantiles of ``value_now`` (0.5, 0.8: the lower half,
+    the next 30%, the top 20%; a customer exactly at a cut falls in the lower band).
+    "Top CLV" = above the ``1 - top_share`` quantile of CLV, as in
+    :func:`students_at_the_bank`, whose students are the lowest band's top-CLV customers.
+
+    Returns
+    -------
+    DataFrame
+        One row per band (``band`` label); ``customers``, ``share_customers``,
+        ``share_clv`` (share of total CLV held by the band), ``top_clv_customers``
+        (customers of the band in the top CLV group) and ``top_clv_share`` (share of
+        total CLV they hold).
+    """
+    cuts = sorted(float(c) for c in cuts)
+    if not cuts or not all(0 < c < 1 for c in cuts):
+        raise DataError(f"cuts must be quantiles between 0 and 1, got {cuts!r}.")
+    base = students_at_the_bank(value_now, clv, value_quantile=cuts[0], top_share=top_share)
+    now = value_now.reindex(clv.index).astype(float)
+    life = clv.astype(float)
+    edges = [float(now.quantile(c)) for c in cuts]
+    band = np.searchsorted(np.asarray(edges), now.to_numpy(), side="left")
+    bounds = [0.0, *cuts, 1.0]
+    labels = [
+        f"{'lower' if i == 0 else ('top' if i == len(cuts) else 'next')} "
+        f"{bounds[i + 1] - bounds[i]:.0%} by value so far"
+        for i in range(len(cuts) + 1)
+    ]
+    top = (life > base.clv_cut).to_numpy()
+    total = float(life.sum())
+    rows = []
+    for i, label in enumerate(labels):
+        mask = band == i
+        rows.append(
+            {
+                "band": label,
+                "customers": int(mask.sum()),
+                "share_customers": float(mask.mean()),
+                "share_clv": float(life[mask].sum() / total) if total else np.nan,
+                "top_clv_customers": int((mask & top).sum()),
+                "top_clv_share": float(life[mask & top].sum() / total) if total else np.nan,
+            }
+        )
+    return pd.DataFrame(rows).set_index("band")
+
+
+# ------------------------------------------------------------------- formulas
+
+
+_ALIVE_FORMULAS = {
+    "BG/NBD": (
+        r"$$P(\mathrm{alive} \mid x, t_x, T) = \frac{1}{1 + \frac{a}{b + x - 1}"
+        r"\left(\frac{\alpha + T}{\alpha + t_x}\right)^{r + x}} \quad (x > 0),"
+        r"\qquad P(\mathrm{alive} \mid x = 0) = 1$$",
+        "Fader, Hardie & Lee (2005), eq. 13. A BG/NBD customer can only leave right after a "
+        "repeat purchase, so a customer who never bought again cannot have left: every "
+        "one-time buyer has P(alive) = 1, however long ago the first purchase was.",
+    ),
+    "MBG/NBD": (
+        r"$$P(\mathrm{alive} \mid x, t_x, T) = \frac{1}{1 + \frac{a}{b + x}"
+        r"\left(\frac{\alpha + T}{\alpha + t_x}\right)^{r + x}}$$",
+        "Batislam, Denizel & Filiztekin (2007). The customer can also leave right after the "
+        "first purchase, so one-time buyers have P(alive) below 1 and falling with age T.",
+    ),
+    "Pareto/NBD": (
+        r"$$P(\mathrm{alive} \mid x, t_x, T) = \frac{1}{1 + \frac{s}{r + s + x}"
+        r"(\alpha + T)^{r + x} (\beta + T)^{s} A_0}$$"
+        "\n\nwith, for $\\alpha \\ge \\beta$ and $k = r + s + x$, "
+        r"$A_0 = \frac{{}_2F_1\left(k, s + 1; k + 1; \frac{\alpha - \beta}{\alpha + t_x}\right)}"
+        r"{(\alpha + t_x)^{k}} - \frac{{}_2F_1\left(k, s + 1; k + 1; "
+        r"\frac{\alpha - \beta}{\alpha + T}\right)}{(\alpha + T)^{k}}$ "
+        r"(for $\alpha < \beta$, swap $\alpha \leftrightarrow \beta$ and $s + 1 \to r + x$).",
+        "Schmittlein, Morrison & Colombo (1987); the form of Fader & Hardie's (2005) note. The "
+        "customer can leave at any moment (an exponential lifetime), so a long silence lowers "
+        "P(alive) whatever the number of purchases, one-time buyers included.",
+    ),
+}
+
+
+def p_alive_formula(name: str, result: Any | None = None, T: float | None = None) -> str:
+    """Markdown of model ``name``'s P(alive) formula, its source and what it implies.
+
+    With a fitted ``result`` and an age ``T``, the text adds the fitted parameters and
+    the P(alive) this model gives a one-time buyer of age ``T`` (so the formula shown
+    and the picture drawn come from the same model).
+    """
+    if name not in _ALIVE_FORMULAS:
+        raise DataError(f"no P(alive) formula for {name!r}; known: {', '.join(_ALIVE_FORMULAS)}.")
+    formula, note = _ALIVE_FORMULAS[name]
+    text = f"**{name}**: {formula}\n\n{note}"
+    if result is not None and T is not None:
+        params = ", ".join(f"{k} = {v:.3g}" for k, v in result.params.items())
+        one = one_time_p_alive(result, T)
+        text += (
+            f"\n\nFitted: {params}. A one-time buyer aged T = {T:.0f} has "
+            f"P(alive) = {one:.2f} under {name}."
+        )
+    return text
+
+
+def one_time_p_alive(result: Any, T: float) -> float:
+    """P(alive) of a customer with no repeat purchase (x = t_x = 0) at age ``T``."""
+    frame = pd.DataFrame({"frequency": [0.0], "recency": [0.0], "T": [float(T)]})
+    return float(np.asarray(result.probability_alive(frame), dtype=float)[0])
+
+
+# ----------------------------------------------------------------------- study
+
+
+@dataclass
+class LifetimeValueStudy:
+    """Everything notebook 04 shows and its executive summary cites (see module doc)."""
+
+    summary: pd.DataFrame
+    fits: dict[str, Any]
+    failed: dict[str, str]
+    comparison: pd.DataFrame
+    choice: ModelChoice
+    tracking: pd.DataFrame
+    holdout_gap: pd.DataFrame
+    spend_fit: Any
+    spend: pd.Series
+    zero_spend: int
+    by_model: pd.DataFrame
+    totals: pd.DataFrame
+    customers: pd.DataFrame
+    students: StudentsAtTheBank
+    bands: pd.DataFrame
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def model(self) -> Any:
+        """The fitted model used for forecasts and CLV (``choice.used``)."""
+        return self.fits[self.choice.used]
+
+    @property
+    def holdout_length(self) -> float:
+        """The holdout length in time units (the longest, if customers differ)."""
+        return float(self.summary["duration_holdout"].max())
+
+
+def lifetime_value(
+    transactions: pd.DataFrame,
+    summary: pd.DataFrame,
+    *,
+    margin: float,
+    annual_discount_rate: float,
+    horizon_years: float,
+    forecast_horizon: float,
+    top_share: float = 0.2,
+    value_quantile: float = 0.5,
+    level: float | None = None,
+    models: Sequence[str] | None = None,
+) -> LifetimeValueStudy:
+    """Run the whole study on a cohort summary with a holdout.
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        ``customer_id``, ``date``, ``amount`` (the log ``summary`` was built from).
+    summary : DataFrame
+        :func:`crmlab.rfm_summary` with ``observation_end`` (holdout columns).
+    margin, annual_discount_rate, horizon_years : float
+        CLV assumptions: gross margin on revenue, yearly discount rate, years counted.
+    forecast_horizon : float
+        Time units of the "expected purchases" column of the customer table.
+    top_share, value_quantile : float
+        The students-at-the-bank cuts (:func:`students_at_the_bank`).
+    level : float, optional
+        Interval level (e.g. 0.9) for CLV from parameter uncertainty; needs the models'
+        ``clv(..., level=...)``.
+    models : sequence of str, optional
+        Which of :data:`MODELS` to fit (default all).
+    """
+    require_columns(
+        summary,
+        ["frequency", "recency", "T", "monetary_value", "first_purchase"]
+        + ["frequency_holdout", "duration_holdout"],
+        "lifetime_value",
+    )
+    calibration_end = summary.attrs.get("calibration_end")
+    observation_end = summary.attrs.get("observation_end")
+    if not calibration_end or not observation_end:
+        raise DataError(
+            "the summary needs a holdout: build it with crmlab.rfm_summary(transactions, "
+            "calibration_end=..., observation_end=...)."
+        )
+    fits, failed = fit_models(summary, models)
+    table = model_comparison(fits, summary)
+    choice = choose_model(table)
+    track = tracking_by_model(
+        fits,
+        transactions,
+        summary=summary,
+        calibration_end=calibration_end,
+        observation_end=observation_end,
+    )
+    gap = holdout_gap_by_month(track, choice.used)
+
+    spend_data, zero_spend = _customer_value.spend_inputs(summary)
+    spend_fit = GammaGamma().fit(spend_data)
+    spend = spend_fit.expected_spend(spend_data)
+    by_model, totals = clv_by_model(
+        fits,
+        summary,
+        spend,
+        margin=margin,
+        annual_discount_rate=annual_discount_rate,
+        horizon_years=horizon_years,
+        level=level,
+    )
+    used = choice.used
+    clv = by_model[f"clv_{slug(used)}"]
+    customers = _customer_value.customer_table(
+        summary, fits[used], spend=spend, horizon=forecast_horizon, clv=clv
+    )
+    key = slug(used)
+    customers["lower"] = by_model[f"lower_{key}"] if level is not None else np.nan
+    customers["upper"] = by_model[f"upper_{key}"] if level is not None else np.nan
+    now = value_so_far(transactions, summary, margin=margin)
+    students = students_at_the_bank(now, clv, value_quantile=value_quantile, top_share=top_share)
+    bands = value_bands(now, clv, cuts=(value_quantile, 1 - top_share), top_share=top_share)
+    customers["model"] = used
+    customers["value_so_far"] = now.reindex(customers.index)
+    customers["student"] = students.members.reindex(customers.index)
+    customers = customers.join(by_model)
+    return LifetimeValueStudy(
+        summary=summary,
+        fits=fits,
+        failed=failed,
+        comparison=table,
+        choice=choice,
+        tracking=track,
+        holdout_gap=gap,
+        spend_fit=spend_fit,
+        spend=spend,
+        zero_spend=zero_spend,
+        by_model=by_model,
+        totals=totals,
+        customers=customers,
+        students=students,
+        bands=bands,
+        settings={
+            "margin": margin,
+            "annual_discount_rate": annual_discount_rate,
+            "horizon_years": horizon_years,
+            "forecast_horizon": forecast_horizon,
+            "level": level,
+            "top_share": top_share,
+            "value_quantile": value_quantile,
+        },
+    )
+
+
+# -------------------------------------------------------------------- findings
+
+
+def _month_name(month: str) -> str:
+    return pd.Timestamp(f"{month}-01").strftime("%B %Y")
+
+
+def lifetime_value_findings(study: LifetimeValueStudy) -> list[Finding]:
+    """The executive summary of the CLV study: each sentence with the numbers it cites.
+
+    1. which model is used and why, with both criteria (BIC and holdout error);
+    2. the holdout under- (or over-) forecast of every model;
+    3. where in the holdout the used model's shortfall lies, and the assumption behind it;
+    4. total CLV under every model (with its interval from parameter uncertainty where
+       the study computed one) and how far the model choice moves it;
+    5. the share of customers with P(alive) > 0.5 under every model, and why BG/NBD's
+       differs (one-time buyers are alive with probability 1 in that model);
+    6. the students at the bank: their share of customers and of CLV;
+    plus one sentence per model that could not be fitted.
+    """
+    table, choice, totals = study.comparison, study.choice, study.totals
+    used, best_bic = choice.used, choice.in_sample
+    unit = str(study.summary.attrs.get("time_unit", "W"))
+    unit_word = units.UNIT_NAMES.get(unit, unit).removesuffix("s")
+    findings: list[Finding] = []
+
+    # 1. the choice, both criteria
+    numbers: dict[str, Any] = {
+        "used": used,
+        "holdout": study.holdout_length,
+        "err_used": float(table.loc[used, "holdout_error_pct"]),
+        "mae_used": float(table.loc[used, "mae"]),
+    }
+    if choice.agree:
+        template = (
+            "{used} fits the calibration period best (lowest BIC) and also forecasts the "
+            "{holdout:.0f}-" + unit_word + " holdout best ({err_used:+.1f}% error in total "
+            "purchases, per-customer MAE {mae_used:.3f}); this report uses it for forecasts "
+            "and CLV."
+        )
+    else:
+        numbers.update(
+            best_bic=best_bic,
+            bic_gap=float(table.loc[used, "bic"] - table.loc[best_bic, "bic"]),
+            err_bic=float(table.loc[best_bic, "holdout_error_pct"]),
+            mae_bic=float(table.loc[best_bic, "mae"]),
+        )
+        template = (
+            "BIC prefers {best_bic} (its BIC is {bic_gap:,.0f} lower than {used}'s), but "
+            "{used} forecasts the {holdout:.0f}-" + unit_word + " holdout best "
+            "({err_used:+.1f}% error in total purchases against {err_bic:+.1f}%; "
+            "per-customer MAE {mae_used:.3f} against {mae_bic:.3f}); this report uses "
+            "{used} for forecasts and CLV, since CLV is a forecast."
+        )
+    findings.append(Finding(template, numbers))
+
+    # 2. the holdout forecast of every model
+    errors = table["holdout_error_pct"]
+    low, high = str(errors.idxmin()), str(errors.idxmax())
+    numbers = {
+        "actual": float(table["holdout_actual"].iloc[0]),
+        "low_model": low,
+        "low": float(table.loc[low, "holdout_expected"]),
+        "low_err": float(errors[low]),
+        "high_model": high,
+        "high": float(table.loc[high, "holdout_expected"]),
+        "high_err": float(errors[high]),
+    }
+    if len(table) == 1:
+        template = (
+            "{low_model} forecasts {low:,.0f} holdout purchases against {actual:,.0f} made "
+            "({low_err:+.1f}%)."
+        )
+    else:
+        lead = "Every model forecasts fewer" if (errors < 0).all() else "The models forecast"
+        if (errors > 0).all():
+            lead = "Every model forecasts more"
+        template = (
+            lead + " holdout purchases than the {actual:,.0f} made: from {low:,.0f} "
+            "({low_model}, {low_err:+.1f}%) to {high:,.0f} ({high_model}, {high_err:+.1f}%)."
+        )
+    findings.append(Finding(template, numbers))
+
+    # 3. where the used model's shortfall lies, and the assumption behind it
+    gap = study.holdout_gap
+    total_gap = float(gap["gap"].sum())
+    if total_gap > 0 and len(gap) >= 2:
+        top = gap["gap"].nlargest(2)
+        m1, m2 = (str(m) for m in top.index)
+        findings.append(
+            Finding(
+                "The models assume each customer buys at a constant rate while alive (no "
+                "seasons, no campaigns); {used}'s shortfall of {gap:,.0f} purchases is largest "
+                "in {month1} (actual {ratio1:.0%} of forecast) and {month2} ({ratio2:.0%}), "
+                "which together hold {share:.0%} of it.",
+                {
+                    "used": used,
+                    "gap": total_gap,
+                    "month1": _month_name(m1),
+                    "ratio1": float(gap.loc[m1, "ratio"]),
+                    "month2": _month_name(m2),
+                    "ratio2": float(gap.loc[m2, "ratio"]),
+                    "share": float(gap.loc[[m1, m2], "share_of_gap"].sum()),
+                },
+            )
+        )
+
+    # 4. total CLV under every model
+    settings = study.settings
+    numbers = {
+        "margin": settings["margin"],
+        "rate": settings["annual_discount_rate"],
+        "years": settings["horizon_years"],
+    }
+    parts = []
+    has_interval = totals["lower"].notna() & totals["upper"].notna()
+    for name in totals.index:
+        key = slug(name)
+        numbers[f"clv_{key}"] = float(totals.loc[name, "total_clv"])
+        part = f"${{clv_{key}:,.0f}}"
+        if has_interval[name]:
+            numbers[f"lower_{key}"] = float(totals.loc[name, "lower"])
+            numbers[f"upper_{key}"] = float(totals.loc[name, "upper"])
+            numbers["level"] = settings["level"]
+            part += f" ({{level:.0%}} interval ${{lower_{key}:,.0f}} to ${{upper_{key}:,.0f}})"
+        parts.append(part + f" under {name}" + (" (used)" if name == used else ""))
+    template = (
+        "Total CLV at a {margin:.0%} margin and {rate:.0%} a year over {years:g} years: "
+        + ", ".join(parts)
+    )
+    if len(totals) > 1:
+        numbers["spread"] = float(totals["total_clv"].max() / totals["total_clv"].min() - 1)
+        template += "; the choice of model alone moves it by {spread:.0%}"
+    template += ". Intervals cover parameter uncertainty only." if has_interval.any() else "."
+    findings.append(Finding(template, numbers))
+
+    # 5. P(alive) > 0.5 under every model
+    numbers = {}
+    parts = []
+    for name in totals.index:
+        numbers[f"alive_{slug(name)}"] = float(totals.loc[name, "share_alive"])
+        parts.append(f"{{alive_{slug(name)}:.1%}} under {name}")
+    template = "Customers more likely alive than not (P(alive) > 0.5): " + ", ".join(parts)
+    if "BG/NBD" in totals.index and np.isclose(totals.loc["BG/NBD", "p_alive_one_time"], 1.0):
+        numbers["one_time"] = float(totals.loc["BG/NBD", "one_time_share"])
+        template += (
+            "; BG/NBD counts the {one_time:.0%} of customers without a repeat purchase as "
+            "certainly alive (in that model a customer can only leave right after a repeat "
+            "purchase)"
+        )
+        others = totals.drop(index="BG/NBD")["p_alive_one_time"].dropna()
+        if len(others):
+            numbers["others_low"] = float(others.min())
+            numbers["others_high"] = float(others.max())
+            template += (
+                ", the other models give them {others_low:.2f}"
+                + (" to {others_high:.2f}" if len(others) > 1 else "")
+                + " on average"
+            )
+    findings.append(Finding(template + ".", numbers))
+
+    # 6. students at the bank
+    st = study.students
+    findings.append(
+        Finding(
+            "Students at the bank: {customers:,} customers ({share_customers:.1%}) are in the "
+            "lower {value_quantile:.0%} by value so far (at most ${value_cut:,.2f} of margin) "
+            "yet in the top {top:.0%} by CLV under {used}; they are {share_of_top:.1%} of that "
+            "top group and hold {share_clv:.1%} of total CLV (the whole top group holds "
+            "{top_clv:.1%}). The lower {value_quantile:.0%} by value so far hold "
+            "{band_low:.1%} of total CLV in all, the top {top:.0%} by value so far "
+            "{band_top:.1%}"
+            + (
+                ""
+                if st.share_clv >= 0.05
+                else ": ranking by past value misses little future value here"
+            )
+            + ".",
+            {
+                "customers": st.customers,
+                "share_customers": st.share_customers,
+                "value_quantile": st.value_quantile,
+                "value_cut": st.value_cut,
+                "top": st.top_share,
+                "used": used,
+                "share_of_top": st.share_of_top,
+                "share_clv": st.share_clv,
+                "top_clv": st.top_share_clv,
+                "band_low": float(study.bands["share_clv"].iloc[0]),
+                "band_top": float(study.bands["share_clv"].iloc[-1]),
+            },
+        )
+    )
+    for name, reason in study.failed.items():
+        findings.append(
+            Finding(
+                "{model} could not be fitted and is left out: {reason}",
+                {"model": name, "reason": reason},
+            )
+        )
+    return findings
