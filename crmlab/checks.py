@@ -294,7 +294,7 @@ def clean_ids(values: pd.Series, column: str, parsed: Parsed | None = None) -> p
         merged = values.nunique() - out.nunique()
         parsed.notes.append(
             f"{changed:,} customer ids had surrounding spaces removed"
-            + (f" ({merged:,} ids merged with an existing one)" if merged > 0 else "")
+            + (f" ({merged:,} merged with another id)" if merged > 0 else "")
         )
     return out
 
@@ -680,6 +680,19 @@ def _text_dates(
     if n == 0:
         return pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
 
+    plain = pc.fill_null(pc.match_substring_regex(arr, r"^\d+(?:\.\d+)?$"), True)
+    if pc.all(plain).as_py() and date_format is None:  # numbers written as text (a CSV)
+        numbers = pd.Series(pc.cast(arr, "float64").to_numpy(zero_copy_only=False))
+        dates = _numeric_dates(numbers.set_axis(values.index), column, None, note)
+        reject_rows(
+            column,
+            dates.isna().to_numpy() & present,
+            values,
+            "value that is not a date",
+            fix,
+            plural="values that are not dates",
+        )
+        return dates
     offset = pc.fill_null(pc.match_substring_regex(arr, _OFFSET), False)
     n_offset = pc.sum(offset).as_py() or 0
     utc = n_offset > 0

@@ -512,13 +512,19 @@ def _encoding_error(path: Path, encoding: str) -> DataError | None:
             except UnicodeDecodeError as exc:
                 near = line[max(0, exc.start - 15) : exc.start + 15].decode(codec, "replace")
                 return DataError(
-                    f"{str(path)!r} is not {encoding} text: byte 0x{line[exc.start]:02x} at line "
-                    f"{lineno} (the header is line 1), position {exc.start + 1}, cannot be "
-                    f"decoded (near {near.strip()!r}). crmlab does not guess encodings: pass "
+                    f"{str(path)!r} is not {_codec_name(encoding)} text: byte "
+                    f"0x{line[exc.start]:02x} at line {lineno} (the header is line 1), "
+                    f"position {exc.start + 1}, cannot be decoded (near {near.strip()!r}). "
+                    "crmlab does not guess encodings: pass "
                     "encoding='latin-1' (ISO-8859-1) or encoding='cp1252' (Windows) if the "
                     "file comes from such a system, or save it as UTF-8."
                 )
     return None
+
+
+def _codec_name(encoding: str) -> str:
+    name = codecs.lookup(encoding).name
+    return "UTF-8" if name.startswith("utf-8") else encoding
 
 
 def _text_header(path: Path, sep: str | None, encoding: str) -> tuple[str, list[str]]:
