@@ -194,8 +194,14 @@ def rfm_summary(
         ``attrs["excluded"]`` counts customers left out (first purchase after
         ``calibration_end`` or outside the cohort window).
     """
-    if time_unit not in UNITS:
+    if not isinstance(time_unit, str) or time_unit not in UNITS:
         raise DataError(f"time_unit={time_unit!r} is not known; use 'W' (weeks) or 'D' (days).")
+    if not isinstance(transactions, pd.DataFrame):
+        raise DataError(
+            "rfm_summary needs the transactions as a pandas DataFrame with columns "
+            f"customer_id, date, amount; got a {type(transactions).__name__}. Load them with "
+            "crmlab.read_transactions or crmlab.load_dataset."
+        )
     missing = [c for c in ("customer_id", "date", "amount") if c not in transactions.columns]
     if missing:
         raise DataError(

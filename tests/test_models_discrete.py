@@ -13,7 +13,7 @@ from scipy.special import comb, hyp2f1
 import crmlab
 from crmlab.errors import DataError
 from crmlab.models import BGBB, ShiftedBetaGeometric
-from crmlab.models.base import ConvergenceWarning
+from crmlab.models.base import ConvergenceWarning, IdentificationError
 from crmlab.models.bgbb import BGBBResult
 from crmlab.models.sbg import ShiftedBetaGeometricResult
 
@@ -213,11 +213,15 @@ def test_bgbb_fit_with_very_unequal_shapes(rng: np.random.Generator) -> None:
     # rare buyers who die fast: almost nobody repeats, the shapes are barely identified;
     # the fit must stay finite and, if it cannot settle, say so
     truth = {"alpha": 0.1, "beta": 8.0, "gamma": 3.0, "delta": 0.5}
+    rare = summarise(simulate_bgbb(rng, 50_000, 8, **truth))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fit = BGBB().fit(summarise(simulate_bgbb(rng, 50_000, 8, **truth)))
+        fit = BGBB().fit(rare, strict=False)
     assert np.isfinite(fit.loglik)
     assert fit.converged or any(issubclass(w.category, ConvergenceWarning) for w in caught)
+    if not fit.converged:
+        with pytest.raises(IdentificationError, match="cannot be estimated"):
+            BGBB().fit(rare)
 
 
 def _rise(v: int, k: int) -> Fraction:
@@ -300,9 +304,12 @@ def test_bgbb_predictions_stay_finite_for_extreme_parameters(params: dict) -> No
 def test_bgbb_degenerate_data_warns_instead_of_crashing(kind: str) -> None:
     x = 0 if kind == "no_repeat" else 6
     data = pd.DataFrame({"frequency": [x], "recency": [x], "n_periods": [6], "weight": [5000]})
+    reason = "no customer made a repeat" if kind == "no_repeat" else "every opportunity"
+    with pytest.raises(IdentificationError, match=reason):
+        BGBB().fit(data)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fit = BGBB().fit(data)
+        fit = BGBB().fit(data, strict=False)
     assert np.isfinite(fit.loglik)
     assert fit.loglik <= 1e-9  # the data are certain under a degenerate fit: loglik -> 0
     # the parameters run off to 0 / infinity: flagged, warned, and shown in the summary
@@ -323,6 +330,9 @@ def test_bgbb_rejects_inconsistent_histories() -> None:
     with pytest.raises(DataError, match="whole numbers"):
         BGBB().fit(pd.DataFrame({**good, "frequency": [1.5, 2]}))
     with pytest.raises(DataError, match="discount_rate"):
+        make_bgbb(**PAPER_BGBB).dert(pd.DataFrame(good), discount_rate=-0.1)
+    # no discounting and no horizon: infinitely many transactions when gamma <= 1
+    with pytest.raises(DataError, match="infinite"):
         make_bgbb(**PAPER_BGBB).dert(pd.DataFrame(good), discount_rate=0)
 
 
@@ -416,7 +426,7 @@ def test_sbg_recovers_parameters_from_simulation(rng: np.random.Generator) -> No
 def test_sbg_extreme_counts_do_not_crash() -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fit = ShiftedBetaGeometric().fit([1000, 1000, 1000, 1000])  # nobody ever churns
+        fit = ShiftedBetaGeometric().fit([1000, 1000, 1000, 1000], strict=False)  # no churn
     assert np.isfinite(fit.loglik)
     assert not fit.converged
     assert any(issubclass(w.category, ConvergenceWarning) for w in caught)
@@ -424,9 +434,13 @@ def test_sbg_extreme_counts_do_not_crash() -> None:
     assert fit.survival(3) > 0.999
     with warnings.catch_warnings(record=True):
         warnings.simplefilter("always")
-        fit = ShiftedBetaGeometric().fit([1000, 0, 0])  # everybody churns at once
+        fit = ShiftedBetaGeometric().fit([1000, 0, 0], strict=False)  # all churn at once
     assert np.isfinite(fit.loglik)
     assert fit.survival(1) < 1e-3
+    with pytest.raises(IdentificationError, match="nobody churned"):
+        ShiftedBetaGeometric().fit([1000, 1000, 1000, 1000])
+    with pytest.raises(IdentificationError, match="everybody churned"):
+        ShiftedBetaGeometric().fit([1000, 0, 0])
 
 
 def test_sbg_rejects_bad_counts() -> None:

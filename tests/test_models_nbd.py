@@ -238,10 +238,12 @@ def test_extreme_inputs_stay_finite(fits):
     assert fits["ParetoNBD"].probability_alive(data).iloc[2] < 1e-6
 
 
-def test_all_zero_repeat_customers_fit_or_warn():
+def test_all_zero_repeat_customers_raise_or_warn_when_asked():
     data = pd.DataFrame({"frequency": 0.0, "recency": 0.0, "T": np.linspace(10, 50, 500)})
-    with pytest.warns(crmlab.models.base.ConvergenceWarning):
-        res = BGNBD().fit(data)
+    with pytest.raises(crmlab.models.IdentificationError, match="none of the 500 customers"):
+        BGNBD().fit(data)
+    with pytest.warns(crmlab.models.base.ConvergenceWarning, match="none of the 500"):
+        res = BGNBD().fit(data, strict=False)
     assert not res.converged
     assert "did not converge" in res.summary()
 
@@ -311,5 +313,8 @@ def test_extreme_data_fit_cleanly_or_say_so(model):
     ).truth[["frequency", "recency", "T"]]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", crmlab.models.base.ConvergenceWarning)
-        result = cls().fit(sparse)
+        result = cls().fit(sparse, strict=False)
     assert np.isfinite(result.loglik)
+    if not result.converged:  # a flat likelihood is refused by default, with the reason
+        with pytest.raises(crmlab.models.IdentificationError, match="cannot be estimated"):
+            cls().fit(sparse)

@@ -1,5 +1,7 @@
 """Probability models of customer bases, fitted by maximum likelihood."""
 
+from crmlab.models.base import ConvergenceWarning as ConvergenceWarning
+from crmlab.models.base import IdentificationError as IdentificationError
 from crmlab.models.bgbb import BGBB as BGBB
 from crmlab.models.bgbb import BGBBResult as BGBBResult
 from crmlab.models.gammagamma import GammaGamma as GammaGamma

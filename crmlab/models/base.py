@@ -11,9 +11,10 @@ result looks like a statsmodels result: ``params``, ``bse``, ``cov_params()``,
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,44 @@ from crmlab.errors import DataError
 
 class ConvergenceWarning(UserWarning):
     """The optimiser stopped without meeting its convergence criteria."""
+
+
+class IdentificationError(DataError):
+    """A fit that the data cannot support: estimates on the edge of the parameter space,
+    a singular Hessian, no convergence, or data that carry no information on a parameter.
+
+    Raised by every model's ``fit`` by default; ``fit(..., strict=False)`` turns it into
+    a :class:`ConvergenceWarning` and returns the flagged result (for teaching what a
+    broken fit looks like).
+    """
+
+
+def require_frame(data: object, what: str, columns: Sequence[str]) -> pd.DataFrame:
+    """Raise :class:`DataError` unless ``data`` is a DataFrame (naming the columns it needs)."""
+    if not isinstance(data, pd.DataFrame):
+        raise DataError(
+            f"{what} needs a pandas DataFrame with columns {', '.join(columns)} (one row per "
+            f"customer, e.g. from crmlab.rfm_summary); got a {type(data).__name__}."
+        )
+    return data
+
+
+def reject_missing(data: pd.DataFrame, columns: Sequence[str]) -> None:
+    """Raise :class:`DataError` if any of ``columns`` holds a missing (NaN/None/NaT) value.
+
+    Nothing is dropped silently: the message names the column, how many rows and the
+    first one, and what to do.
+    """
+    for column in columns:
+        if column in data.columns:
+            reject_rows(
+                column,
+                data[column].isna().to_numpy(),
+                data[column],
+                "missing values (NaN)",
+                "Every customer needs a value; fill them or remove those customers explicitly "
+                "(crmlab.rfm_summary never leaves gaps).",
+            )
 
 
 def compress(
@@ -104,6 +143,57 @@ class FitResult:
     message: str
     iterations: int = 0
     extra: dict = field(default_factory=dict)
+    time_unit: str | None = None
+
+    def param_draws(self, draws: int = 500, seed: int | np.random.Generator = 0) -> pd.DataFrame:
+        r"""Parameter values drawn from the estimates' asymptotic normal on log scale.
+
+        :math:`\log\theta^{(k)} \sim N(\log\hat\theta, \Sigma_{\log})` with
+        :math:`\Sigma_{\log} = D^{-1}\,\mathrm{cov}\,D^{-1}`, :math:`D = \mathrm{diag}(\hat\theta)`
+        (the inverse Hessian of the log-likelihood in log-parameters, which the fit
+        computed). Drawing on log scale keeps every draw positive. One row per draw.
+        """
+        draws = check_draws(draws)
+        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        values = self.params.to_numpy(dtype=float)
+        cov_log = self.cov.to_numpy(dtype=float) / np.outer(values, values)
+        try:
+            if not np.all(np.isfinite(cov_log)):
+                raise np.linalg.LinAlgError
+            chol = np.linalg.cholesky((cov_log + cov_log.T) / 2)
+        except np.linalg.LinAlgError:
+            raise DataError(
+                f"the {self.model} fit has no usable covariance matrix ({self.message}); "
+                "intervals need a converged fit with finite standard errors."
+            ) from None
+        z = rng.standard_normal((draws, values.size))
+        return pd.DataFrame(np.exp(np.log(values) + z @ chol.T), columns=self.params.index)
+
+    def with_params(self, values: Any) -> FitResult:
+        """A copy of this result with other parameter values (same names and order)."""
+        return replace(self, params=pd.Series(np.asarray(values, dtype=float), self.params.index))
+
+    def _draw_results(self, draws: int, seed: int | np.random.Generator) -> list[Any]:
+        return [self.with_params(row) for row in self.param_draws(draws, seed).to_numpy()]
+
+    def _predict(
+        self,
+        compute: Callable[[Any], np.ndarray],
+        index: pd.Index,
+        name: str,
+        level: float | None,
+        draws: int,
+        seed: int | np.random.Generator,
+    ) -> pd.Series | pd.DataFrame:
+        """``compute(result)`` per customer at the estimates; with ``level``, the interval
+        from ``compute`` under parameter draws (:func:`interval_frame`)."""
+        point = compute(self)
+        if level is None:
+            return pd.Series(point, index=index, name=name)
+        level = check_level(level)
+        with np.errstate(all="ignore"):
+            samples = np.array([compute(r) for r in self._draw_results(draws, seed)])
+        return interval_frame(point, samples, index, name, level)
 
     @property
     def bse(self) -> pd.Series:
@@ -191,6 +281,8 @@ def fit_mle(
     -------
     params, cov, loglik, converged, message, iterations
         ``cov`` is on the natural scale (delta method from the log-scale Hessian).
+        A fit that did not converge is only flagged here; :func:`guard_fit` raises
+        or warns.
     """
     start = np.log(np.asarray(x0, dtype=float))
 
@@ -250,13 +342,6 @@ def fit_mle(
         message += "; Hessian is singular"
     with np.errstate(over="ignore", invalid="ignore"):  # estimates run off to inf
         cov = cov_log * np.outer(params, params)
-    if not converged:
-        warnings.warn(
-            f"maximum-likelihood fit did not converge: {message}. "
-            "Check the data (summary columns, time unit) or give other starting values.",
-            ConvergenceWarning,
-            stacklevel=3,
-        )
     index = pd.Index(list(names))
     return (
         pd.Series(params, index=index),
@@ -278,9 +363,12 @@ def reject_rows(column: str, mask: np.ndarray, values: pd.Series, problem: str, 
     if not mask.any():
         return
     pos = int(np.flatnonzero(mask)[0])
+    label, value = values.index[pos], values.iloc[pos]
+    label = label.item() if isinstance(label, np.generic) else label
+    value = value.item() if isinstance(value, np.generic) else value
     raise DataError(
         f"column {column!r} has {int(mask.sum()):,} {problem}, first at row {pos + 1} "
-        f"(index {values.index[pos]!r}): {values.iloc[pos]!r}. {fix}"
+        f"(index {label!r}): {value!r}. {fix}"
     )
 
 
@@ -315,35 +403,299 @@ def hyp2f1_one(b: np.ndarray | float, c: np.ndarray | float, z: np.ndarray | flo
     return total[np.ravel(inverse)].reshape(shape)
 
 
-def check_boundary(
+def edge_parameters(
+    params: pd.Series,
+    *,
+    shapes: Sequence[str] | None = None,
+    scales: Mapping[str, float] | None = None,
+    limit: float = 1e6,
+) -> list[str]:
+    """Estimates that ran off towards 0 or infinity, as ``"name=value"`` strings.
+
+    A shape parameter is at the edge below ``1/limit`` or above ``limit``; a scale
+    parameter (whose size depends on the time unit or currency) below ``size/limit`` or
+    above ``size*limit``, with ``size`` a typical value of the data in its unit (e.g. the
+    longest customer age T). ``shapes=None`` checks every parameter not in ``scales``.
+    """
+    scales = dict(scales or {})
+    names = [n for n in params.index if n not in scales] if shapes is None else list(shapes)
+    found = []
+    for name in [*names, *scales]:
+        value = float(params[name])
+        size = float(scales.get(name, 1.0)) or 1.0
+        if not np.isfinite(value) or value > size * limit or value < size / limit:
+            found.append(f"{name}={value:.3g}")
+    return found
+
+
+def guard_fit(
+    model: str,
     params: pd.Series,
     converged: bool,
     message: str,
     *,
-    names: Sequence[str] | None = None,
+    strict: bool,
+    advice: str,
+    problems: Sequence[str] = (),
+    shapes: Sequence[str] | None = None,
+    scales: Mapping[str, float] | None = None,
     limit: float = 1e6,
 ) -> tuple[bool, str]:
-    """Flag estimates that ran off towards 0 or infinity (``< 1/limit`` or ``> limit``).
+    """Refuse a fit the data cannot support; return the updated ``(converged, message)``.
 
-    Such a "maximum" lies on the edge of the parameter space: the data do not
-    identify the parameter (e.g. nobody ever churned). Returns the updated
-    ``(converged, message)`` and issues a :class:`ConvergenceWarning` when a
-    parameter in ``names`` (default all) is at the edge and the fit had not
-    already been flagged. Only for shape-like parameters: do not pass scale
-    parameters whose size depends on the currency or time unit.
+    A fit is broken when the data cannot identify the model (``problems`` found before
+    fitting, e.g. no repeat buyer), an estimate sits on the edge of the parameter space
+    (:func:`edge_parameters`), the Hessian is singular or not positive definite (no
+    standard errors: the likelihood is flat or this is not a maximum), or the optimiser
+    did not converge. With ``strict`` (the default of every ``fit``) that raises
+    :class:`IdentificationError` saying what is wrong and ``advice`` (what to do);
+    otherwise it warns (:class:`ConvergenceWarning`) and the result is flagged
+    ``converged=False`` with the reasons in ``message``.
     """
-    names = list(params.index if names is None else names)
-    values = params[names].to_numpy(dtype=float)
-    edge = ~np.isfinite(values) | (values > limit) | (values < 1 / limit)
-    if not edge.any():
-        return converged, message
-    listed = ", ".join(f"{n}={v:.3g}" for n, v, e in zip(names, values, edge, strict=True) if e)
-    note = (
-        f"estimates at the edge of the parameter space ({listed}): the data do not identify "
-        "them (too few or too uniform customers)"
-    )
-    if converged:
-        warnings.warn(
-            f"maximum-likelihood fit did not converge: {note}.", ConvergenceWarning, stacklevel=3
+    if not isinstance(strict, bool | np.bool_):
+        raise DataError(f"strict must be True or False; got {strict!r}.")
+    reasons = list(problems)
+    edge = edge_parameters(params, shapes=shapes, scales=scales, limit=limit)
+    if edge:
+        reasons.append(
+            f"estimates at the edge of the parameter space ({', '.join(edge)}): the data do "
+            "not identify them (too few or too uniform customers)"
         )
-    return False, f"{message}; {note}"
+    if "Hessian is singular" in message:
+        reasons.append(
+            "the likelihood is flat in some direction (singular Hessian): the data say "
+            "nothing about at least one parameter, which has no standard error"
+        )
+    elif "not positive definite" in message:
+        reasons.append(
+            "the estimate is not a maximum of the likelihood (Hessian not positive definite)"
+        )
+    elif not converged:
+        reasons.append(f"the optimiser did not converge ({message})")
+    if not reasons:
+        return converged, message
+    text = (
+        f"{model} cannot be estimated from these data: {'; '.join(reasons)}. {advice} "
+        "(To inspect the flagged estimates anyway, e.g. when teaching, fit with strict=False.)"
+    )
+    if strict:
+        raise IdentificationError(text)
+    warnings.warn(f"maximum-likelihood fit did not converge: {text}", ConvergenceWarning, 3)
+    return False, f"{message}; {'; '.join(reasons)}"
+
+
+# ------------------------------------------------------------------ per-customer inputs
+
+
+def per_customer(values: Any, data: pd.DataFrame, name: str) -> np.ndarray:
+    """A number or a per-customer Series as an array aligned to ``data.index`` by customer id.
+
+    A Series is matched by its index (never by position, so a Series in another order
+    gives each customer their own value); ids of ``data`` missing from it, duplicate ids
+    and missing values raise :class:`DataError`. Arrays and lists have no ids and are
+    refused.
+    """
+    if isinstance(values, int | float | np.integer | np.floating) and not isinstance(values, bool):
+        value = float(values)
+        if not np.isfinite(value):
+            raise DataError(f"{name}={values!r} must be a finite number.")
+        return np.full(len(data), value)
+    if not isinstance(values, pd.Series):
+        raise DataError(
+            f"{name} must be a number or a pandas Series indexed by customer id like the "
+            f"summary; got a {type(values).__name__}, whose values would be matched by position "
+            "and could land on the wrong customers."
+        )
+    if values.index.has_duplicates:
+        dup = values.index[values.index.duplicated()]
+        raise DataError(
+            f"{name} has {len(dup):,} duplicate customer ids, first {dup[0]!r}; give one value "
+            "per customer."
+        )
+    missing = data.index.difference(values.index)
+    if len(missing):
+        raise DataError(
+            f"{name} has no value for {len(missing):,} customers of the summary, first "
+            f"{missing[0]!r}; compute it on the same summary (it is matched by customer id)."
+        )
+    aligned = values.reindex(data.index)
+    reject_rows(
+        name,
+        aligned.isna().to_numpy(),
+        aligned,
+        "missing values (NaN)",
+        "Give every customer a value.",
+    )
+    return pd.to_numeric(aligned, errors="coerce").to_numpy(dtype=float)
+
+
+def check_time_unit(result: FitResult, data: pd.DataFrame) -> None:
+    """Refuse a summary whose ``attrs["time_unit"]`` differs from the fit's time unit."""
+    unit = data.attrs.get("time_unit") if isinstance(data, pd.DataFrame) else None
+    if result.time_unit and unit and unit != result.time_unit:
+        raise DataError(
+            f"the {result.model} model was fitted on a summary in time unit "
+            f"{result.time_unit!r} but this summary is in {unit!r}; build both with the same "
+            "time_unit (rates, recency and T are per time unit)."
+        )
+
+
+def check_horizon(horizon: Any, result: FitResult) -> float:
+    """A positive finite forecast horizon in the model's time unit.
+
+    A number is in the model's time unit; a duration such as ``"2Y"`` or ``"26W"`` is
+    converted with :func:`crmlab.units.parse_duration` when the model knows its unit.
+    """
+    from crmlab import units
+
+    if isinstance(horizon, str):
+        if not result.time_unit:
+            raise DataError(
+                f"horizon {horizon!r} is a calendar duration but the {result.model} model does "
+                "not know its time unit; give the horizon as a number of the summary's time "
+                "units, or fit on a summary from crmlab.rfm_summary."
+            )
+        return units.parse_duration(horizon, result.time_unit)
+    if isinstance(horizon, bool) or not isinstance(horizon, int | float | np.integer | np.floating):
+        raise DataError(f"horizon must be a positive number of time units; got {horizon!r}.")
+    value = float(horizon)
+    if not (np.isfinite(value) and value > 0):
+        raise DataError(
+            f"horizon={horizon!r}: give a positive, finite horizon (in time units of the fit); "
+            "a horizon of 0 has no value to forecast."
+        )
+    return value
+
+
+def discount_per_period(
+    discount_rate: float | None,
+    annual_discount_rate: float | None,
+    periods_per_year: float | None,
+    time_unit: str | None,
+) -> float:
+    """The discount rate per model period from exactly one of the two ways to give it.
+
+    ``discount_rate`` is per period of the model (per week for a weekly summary, per
+    opportunity for BG/BB), ``>= 0`` (0 means no discounting). ``annual_discount_rate``
+    :math:`d` is converted by compounding, :math:`(1+d)^{1/n} - 1` with ``n`` =
+    ``periods_per_year`` or, by default, the periods per year of the model's time unit
+    (:func:`crmlab.units.rate_per_period`; 10% a year is 0.183% a week).
+    """
+    from crmlab import units
+
+    if (discount_rate is None) == (annual_discount_rate is None):
+        raise DataError(
+            "give exactly one of discount_rate (per period of the model, e.g. per week) and "
+            "annual_discount_rate (per year, e.g. 0.10 for 10%)."
+        )
+    if discount_rate is not None:
+        if isinstance(discount_rate, bool) or not isinstance(
+            discount_rate, int | float | np.integer | np.floating
+        ):
+            raise DataError(f"discount_rate must be a number; got {discount_rate!r}.")
+        rate = float(discount_rate)
+        if not (np.isfinite(rate) and rate >= 0):
+            raise DataError(
+                f"discount_rate={discount_rate!r} must be a finite number >= 0 per period "
+                "(0 means no discounting)."
+            )
+        return rate
+    annual = units.rate_per_period(annual_discount_rate, "Y")  # validates: 0 <= d < 1
+    if periods_per_year is not None:
+        n = float(periods_per_year)
+        if not (np.isfinite(n) and n > 0):
+            raise DataError(f"periods_per_year={periods_per_year!r} must be a positive number.")
+        return (1.0 + annual) ** (1.0 / n) - 1.0
+    if not time_unit:
+        raise DataError(
+            "annual_discount_rate needs the model's periods per year: fit on a summary from "
+            "crmlab.rfm_summary (which records its time unit) or give periods_per_year "
+            "(e.g. 1 for yearly opportunities)."
+        )
+    return units.rate_per_period(annual, time_unit)
+
+
+# ------------------------------------------------------------------------- intervals
+
+
+def check_draws(draws: Any) -> int:
+    if isinstance(draws, bool) or not isinstance(draws, int | np.integer) or draws < 10:
+        raise DataError(f"draws must be a whole number >= 10; got {draws!r}.")
+    return int(draws)
+
+
+def check_level(level: Any) -> float:
+    if isinstance(level, bool) or not isinstance(level, int | float | np.integer | np.floating):
+        raise DataError(f"level must be a number in [0, 1), e.g. 0.9; got {level!r}.")
+    if not 0 <= float(level) < 1:
+        raise DataError(f"level={level!r} must lie in [0, 1), e.g. 0.9 for a 90% interval.")
+    return float(level)
+
+
+def _centred_quantiles(point: np.ndarray, samples: np.ndarray, level: float) -> tuple:
+    """Interval of each column of ``samples`` (draws x items) around ``point``.
+
+    Quantiles of the draws at :math:`\\Phi(z_0 \\mp z_{(1+L)/2})` with
+    :math:`z_0 = \\Phi^{-1}(\\hat F(\text{point}))`, the point estimate's rank among the
+    draws: the percentile interval when the point estimate is the draws' median (as for a
+    monotone function of one parameter), always containing the point estimate and
+    shrinking to it as ``level`` -> 0.
+    """
+    n = samples.shape[0]
+    if level == 0:
+        return point.copy(), point.copy()
+    below = (samples < point).mean(axis=0) + 0.5 * (samples == point).mean(axis=0)
+    z0 = stats.norm.ppf(np.clip(below, 0.5 / n, 1 - 0.5 / n))
+    zq = stats.norm.ppf((1 + level) / 2)
+    ordered = np.sort(samples, axis=0)
+
+    def at(u: np.ndarray) -> np.ndarray:
+        pos = u * (n - 1)
+        lo = np.floor(pos).astype(int)
+        hi = np.minimum(lo + 1, n - 1)
+        cols = np.arange(ordered.shape[1])
+        frac = pos - lo
+        with np.errstate(invalid="ignore"):  # inf draws: inf - inf
+            return np.where(
+                frac > 0,
+                ordered[lo, cols] * (1 - frac) + ordered[hi, cols] * frac,
+                ordered[lo, cols],
+            )
+
+    lower = at(stats.norm.cdf(z0 - zq))
+    upper = at(stats.norm.cdf(z0 + zq))
+    return np.minimum(lower, point), np.maximum(upper, point)
+
+
+def interval_frame(
+    point: np.ndarray,
+    samples: np.ndarray,
+    index: pd.Index,
+    name: str,
+    level: float,
+) -> pd.DataFrame:
+    """Per-customer point estimate with ``lower``/``upper`` bounds, and the total's interval.
+
+    ``samples`` holds the quantity under each parameter draw (draws x customers). The
+    interval of the total over customers comes from the same draws (the sum under each
+    draw), not from adding up per-customer bounds; it is stored in
+    ``frame.attrs["total"]``, a Series with ``name``, ``lower``, ``upper``, ``level`` and
+    ``draws``, and refers to all customers of this frame (recompute after subsetting).
+    """
+    point = np.asarray(point, dtype=float)
+    samples = np.asarray(samples, dtype=float)
+    lower, upper = _centred_quantiles(point, samples, level)
+    frame = pd.DataFrame({name: point, "lower": lower, "upper": upper}, index=index)
+    total_point = np.array([point.sum()])
+    t_lo, t_hi = _centred_quantiles(total_point, samples.sum(axis=1, keepdims=True), level)
+    frame.attrs["total"] = pd.Series(
+        {
+            name: float(total_point[0]),
+            "lower": float(t_lo[0]),
+            "upper": float(t_hi[0]),
+            "level": level,
+            "draws": samples.shape[0],
+        },
+        name="total",
+    )
+    return frame

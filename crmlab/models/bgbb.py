@@ -17,6 +17,7 @@ takes and returns numbers of opportunities.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,10 +26,15 @@ from scipy.special import gammaln, logsumexp
 from crmlab.errors import DataError
 from crmlab.models.base import (
     FitResult,
-    check_boundary,
+    check_level,
+    check_time_unit,
     compress,
+    discount_per_period,
     fit_mle,
+    guard_fit,
     hyp2f1_one,
+    interval_frame,
+    per_customer,
     reject_rows,
 )
 
@@ -211,41 +217,68 @@ class BGBBResult(FitResult):
     def _series(self, values: np.ndarray, data: pd.DataFrame, name: str) -> pd.Series:
         return pd.Series(values, index=data.index, name=name)
 
-    def _posterior(self, data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _posterior(
+        self, x: np.ndarray, tx: np.ndarray, n: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """ln P(alive at n | history) + ln E[p | alive, history], the distinct n and
         each row's position among them."""
         a, b, _, _ = self._p
-        x, tx, n = _arrays(data)
         log_alive = log_alive_through_n(self._p, x, tx, n)
         n_values, where = np.unique(n, return_inverse=True)
         # alive through n with x of n successes: p | data ~ Beta(a + x, b + n - x)
         return log_alive + np.log(a + x) - np.log(a + b + n), n_values, np.ravel(where)
 
-    def probability_alive(self, data: pd.DataFrame, *, ahead: int = 1) -> pd.Series:
+    def _data(self, data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        x, tx, n = _arrays(data)
+        check_time_unit(self, data)
+        return x, tx, n
+
+    def probability_alive(
+        self,
+        data: pd.DataFrame,
+        *,
+        ahead: int = 1,
+        level: float | None = None,
+        draws: int = 500,
+        seed: int = 0,
+    ) -> pd.Series | pd.DataFrame:
         """P(alive at opportunity n + ``ahead`` | x, t_x, n), FHS (2010) eq. (11).
 
         ``B(a+x, b+n-x)/B(a,b) * B(g, d+n+ahead)/B(g,d) / L``; the paper
         tabulates ``ahead = 1`` (alive at the 2002 opportunity given 1996-2001).
         Computed as P(alive at n | history) times the posterior survival
         ``B(g, d+n+ahead)/B(g, d+n)`` (rising factorials, exact for extreme parameters).
+        With ``level``: a frame with ``p_alive``, ``lower``, ``upper`` from parameter
+        draws (see :meth:`clv`).
         """
-        _, _, g, d = self._p
         ahead = _whole(ahead, "ahead")
-        x, tx, n = _arrays(data)
-        log_surv = _log_survival(g, d, n, ahead)[:, ahead]
-        value = np.exp(log_alive_through_n(self._p, x, tx, n) + log_surv)
-        return self._series(value, data, "p_alive")
+        x, tx, n = self._data(data)
+
+        def compute(r: BGBBResult) -> np.ndarray:
+            _, _, g, d = r._p
+            log_surv = _log_survival(g, d, n, ahead)[:, ahead]
+            return np.exp(log_alive_through_n(r._p, x, tx, n) + log_surv)
+
+        return self._predict(compute, data.index, "p_alive", level, draws, seed)
 
     def expected_purchases(
-        self, n: float | np.ndarray, data: pd.DataFrame | None = None
-    ) -> pd.Series | np.ndarray | float:
+        self,
+        n: Any,
+        data: pd.DataFrame | None = None,
+        *,
+        level: float | None = None,
+        draws: int = 500,
+        seed: int = 0,
+    ) -> pd.Series | pd.DataFrame | np.ndarray | float:
         """Expected transactions in the next ``n`` opportunities.
 
         Without ``data``: E[X(n)] for a new customer, FHS (2010) eq. (7),
         ``a/(a+b) * d/(g-1) * [1 - G(g+d)/G(1+d) * G(1+d+n)/G(g+d+n)]``
         (``n`` may be an array). With ``data``: E[X(n, n+n*) | x, t_x, n],
         eq. (13), ``B(a+x+1, b+n-x)/B(a,b) * d/(g-1) * G(g+d)/G(1+d)
-        * [G(1+d+n)/G(g+d+n) - G(1+d+n+n*)/G(g+d+n+n*)] / L``.
+        * [G(1+d+n)/G(g+d+n) - G(1+d+n+n*)/G(g+d+n+n*)] / L``; ``n*`` is one whole
+        number or a Series of per-customer numbers matched by customer id. With
+        ``level``: a frame with ``expected``, ``lower``, ``upper`` (see :meth:`clv`).
 
         Both are evaluated as the equivalent sums
         ``E[p] * sum_{k=1}^{n*} P(alive at k)`` (``E[p]`` and the survival
@@ -254,23 +287,42 @@ class BGBBResult(FitResult):
         no cancellation when a parameter is extreme and no special case at
         ``gamma = 1``. Cost grows with n*; opportunities are whole numbers.
         """
-        a, b, g, d = self._p
-        horizon = np.asarray(n, dtype=float)
-        for value in np.atleast_1d(horizon):
-            _whole(float(value), "n (opportunities ahead)")
         if data is None:
+            if level is not None:
+                raise DataError("intervals (level=...) need data: give the customers' summary.")
+            a, b, g, d = self._p
+            horizon = np.asarray(n, dtype=float)
+            for value in np.atleast_1d(horizon):
+                _whole(float(value), "n (opportunities ahead)")
             k_max = int(horizon.max()) if horizon.size else 0
             cum = np.concatenate(
                 [[0.0], np.cumsum(np.exp(_log_survival(g, d, np.zeros(1), k_max)[0, 1:]))]
             )
             out = a / (a + b) * cum[horizon.astype(int)]
             return float(out) if out.ndim == 0 else out
-        if horizon.ndim:
-            raise DataError("with data, n must be a single number of opportunities.")
-        log_head, n_values, where = self._posterior(data)
-        k = int(horizon)
-        tail = np.exp(_log_survival(g, d, n_values, k)[:, 1:]).sum(axis=1)
-        return self._series(np.exp(log_head) * tail[where], data, "expected_purchases")
+        x, tx, n_obs = self._data(data)
+        if isinstance(n, pd.Series):
+            ahead = per_customer(n, data, "n (opportunities ahead)")
+        elif isinstance(n, int | float | np.integer | np.floating) and not isinstance(n, bool):
+            ahead = np.full(x.size, float(n))
+        else:
+            raise DataError(
+                "with data, n must be one whole number of opportunities or a Series of them "
+                f"indexed by customer id; got a {type(n).__name__}."
+            )
+        for value in np.unique(ahead):
+            _whole(float(value), "n (opportunities ahead)")
+        ahead = ahead.astype(int)
+        k_max = int(ahead.max()) if ahead.size else 0
+
+        def compute(r: BGBBResult) -> np.ndarray:
+            _, _, g, d = r._p
+            log_head, n_values, where = r._posterior(x, tx, n_obs)
+            surv = np.exp(_log_survival(g, d, n_values, k_max)[:, 1:])
+            cum = np.concatenate([np.zeros((len(n_values), 1)), np.cumsum(surv, axis=1)], axis=1)
+            return np.exp(log_head) * cum[where, ahead]
+
+        return self._predict(compute, data.index, "expected", level, draws, seed)
 
     def purchase_probability(self, x: int | np.ndarray, n: int) -> np.ndarray | float:
         """P(X(n) = x) for a new customer, FHS (2010) eq. (8).
@@ -328,15 +380,31 @@ class BGBBResult(FitResult):
         discounts it by ``(1+r)^-k``. With ``horizon=None`` (infinite horizon)
         the sum has the closed form
         ``B(a+x+1, b+n-x)/B(a,b) * B(g, d+n+1)/(B(g,d) (1+r))
-        * 2F1(1, d+n+1; g+d+n+1; 1/(1+r)) / L``; with a whole-number ``horizon``
-        H the first H terms are summed. ``discount_rate`` r is per opportunity
-        (e.g. per year for annual drives).
+        * 2F1(1, d+n+1; g+d+n+1; 1/(1+r)) / L``, and without discounting (r = 0)
+        ``sum_k S_k(n) = (d+n)/(g-1)``, finite only when g > 1; with a whole-number
+        ``horizon`` H the first H terms are summed. ``discount_rate`` r >= 0 is per
+        opportunity (e.g. per year for annual drives).
         """
-        _, _, g, d = self._p
         r = _rate(discount_rate)
-        log_head, n_values, where = self._posterior(data)
+        k_max = None if horizon is None else _whole(horizon, "horizon")
+        x, tx, n = self._data(data)
+        return self._series(self._dert(x, tx, n, r, k_max), data, "dert")
+
+    def _dert(
+        self, x: np.ndarray, tx: np.ndarray, n: np.ndarray, r: float, k_max: int | None
+    ) -> np.ndarray:
+        _, _, g, d = self._p
+        log_head, n_values, where = self._posterior(x, tx, n)
         z = 1.0 / (1.0 + r)
-        if horizon is None:
+        if k_max is None and r == 0:
+            if g <= 1:
+                raise DataError(
+                    f"without discounting and without a horizon the expected number of future "
+                    f"transactions is infinite (gamma = {g:.3g} <= 1); give a discount rate > 0 "
+                    "or a finite horizon."
+                )
+            tail = (d + n_values) / (g - 1)
+        elif k_max is None:
             # sum_{k>=1} S_k z^k = z (d+n)/(g+d+n) 2F1(1, d+n+1; g+d+n+1; z)
             tail = (
                 z
@@ -345,53 +413,96 @@ class BGBBResult(FitResult):
                 * hyp2f1_one(d + n_values + 1, g + d + n_values + 1, z)
             )
         else:
-            k_max = _whole(horizon, "horizon")
             k = np.arange(1, k_max + 1)[None, :]
             tail = np.exp(_log_survival(g, d, n_values, k_max)[:, 1:] + k * np.log(z)).sum(axis=1)
-        return self._series(np.exp(log_head) * tail[where], data, "dert")
+        return np.exp(log_head) * tail[where]
 
     def clv(
         self,
         data: pd.DataFrame,
         *,
-        spend: float | pd.Series = 1.0,
+        spend: Any = 1.0,
         margin: float = 1.0,
-        discount_rate: float,
+        discount_rate: float | None = None,
+        annual_discount_rate: float | None = None,
+        periods_per_year: float | None = None,
         horizon: int | None = None,
-    ) -> pd.Series:
+        level: float | None = None,
+        draws: int = 500,
+        seed: int = 0,
+    ) -> pd.Series | pd.DataFrame:
         """Residual customer value = DERT x spend x margin (per customer).
 
-        ``spend`` is the expected value per transaction (a number or a Series
-        aligned to ``data.index``, e.g. ``GammaGamma`` ``expected_spend``);
-        ``margin`` the fraction of it that is profit; ``discount_rate`` is per
-        opportunity; ``horizon`` the number of future opportunities counted
-        (None = all). The transaction at opportunity n+k is discounted by
-        ``(1+r)^-k`` (see :meth:`dert`).
+        Parameters
+        ----------
+        data : DataFrame
+            ``frequency``, ``recency``, ``n_periods``.
+        spend : float, Series or GammaGammaResult
+            Expected value per transaction: one number, a Series matched by customer id
+            (never by position), or a fitted Gamma-Gamma result (its
+            ``expected_spend(data)``, with its parameter uncertainty in the interval).
+        margin : float
+            Fraction of spend that is profit, in [0, 1].
+        discount_rate, annual_discount_rate : float
+            Exactly one: r >= 0 per opportunity, or per year converted by compounding
+            ``(1+r_y)^(1/periods_per_year) - 1`` (``periods_per_year`` opportunities a year,
+            e.g. 1 for yearly drives). The transaction at opportunity n+k is discounted
+            by ``(1+r)^-k`` (see :meth:`dert`); 0 means no discounting.
+        horizon : int or None
+            Future opportunities counted (a whole number > 0); None = all.
+        level, draws, seed
+            With ``level`` (e.g. 0.9): a frame with ``clv``, ``lower``, ``upper`` per
+            customer from ``draws`` parameter vectors drawn from the estimates'
+            asymptotic normal on log scale (seeded by ``seed``), and the total's
+            interval from the same draws in ``attrs["total"]`` (:meth:`clv_total`).
+            Parameter uncertainty only, not the randomness of future transactions.
         """
-        dert = self.dert(data, discount_rate=discount_rate, horizon=horizon)
-        value = dert * _spend(spend, data) * float(margin)
-        return value.rename("clv")
+        if not 0 <= margin <= 1:
+            raise DataError(f"margin={margin} must be a fraction between 0 and 1.")
+        r = discount_per_period(
+            discount_rate, annual_discount_rate, periods_per_year, self.time_unit
+        )
+        k_max = None
+        if horizon is not None:
+            k_max = _whole(horizon, "horizon")
+            if k_max == 0:
+                raise DataError("horizon=0 has no value to forecast; give horizon >= 1 or None.")
+        x, tx, n = self._data(data)
+        spend_model = spend if hasattr(spend, "expected_spend") else None
+        if spend_model is not None:
+            spend_values = per_customer(spend_model.expected_spend(data), data, "spend")
+        else:
+            spend_values = per_customer(spend, data, "spend")
+        point = self._dert(x, tx, n, r, k_max) * spend_values * float(margin)
+        if level is None:
+            return self._series(point, data, "clv")
+        level = check_level(level)
+        rng = np.random.default_rng(seed)
+        results = self._draw_results(draws, rng)
+        if spend_model is not None:
+            spend_draws = [
+                spend_model.with_params(row).expected_spend(data, warn=False).to_numpy()
+                for row in spend_model.param_draws(draws, rng).to_numpy()
+            ]
+        else:
+            spend_draws = [spend_values] * len(results)
+        samples = []
+        with np.errstate(all="ignore"):
+            for res, s in zip(results, spend_draws, strict=True):
+                try:
+                    samples.append(res._dert(x, tx, n, r, k_max) * s * float(margin))
+                except DataError:  # a draw with gamma <= 1 at r = 0: infinite value
+                    samples.append(np.full(x.size, np.inf))
+        return interval_frame(point, np.array(samples), data.index, "clv", level)
+
+    def clv_total(self, data: pd.DataFrame, *, level: float = 0.9, **kwargs: Any) -> pd.Series:
+        """Total CLV over the customers of ``data`` with its interval (``clv``, ``lower``,
+        ``upper``, ``level``, ``draws``); arguments as :meth:`clv`."""
+        return self.clv(data, level=level, **kwargs).attrs["total"]
 
 
 def _rate(discount_rate: float) -> float:
-    r = float(discount_rate)
-    if not np.isfinite(r) or r <= 0:
-        raise DataError(
-            f"discount_rate must be > 0 per period (e.g. 0.1 for 10%); got {discount_rate!r}."
-        )
-    return r
-
-
-def _spend(spend: float | pd.Series, data: pd.DataFrame) -> float | pd.Series:
-    if isinstance(spend, pd.Series):
-        missing = data.index.difference(spend.index)
-        if len(missing):
-            raise DataError(
-                f"spend has no value for {len(missing):,} customers of data, first "
-                f"{missing[0]!r}; align it to data.index."
-            )
-        return spend.reindex(data.index)
-    return float(spend)
+    return discount_per_period(discount_rate, None, None, None)
 
 
 class BGBB:
@@ -415,6 +526,7 @@ class BGBB:
         initial: dict[str, float] | None = None,
         weight: str | None = "auto",
         maxiter: int = 2000,
+        strict: bool = True,
     ) -> BGBBResult:
         """Fit by maximum likelihood on the distinct (x, t_x, n) patterns.
 
@@ -427,6 +539,12 @@ class BGBB:
             Starting values by parameter name (default all 1).
         weight : str or None
             Weight column; ``"auto"`` uses ``weight`` if present.
+        strict : bool
+            Raise :class:`~crmlab.models.base.IdentificationError` when the data cannot
+            identify the model (no repeat transaction, or every customer transacting at
+            every opportunity), an estimate runs to the edge of the parameter space, the
+            Hessian is singular or the fit does not converge; with False, warn and return
+            the result flagged ``converged=False``.
         """
         if weight == "auto":
             weight = "weight" if isinstance(data, pd.DataFrame) and "weight" in data else None
@@ -440,6 +558,17 @@ class BGBB:
         start = [1.0, 1.0, 1.0, 1.0]
         if initial:
             start = [float(initial.get(k, 1.0)) for k in PARAMS]
+        problems = []
+        if not np.any((x > 0) & (counts > 0)):
+            problems.append(
+                "no customer made a repeat transaction, so the data cannot tell how often "
+                "customers transact or when they leave"
+            )
+        elif np.all(x[counts > 0] == n[counts > 0]):
+            problems.append(
+                "every customer transacted at every opportunity, so the data show no one "
+                "leaving and no one skipping"
+            )
 
         def negloglik(theta: np.ndarray) -> tuple[float, np.ndarray]:
             params = np.exp(theta)
@@ -454,7 +583,18 @@ class BGBB:
         params, cov, loglik, converged, message, nit = fit_mle(
             negloglik, start, PARAMS, jac=True, maxiter=maxiter
         )
-        converged, message = check_boundary(params, converged, message)
+        converged, message = guard_fit(
+            self.name,
+            params,
+            converged,
+            message,
+            strict=strict,
+            advice=(
+                "Use more customers or more transaction opportunities, or a simpler model "
+                "(e.g. one retention rate for everyone)."
+            ),
+            problems=problems,
+        )
         return BGBBResult(
             model=self.name,
             params=params,
@@ -465,4 +605,5 @@ class BGBB:
             message=message,
             iterations=nit,
             extra={"patterns": int(keep.sum())},
+            time_unit=data.attrs.get("time_unit"),
         )

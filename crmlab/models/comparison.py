@@ -91,10 +91,16 @@ def holdout_forecast(
 
     ``t*`` is the customer's holdout length (column ``duration``, same time unit
     as the calibration columns). When every customer has the same holdout
-    length, one scalar horizon is passed to ``result.expected_purchases``.
+    length, one scalar horizon is passed to ``result.expected_purchases``;
+    otherwise (a cohort acquired over time, or holdouts of different lengths) a
+    Series of lengths indexed by customer id.
     """
     length = _column(summary, duration, "length of the holdout period")
-    horizon: float | np.ndarray = float(length[0]) if np.all(length == length[0]) else length
+    horizon: float | pd.Series
+    if length.size and np.all(length == length[0]):
+        horizon = float(length[0])
+    else:
+        horizon = pd.Series(length, index=summary.index, name=duration)
     expected = result.expected_purchases(horizon, data=summary)
     return pd.Series(np.asarray(expected, dtype=float), index=summary.index, name="expected")
 

@@ -30,10 +30,23 @@ import pandas as pd
 from scipy.special import digamma, gammaln
 
 from crmlab.errors import DataError
-from crmlab.models.base import FitResult, fit_mle, reject_rows
+from crmlab.models.base import (
+    FitResult,
+    fit_mle,
+    guard_fit,
+    reject_missing,
+    reject_rows,
+    require_frame,
+)
 
 PARAMS = ("p", "q", "gamma")
 COLUMNS = ("frequency", "monetary_value")
+
+
+ADVICE = (
+    "Use more customers with repeat purchases (a longer calibration window), or give every "
+    "customer the same spend per purchase (e.g. the mean) instead of a spend model."
+)
 
 
 class InfiniteMeanWarning(UserWarning):
@@ -41,11 +54,7 @@ class InfiniteMeanWarning(UserWarning):
 
 
 def _check(data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    if not isinstance(data, pd.DataFrame):
-        raise DataError(
-            f"Gamma-Gamma needs a DataFrame with columns frequency, monetary_value; got "
-            f"{type(data).__name__}."
-        )
+    require_frame(data, "Gamma-Gamma", COLUMNS)
     missing = [c for c in COLUMNS if c not in data.columns]
     if missing:
         raise DataError(
@@ -53,6 +62,7 @@ def _check(data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
             f"{', '.join(map(repr, map(str, data.columns)))}. Build it with crmlab.rfm_summary "
             "(monetary_value = mean value of the repeat transactions)."
         )
+    reject_missing(data, COLUMNS)
     x = pd.to_numeric(data["frequency"], errors="coerce").to_numpy(dtype=float)
     m = pd.to_numeric(data["monetary_value"], errors="coerce").to_numpy(dtype=float)
     reject_rows(
@@ -189,7 +199,7 @@ class GammaGammaResult(FitResult):
         ]
         return "\n".join(lines)
 
-    def expected_spend(self, data: pd.DataFrame) -> pd.Series:
+    def expected_spend(self, data: pd.DataFrame, *, warn: bool = True) -> pd.Series:
         """E[M | x, m_x]: expected value of a future transaction, FHL (2005) eq. (5).
 
         ``E[M | p, q, gamma, x, m_x] = p (gamma + x m_x) / (p x + q - 1)``
@@ -198,7 +208,7 @@ class GammaGammaResult(FitResult):
         with frequency 0 get the population mean ``p gamma / (q - 1)``
         (``monetary_value`` is ignored for them). Where ``p x + q <= 1`` the
         expectation does not exist: the value is ``inf`` with an
-        :class:`InfiniteMeanWarning`.
+        :class:`InfiniteMeanWarning` (unless ``warn=False``).
         """
         p, q, g = (float(self.params[k]) for k in PARAMS)
         x, m = _check(data)
@@ -207,7 +217,7 @@ class GammaGammaResult(FitResult):
         with np.errstate(divide="ignore", invalid="ignore"):
             value = np.where(denom > 0, p * (g + x * m) / denom, np.inf)
         n_inf = int(np.sum(~np.isfinite(value)))
-        if n_inf:
+        if n_inf and warn:
             warnings.warn(
                 f"{n_inf:,} customers have no finite expected spend (p*x + q <= 1 with "
                 f"q = {q:.3g}): the fitted spend distribution is too heavy-tailed. Their "
@@ -221,7 +231,9 @@ class GammaGammaResult(FitResult):
         """Customer value = a transaction model's discounted residual transactions
         x this model's expected spend x margin.
 
-        Calls ``transactions.clv(data, spend=self.expected_spend(data), **kwargs)``;
+        Calls ``transactions.clv(data, spend=self, **kwargs)``, which uses
+        :meth:`expected_spend` and, with ``level=...``, draws this model's parameters
+        too, so the interval covers both models' parameter uncertainty.
         ``transactions`` is any fitted result with a ``clv(data, *, spend, ...)``
         method (BG/BB, BG/NBD, Pareto/NBD, MBG/NBD), and ``kwargs`` are its
         arguments (``margin``, ``discount_rate``, ...; see that method for the
@@ -232,7 +244,7 @@ class GammaGammaResult(FitResult):
                 f"{type(transactions).__name__} has no clv method; pass a fitted transaction "
                 "model result (e.g. BGBB().fit(...), BGNBD().fit(...))."
             )
-        return transactions.clv(data, spend=self.expected_spend(data), **kwargs)
+        return transactions.clv(data, spend=self, **kwargs)
 
 
 class GammaGamma:
@@ -253,6 +265,7 @@ class GammaGamma:
         *,
         initial: dict[str, float] | None = None,
         maxiter: int = 2000,
+        strict: bool = True,
     ) -> GammaGammaResult:
         """Fit by maximum likelihood on customers with ``frequency > 0``.
 
@@ -263,6 +276,12 @@ class GammaGamma:
             value of those repeat transactions), one row per customer.
         initial : dict, optional
             Starting values by parameter name (default p=1, q=2, gamma=mean spend).
+        strict : bool
+            Raise :class:`~crmlab.models.base.IdentificationError` when the data cannot
+            identify the model (fewer than 4 repeat buyers, or one spend value for all),
+            an estimate runs to the edge of the parameter space (p or q beyond 1e6 or
+            below 1e-6), the Hessian is singular or the fit does not converge; with
+            False, warn and return the result flagged ``converged=False``.
 
         Warns
         -----
@@ -286,6 +305,27 @@ class GammaGamma:
             start = [float(initial.get(k, s)) for k, s in zip(PARAMS, start, strict=True)]
 
         spend = SpendData.of(x, m)
+        problems = []
+        if x.size <= len(PARAMS):
+            problems.append(
+                f"only {x.size} customer(s) with repeat purchases: that cannot identify how "
+                "spend varies across customers (3 parameters)"
+            )
+        elif np.all(m == m[0]):
+            problems.append(
+                f"every repeat buyer spent the same mean amount ({m[0]:g}), so nothing shows "
+                "how spend varies across customers"
+            )
+        if problems and strict:
+            guard_fit(
+                self.name,
+                pd.Series(start, PARAMS),
+                True,
+                "",
+                strict=True,
+                advice=ADVICE,
+                problems=problems,
+            )
 
         def negloglik(theta: np.ndarray) -> tuple[float, np.ndarray]:
             params = np.exp(theta)
@@ -299,6 +339,16 @@ class GammaGamma:
 
         params, cov, loglik, converged, message, nit = fit_mle(
             negloglik, start, PARAMS, jac=True, maxiter=maxiter
+        )
+        converged, message = guard_fit(
+            self.name,
+            params,
+            converged,
+            message,
+            strict=strict,
+            advice=ADVICE,
+            problems=problems,
+            shapes=("p", "q"),  # gamma is in money units
         )
         if params["q"] <= 1:
             warnings.warn(
@@ -324,4 +374,5 @@ class GammaGamma:
                 "corr_frequency_spend": float(np.corrcoef(x, m)[0, 1]) if x.size > 2 else np.nan,
             },
             excluded=excluded,
+            time_unit=data.attrs.get("time_unit"),
         )

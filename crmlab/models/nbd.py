@@ -25,31 +25,72 @@ import pandas as pd
 from scipy.special import betaln, digamma, gammaln, hyp2f1
 
 from crmlab.errors import DataError
-from crmlab.models.base import FitResult, compress, fit_mle, hyp2f1_one
+from crmlab.models.base import (
+    FitResult,
+    check_horizon,
+    check_level,
+    check_time_unit,
+    compress,
+    discount_per_period,
+    fit_mle,
+    guard_fit,
+    hyp2f1_one,
+    interval_frame,
+    per_customer,
+    reject_missing,
+    require_frame,
+)
 
 COLUMNS = ("frequency", "recency", "T")
 
 
 def _arrays(data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    require_frame(data, "a BG/NBD-family model", COLUMNS)
     missing = [c for c in COLUMNS if c not in data.columns]
     if missing:
         raise DataError(
             f"the summary has no column {', '.join(map(repr, missing))}; build it with "
             "crmlab.rfm_summary(transactions, calibration_end=...)."
         )
+    reject_missing(data, (*COLUMNS, "weight"))
     x, tx, T = (data[c].to_numpy(dtype=float) for c in COLUMNS)
     for name, bad, fix in (
         ("frequency", (x < 0) | ~np.isfinite(x), "frequency counts repeat purchases (>= 0)"),
         ("recency", (tx < 0) | (tx > T + 1e-9), "recency lies between 0 and T"),
         ("T", ~np.isfinite(T) | (T < 0), "T is the customer's age (>= 0)"),
+        ("T", (x > 0) & (T <= 0), "a customer with repeat purchases has an age T > 0"),
+        *(
+            [("weight", ~(data["weight"].to_numpy(dtype=float) >= 0), "weights count customers")]
+            if "weight" in data.columns
+            else []
+        ),
     ):
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
             raise DataError(
                 f"column {name!r} has {int(bad.sum()):,} impossible values, first at row "
-                f"{row + 1}: {data[name].iloc[row]!r}. {fix}."
+                f"{row + 1} (index {data.index[row]!r}): {data[name].iloc[row]!r}. {fix}."
             )
     return x, tx, T
+
+
+def _unique_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """Distinct rows of the given columns and each original row's position among them."""
+    if columns[0].size == 0:
+        return [c.copy() for c in columns], np.zeros(0, dtype=int)
+    uniq, inverse = np.unique(np.column_stack(columns), axis=0, return_inverse=True)
+    return [uniq[:, j] for j in range(uniq.shape[1])], np.ravel(inverse)
+
+
+def _check_time(t: np.ndarray, name: str = "t") -> np.ndarray:
+    bad = ~np.isfinite(t) | (t < 0)
+    if np.any(bad):
+        raise DataError(
+            f"{name} (the forecast period, in time units of the fit) must be finite and >= 0; "
+            f"got {np.ravel(t)[np.ravel(bad)][0]!r}. A negative period has no purchases to "
+            "forecast."
+        )
+    return t
 
 
 class _Patterns(NamedTuple):
@@ -110,65 +151,187 @@ def _nb_cdf_below(x: np.ndarray, r: float, alpha: float, t: np.ndarray) -> np.nd
 
 
 class NBDResult(FitResult):
-    """Predictions shared by the continuous-time models (see subclasses for formulas)."""
+    """Predictions shared by the continuous-time models (see subclasses for formulas).
+
+    Every prediction on a summary takes ``level`` (e.g. 0.9): then it returns a frame with
+    the point estimate, ``lower`` and ``upper`` per customer, computed from ``draws``
+    parameter vectors drawn from the estimates' asymptotic normal on log scale
+    (:meth:`~crmlab.models.base.FitResult.param_draws`, seeded by ``seed``), and the
+    interval of the total over customers from the same draws in ``frame.attrs["total"]``
+    (:func:`~crmlab.models.base.interval_frame`). The intervals cover parameter
+    uncertainty, not the randomness of each customer's future purchases.
+    """
 
     def _p(self) -> tuple[float, ...]:
         return tuple(float(v) for v in self.params)
 
-    def _series(self, values: np.ndarray, data: pd.DataFrame) -> pd.Series:
-        return pd.Series(values, index=data.index)
-
-    def probability_alive(self, data: pd.DataFrame) -> pd.Series:
-        """P(alive at T | x, t_x, T) for every customer in ``data``."""
+    def _data(self, data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         x, tx, T = _arrays(data)
-        return self._series(np.exp(-np.logaddexp(0.0, self._log_odds_dead(x, tx, T))), data)
+        check_time_unit(self, data)
+        return x, tx, T
 
-    def expected_purchases(self, t: Any, data: pd.DataFrame | None = None) -> Any:
-        """Expected repeat purchases in a period of length ``t``.
+    def _alive(self, x: np.ndarray, tx: np.ndarray, T: np.ndarray) -> np.ndarray:
+        return np.exp(-np.logaddexp(0.0, self._log_odds_dead(x, tx, T)))
 
-        With ``data``: conditional on each customer's history, in (T, T + t].
-        Without: E[X(t)] for a new customer (``t`` may be an array).
+    def probability_alive(
+        self,
+        data: pd.DataFrame,
+        *,
+        level: float | None = None,
+        draws: int = 500,
+        seed: int = 0,
+    ) -> pd.Series | pd.DataFrame:
+        """P(alive at T | x, t_x, T) for every customer in ``data``.
+
+        With ``level``: a frame with columns ``p_alive``, ``lower``, ``upper`` (the total
+        in ``attrs["total"]`` is the expected number of customers alive).
+        """
+        x, tx, T = self._data(data)
+        (ux, utx, uT), inv = _unique_rows(x, tx, T)
+        return self._predict(
+            lambda r: r._alive(ux, utx, uT)[inv], data.index, "p_alive", level, draws, seed
+        )
+
+    def expected_purchases(
+        self,
+        t: Any,
+        data: pd.DataFrame | None = None,
+        *,
+        level: float | None = None,
+        draws: int = 500,
+        seed: int = 0,
+    ) -> Any:
+        """Expected repeat purchases in a period of length ``t`` (time units of the fit).
+
+        With ``data``: conditional on each customer's history, in (T, T + t]; ``t`` is one
+        number or a Series of per-customer lengths matched by customer id (customers
+        acquired at different times have holdouts of different lengths). With ``level``:
+        a frame with columns ``expected``, ``lower``, ``upper``. Without ``data``: E[X(t)]
+        for a new customer (``t`` may be an array).
         """
         if data is None:
-            return self._unconditional(np.asarray(t, dtype=float))
-        x, tx, T = _arrays(data)
-        t = float(t)
-        return self._series(self._conditional(t, x, tx, T), data)
+            if level is not None:
+                raise DataError("intervals (level=...) need data: give the customers' summary.")
+            return self._unconditional(_check_time(np.asarray(t, dtype=float)))
+        x, tx, T = self._data(data)
+        if isinstance(t, pd.Series):
+            horizon = _check_time(per_customer(t, data, "t"))
+        else:
+            if isinstance(t, bool) or not isinstance(t, int | float | np.integer | np.floating):
+                raise DataError(
+                    f"t must be one number or a Series of per-customer periods indexed by "
+                    f"customer id; got a {type(t).__name__}."
+                )
+            horizon = _check_time(np.full(x.size, float(t)))
+        (ux, utx, uT, ut), inv = _unique_rows(x, tx, T, horizon)
+
+        def compute(r: NBDResult) -> np.ndarray:
+            return (r._core(ut, ux, uT) * r._alive(ux, utx, uT))[inv]
+
+        return self._predict(compute, data.index, "expected", level, draws, seed)
+
+    def _discounted_core(
+        self, x: np.ndarray, T: np.ndarray, ends: np.ndarray, rate: float
+    ) -> np.ndarray:
+        """sum_k [core(end_k) - core(end_(k-1))] / (1 + d)^end_k for each (x, T)."""
+        core = self._core(ends[None, :], x[:, None], T[:, None])
+        steps = np.diff(core, axis=1, prepend=0.0)
+        return steps @ (1.0 + rate) ** -ends
 
     def clv(
         self,
         data: pd.DataFrame,
         *,
-        spend: Any,
-        margin: float,
-        discount_rate: float,
-        horizon: float,
+        spend: Any = 1.0,
+        margin: float = 1.0,
+        discount_rate: float | None = None,
+        annual_discount_rate: float | None = None,
+        periods_per_year: float | None = None,
+        horizon: float | str | None = None,
         step: float = 1.0,
-    ) -> pd.Series:
+        level: float | None = None,
+        draws: int = 500,
+        seed: int = 0,
+    ) -> pd.Series | pd.DataFrame:
         r"""Discounted expected margin over ``horizon`` time units.
 
         .. math:: \mathrm{CLV}_i = m \, \bar s_i \sum_{k=1}^{K}
             \frac{E[X_i(k\Delta)] - E[X_i((k-1)\Delta)]}{(1+d)^{k\Delta}}
 
-        with conditional expectations :meth:`expected_purchases`, spend per
-        purchase ``spend`` (e.g. Gamma-Gamma ``expected_spend``), margin ``m``,
-        discount rate ``d`` per time unit (weekly when the summary is in weeks),
-        and steps of ``step`` time units discounted at their end.
+        with conditional expectations :meth:`expected_purchases` and steps of ``step``
+        time units discounted at their end.
+
+        Parameters
+        ----------
+        data : DataFrame
+            The customers' summary (``frequency``, ``recency``, ``T``).
+        spend : float, Series or GammaGammaResult
+            Spend per purchase :math:`\bar s_i`: one number, a Series matched by customer
+            id (never by position), or a fitted Gamma-Gamma result, whose
+            ``expected_spend(data)`` is used (``data`` then needs ``monetary_value``) and
+            whose parameter uncertainty enters the interval.
+        margin : float
+            Share :math:`m` of spend that is profit, in [0, 1].
+        discount_rate, annual_discount_rate : float
+            Exactly one: :math:`d` per time unit of the fit (weekly for a weekly summary),
+            or per year, converted by compounding :math:`(1+d_y)^{1/n}-1` with ``n`` =
+            ``periods_per_year`` or the periods per year of the fit's time unit
+            (:func:`crmlab.units.rate_per_period`). 0 means no discounting.
+        horizon : float or str
+            How far ahead, > 0: time units of the fit, or a duration such as ``"2Y"``.
+        level, draws, seed
+            Interval: see the class docstring. Returns a frame with ``clv``, ``lower``,
+            ``upper`` and the total's interval in ``attrs["total"]`` (or use
+            :meth:`clv_total`).
         """
         if not 0 <= margin <= 1:
             raise DataError(f"margin={margin} must be a fraction between 0 and 1.")
-        if discount_rate < 0:
-            raise DataError(f"discount_rate={discount_rate} must be >= 0 (per time unit).")
-        x, tx, T = _arrays(data)
-        ends = np.arange(step, float(horizon) + step / 2, step)
-        previous = np.zeros(x.size)
-        total = np.zeros(x.size)
-        for end in ends:
-            current = self._conditional(float(end), x, tx, T)
-            total += (current - previous) / (1.0 + discount_rate) ** end
-            previous = current
-        spend = np.asarray(spend, dtype=float)
-        return self._series(total * margin * spend, data)
+        rate = discount_per_period(
+            discount_rate, annual_discount_rate, periods_per_year, self.time_unit
+        )
+        if horizon is None:
+            raise DataError(
+                f"{self.model} needs a finite horizon for CLV, e.g. horizon=104 (weeks) or "
+                "horizon='2Y'."
+            )
+        length = check_horizon(horizon, self)
+        if not (np.isfinite(step) and step > 0):
+            raise DataError(f"step={step!r} must be a positive number of time units.")
+        x, tx, T = self._data(data)
+        spend_model = spend if hasattr(spend, "expected_spend") else None
+        if spend_model is not None:
+            spend_values = per_customer(spend_model.expected_spend(data), data, "spend")
+        else:
+            spend_values = per_customer(spend, data, "spend")
+        ends = np.arange(step, length + step / 2, step)
+        (ux, uT), inv_core = _unique_rows(x, T)
+        (ax, atx, aT), inv_alive = _unique_rows(x, tx, T)
+
+        def value(r: NBDResult, s: np.ndarray) -> np.ndarray:
+            discounted = r._discounted_core(ux, uT, ends, rate)[inv_core]
+            return margin * s * discounted * r._alive(ax, atx, aT)[inv_alive]
+
+        point = value(self, spend_values)
+        if level is None:
+            return pd.Series(point, index=data.index, name="clv")
+        level = check_level(level)
+        rng = np.random.default_rng(seed)
+        results = self._draw_results(draws, rng)
+        if spend_model is not None:
+            spend_draws = [
+                spend_model.with_params(row).expected_spend(data, warn=False).to_numpy()
+                for row in spend_model.param_draws(draws, rng).to_numpy()
+            ]
+        else:
+            spend_draws = [spend_values] * len(results)
+        with np.errstate(all="ignore"):
+            samples = np.array([value(r, s) for r, s in zip(results, spend_draws, strict=True)])
+        return interval_frame(point, samples, data.index, "clv", level)
+
+    def clv_total(self, data: pd.DataFrame, *, level: float = 0.9, **kwargs: Any) -> pd.Series:
+        """Total CLV over the customers of ``data`` with its interval (``clv``, ``lower``,
+        ``upper``, ``level``, ``draws``); arguments as :meth:`clv`."""
+        return self.clv(data, level=level, **kwargs).attrs["total"]
 
     # subclasses implement these
     def _log_odds_dead(self, x: np.ndarray, tx: np.ndarray, T: np.ndarray) -> np.ndarray:
@@ -177,8 +340,12 @@ class NBDResult(FitResult):
     def _unconditional(self, t: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def _conditional(self, t: float, x: np.ndarray, tx: np.ndarray, T: np.ndarray) -> np.ndarray:
+    def _core(self, t: np.ndarray, x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        """E[X(T, T + t) | x, T, alive at T]: expected purchases of a customer alive at T."""
         raise NotImplementedError
+
+    def _conditional(self, t: Any, x: np.ndarray, tx: np.ndarray, T: np.ndarray) -> np.ndarray:
+        return self._core(t, x, T) * self._alive(x, tx, T)
 
 
 # --------------------------------------------------------------------------- BG/NBD
@@ -206,12 +373,11 @@ class BGNBDResult(NBDResult):
         z = t / (alpha + t)
         return (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp2f1(r, b, a + b - 1, z))
 
-    def _conditional(self, t, x, tx, T):
+    def _core(self, t, x, T):
         r, alpha, a, b = self._p()
         z = t / (alpha + T + t)
         ratio = np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + T + t)))
-        core = (a + b + x - 1) / (a - 1) * (1 - ratio * hyp2f1(r + x, b + x, a + b + x - 1, z))
-        return core * np.exp(-np.logaddexp(0.0, self._log_odds_dead(x, tx, T)))
+        return (a + b + x - 1) / (a - 1) * (1 - ratio * hyp2f1(r + x, b + x, a + b + x - 1, z))
 
     def purchase_probability(self, n: Any, t: Any) -> np.ndarray:
         """P(X(t) = n) for a new customer (FHL 2005, eq. 8), vectorised over n and t."""
@@ -278,6 +444,11 @@ class _Model:
     names: tuple[str, ...] = ()
     start: tuple[float, ...] = ()
     label = ""
+    scales: tuple[str, ...] = ("alpha",)  # parameters in time units (the rest are shapes)
+    advice = (
+        "Use more customers or a longer calibration window (a later calibration_end), check "
+        "the summary's time unit, or use a simpler model."
+    )
     result_class: type[NBDResult] = NBDResult
 
     @staticmethod
@@ -294,15 +465,43 @@ class _Model:
             raise DataError(f"give {len(self.names)} positive values for {', '.join(self.names)}.")
         return float(self._loglik(np.log(values), _patterns(data, self.uses_pairs)))
 
-    def fit(self, data: pd.DataFrame, *, initial: Any = None) -> NBDResult:
+    def fit(self, data: pd.DataFrame, *, initial: Any = None, strict: bool = True) -> NBDResult:
         """Fit by maximum likelihood on distinct (frequency, recency, T) patterns.
 
         ``data`` may carry a ``weight`` column (customers per row). BFGS on the
         log-parameters with the analytic gradient; the standard errors come from a
         numerical Hessian of the log-likelihood at the optimum.
+
+        Raises
+        ------
+        IdentificationError
+            When the data cannot identify the model (fewer customers than parameters, no
+            repeat buyer, no observation time), an estimate runs to the edge of the
+            parameter space, the Hessian is singular or the optimiser does not converge.
+            ``strict=False`` warns instead and returns the result flagged
+            ``converged=False`` (e.g. to show a broken fit when teaching).
         """
         p = _patterns(data, self.uses_pairs)
         x0 = tuple(initial) if initial is not None else self.start
+        n = float(p.w.sum())
+        if n == 0:
+            raise DataError("the summary has no customers (all weights are 0); nothing to fit.")
+        problems = []
+        if n <= len(self.names):
+            problems.append(
+                f"{n:g} customers cannot identify {len(self.names)} parameters "
+                f"({', '.join(self.names)})"
+            )
+        if not np.any(p.T > 0):
+            problems.append(
+                "every customer was observed for no time (T = 0: all purchases fall on the last "
+                "day of the calibration window)"
+            )
+        elif not np.any(p.x > 0):
+            problems.append(
+                f"none of the {n:,.0f} customers made a repeat purchase (frequency 0 for all), "
+                "so the data cannot tell how often customers buy or when they leave"
+            )
 
         def negll(theta: np.ndarray) -> tuple[float, np.ndarray]:
             with np.errstate(all="ignore"):
@@ -311,16 +510,38 @@ class _Model:
                 return 1e300, np.zeros_like(theta)
             return -value, -gradient
 
+        if problems and strict:  # no need to run the optimiser to know the answer
+            guard_fit(
+                self.label,
+                pd.Series(x0, self.names),
+                True,
+                "",
+                strict=True,
+                advice=self.advice,
+                problems=problems,
+            )
         params, cov, loglik, ok, msg, nit = fit_mle(negll, x0, self.names, jac=True)
+        size = float(p.T.max()) if p.T.size and p.T.max() > 0 else 1.0
+        ok, msg = guard_fit(
+            self.label,
+            params,
+            ok,
+            msg,
+            strict=strict,
+            advice=self.advice,
+            problems=problems,
+            scales={name: size for name in self.scales},
+        )
         return self.result_class(
             model=self.label,
             params=params,
             cov=cov,
             loglik=loglik,
-            n_obs=float(p.w.sum()),
+            n_obs=n,
             converged=ok,
             message=msg,
             iterations=nit,
+            time_unit=data.attrs.get("time_unit"),
         )
 
 
@@ -358,12 +579,11 @@ class MBGNBDResult(NBDResult):
         z = t / (alpha + t)
         return b / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp2f1(r, b + 1, a + b, z))
 
-    def _conditional(self, t, x, tx, T):
+    def _core(self, t, x, T):
         r, alpha, a, b = self._p()
         z = t / (alpha + T + t)
         ratio = np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + T + t)))
-        core = (a + b + x) / (a - 1) * (1 - ratio * hyp2f1(r + x, b + x + 1, a + b + x, z))
-        return core * np.exp(-np.logaddexp(0.0, self._log_odds_dead(x, tx, T)))
+        return (a + b + x) / (a - 1) * (1 - ratio * hyp2f1(r + x, b + x + 1, a + b + x, z))
 
     def purchase_probability(self, n: Any, t: Any) -> np.ndarray:
         """P(X(t) = n) for a new customer: alive after n purchases and no more, or
@@ -462,18 +682,16 @@ class ParetoNBDResult(NBDResult):
             return r * beta / alpha * np.log((beta + t) / beta)
         return r * beta / (alpha * (s - 1)) * (1 - (beta / (beta + t)) ** (s - 1))
 
-    def _conditional(self, t, x, tx, T):
+    def _core(self, t, x, T):
         r, alpha, s, beta = self._p()
         if abs(s - 1) < 1e-9:
-            core = (r + x) * (beta + T) / (alpha + T) * np.log((beta + T + t) / (beta + T))
-        else:
-            core = (
-                (r + x)
-                * (beta + T)
-                / ((alpha + T) * (s - 1))
-                * (1 - ((beta + T) / (beta + T + t)) ** (s - 1))
-            )
-        return core * np.exp(-np.logaddexp(0.0, self._log_odds_dead(x, tx, T)))
+            return (r + x) * (beta + T) / (alpha + T) * np.log((beta + T + t) / (beta + T))
+        return (
+            (r + x)
+            * (beta + T)
+            / ((alpha + T) * (s - 1))
+            * (1 - ((beta + T) / (beta + T + t)) ** (s - 1))
+        )
 
     def purchase_probability(self, n: Any, t: Any, nodes: int = 64) -> np.ndarray:
         r"""P(X(t) = n) for a new customer, by Gauss-Legendre quadrature over the dropout time:
@@ -549,6 +767,7 @@ class ParetoNBD(_Model):
     names = ("r", "alpha", "s", "beta")
     start = (0.5, 10.0, 0.5, 10.0)
     label = "Pareto/NBD"
+    scales = ("alpha", "beta")
     uses_pairs = True
     result_class = ParetoNBDResult
     _loglik = staticmethod(_pareto_loglik)

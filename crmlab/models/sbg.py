@@ -25,7 +25,7 @@ import pandas as pd
 from scipy.special import betaln
 
 from crmlab.errors import DataError
-from crmlab.models.base import FitResult, check_boundary, fit_mle, hyp2f1_one
+from crmlab.models.base import FitResult, discount_per_period, fit_mle, guard_fit, hyp2f1_one
 
 PARAMS = ("alpha", "beta")
 
@@ -112,15 +112,22 @@ class ShiftedBetaGeometricResult(FitResult):
         * 2F1(1, beta + n; alpha + beta + n; 1 / (1 + d))`` (:meth:`derl`), and the
         value of a customer about to make her first payment is
         ``DEL = 1 + DERT(renewals=0) = 2F1(1, beta; alpha + beta; 1 / (1 + d))``.
-        The hypergeometric series is summed directly (:func:`hyp2f1_one`).
+        The hypergeometric series is summed directly (:func:`hyp2f1_one`). Without
+        discounting (d = 0) the sum is ``(beta + n - 1) / (alpha - 1)``, finite only when
+        alpha > 1.
         """
         a, b = self._ab
-        d = float(discount_rate)
-        if not np.isfinite(d) or d <= 0:
-            raise DataError(f"discount_rate must be > 0 per period; got {discount_rate!r}.")
+        d = discount_per_period(discount_rate, None, None, None)
         n = np.asarray(renewals, dtype=float) + 1
         if np.any(n < 1) or np.any(np.round(n) != n):
             raise DataError(f"renewals must be whole numbers >= 0; got {renewals!r}.")
+        if d == 0:  # sum_{k>=1} B(a, b'+k)/B(a, b') = b'/(a-1) with b' = b+n-1
+            if a <= 1:
+                raise DataError(
+                    f"without discounting the expected number of future renewals is infinite "
+                    f"(alpha = {a:.3g} <= 1); give a discount rate > 0."
+                )
+            return _out((b + n - 1) / (a - 1))
         z = 1.0 / (1.0 + d)
         return _out((b + n - 1) / (a + b + n - 1) * z * hyp2f1_one(b + n, a + b + n, z))
 
@@ -135,10 +142,25 @@ class ShiftedBetaGeometricResult(FitResult):
         )
 
     def clv(
-        self, *, margin: float, discount_rate: float, renewals: int | np.ndarray = 0
+        self,
+        *,
+        margin: float,
+        discount_rate: float | None = None,
+        annual_discount_rate: float | None = None,
+        periods_per_year: float | None = None,
+        renewals: int | np.ndarray = 0,
     ) -> np.ndarray | float:
-        """Residual value = ``margin`` per period x :meth:`dert` (same period as the rate)."""
-        return _out(float(margin) * np.asarray(self.dert(discount_rate, renewals=renewals)))
+        """Residual value = ``margin`` per period x :meth:`dert`.
+
+        Exactly one of ``discount_rate`` (per contract period, >= 0) and
+        ``annual_discount_rate`` (per year, converted by compounding
+        ``(1+d)^(1/periods_per_year) - 1``; ``periods_per_year`` e.g. 12 for monthly
+        contracts). ``margin`` is money per period here, not a share of spend.
+        """
+        rate = discount_per_period(
+            discount_rate, annual_discount_rate, periods_per_year, self.time_unit
+        )
+        return _out(float(margin) * np.asarray(self.dert(rate, renewals=renewals)))
 
     def project(self, periods: int | Sequence[int], cohort_size: float = 1000.0) -> pd.Series:
         """Expected active customers ``cohort_size * S(t)`` for the given periods."""
@@ -171,6 +193,7 @@ class ShiftedBetaGeometric:
         *,
         initial: dict[str, float] | None = None,
         maxiter: int = 2000,
+        strict: bool = True,
     ) -> ShiftedBetaGeometricResult:
         """Fit by maximum likelihood to one cohort's survivor counts.
 
@@ -179,6 +202,11 @@ class ShiftedBetaGeometric:
         alive : sequence
             Customers active at the start of period 1, 2, ... (first element =
             cohort size at acquisition, then survivors after each renewal).
+        strict : bool
+            Raise :class:`~crmlab.models.base.IdentificationError` when the counts cannot
+            identify the model (nobody or everybody churns), an estimate runs to the edge
+            of the parameter space, the Hessian is singular or the fit does not converge;
+            with False, warn and return the result flagged ``converged=False``.
 
         Notes
         -----
@@ -232,7 +260,20 @@ class ShiftedBetaGeometric:
         params, cov, loglik, converged, message, nit = fit_mle(
             negloglik, start, PARAMS, maxiter=maxiter
         )
-        converged, message = check_boundary(params, converged, message)
+        problems = []
+        if counts[-1] == counts[0]:
+            problems.append("nobody churned, so the data cannot tell how fast customers leave")
+        elif counts[1] == 0:
+            problems.append("everybody churned after the first period")
+        converged, message = guard_fit(
+            self.name,
+            params,
+            converged,
+            message,
+            strict=strict,
+            advice="Use a longer series of periods or a larger cohort.",
+            problems=problems,
+        )
         return ShiftedBetaGeometricResult(
             model=self.name,
             params=params,
