@@ -12,7 +12,9 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.patches import Polygon
+from matplotlib.ticker import StrMethodFormatter
 
+from crmlab.plots.alt import describe
 from crmlab.plots.style import PALETTE
 
 _OUTSIDE = ("Inactive", "Prospects", "Suspects")
@@ -29,13 +31,18 @@ def pyramid(table: pd.DataFrame, ax: Axes | None = None, title: str | None = Non
     apex), non-customers (inactive, prospects, suspects) as bands beneath its base.
 
     Each band is labelled with its customers, share of active customers and share of
-    revenue, from a :class:`crmlab.segments.Pyramid` ``table``.
+    revenue, from a :class:`crmlab.segments.Pyramid` ``table``. A group with nobody in
+    it (for instance no inactive customers in a cohort's first period) is not drawn;
+    a note under the pyramid names it.
     """
     ax = _ax(ax, (8, 5.5))
     active = [t for t in table.index if t not in _OUTSIDE]
-    outside = [t for t in table.index if t in _OUTSIDE]
-    colours = sns.color_palette(PALETTE, len(active) + len(outside))
+    listed = [t for t in table.index if t in _OUTSIDE]
+    outside = [t for t in listed if table.loc[t, "customers"] > 0]
+    empty = [t for t in listed if t not in outside]
+    colours = sns.color_palette(PALETTE, len(active) + len(listed))
     n = len(active)
+    described = []
     for i, tier in enumerate(active):  # band i from the apex (y = n) down
         top, bottom = n - i, n - i - 1
         half_top, half_bottom = i / n, (i + 1) / n
@@ -49,31 +56,33 @@ def pyramid(table: pd.DataFrame, ax: Axes | None = None, title: str | None = Non
             )
         )
         row = table.loc[tier]
-        ax.text(
-            1.05,
-            bottom + 0.5,
+        label = (
             f"{tier}: {row['customers']:,.0f} customers ({row['share_of_active']:.0%}), "
-            f"{row['revenue_share']:.0%} of revenue",
-            va="center",
-            fontsize=10,
+            f"{row['revenue_share']:.0%} of revenue"
         )
+        described.append(label)
+        ax.text(1.05, bottom + 0.5, label, va="center", fontsize=10)
     for j, tier in enumerate(outside):
         y = -1.0 - j * 0.8
         ax.add_patch(
             plt.Rectangle((-1, y), 2, 0.7, facecolor=colours[n + j], alpha=0.45, edgecolor="white")
         )
-        ax.text(
-            1.05,
-            y + 0.35,
-            f"{tier}: {table.loc[tier, 'customers']:,.0f} people",
-            va="center",
-            fontsize=10,
-        )
+        label = f"{tier}: {table.loc[tier, 'customers']:,.0f} people"
+        described.append(label)
+        ax.text(1.05, y + 0.35, label, va="center", fontsize=10)
+    note = ""
+    if empty:
+        note = f"Not drawn: {', '.join(empty)} (nobody in this period)."
+        ax.text(0, -0.3 - 0.8 * len(outside), note, ha="center", va="top", fontsize=9)
     ax.set_xlim(-1.1, 2.9)
-    ax.set_ylim(-0.2 - 0.8 * len(outside), n + 0.2)
+    ax.set_ylim(-0.2 - 0.8 * len(outside) - (0.5 if empty else 0), n + 0.2)
     ax.axis("off")
     ax.set_title(title or "Customer pyramid (bands ordered by value, not drawn to scale)")
-    return ax
+    return describe(
+        ax,
+        f"{title or 'Customer pyramid'}: bands from the top tier down, "
+        f"{'; '.join(described)}. {note}",
+    )
 
 
 def tier_shares(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
@@ -96,33 +105,66 @@ def tier_shares(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
     ax.set_ylabel("Share of the period's total (%)")
     ax.set_title("Few customers, much of the revenue")
     ax.legend(title="Share of")
-    return ax
+    parts = [
+        f"{tier} {row['customers']:.1f}% of customers, {row['revenue']:.1f}% of revenue, "
+        f"{row['profit']:.1f}% of profit"
+        for tier, row in shares.iterrows()
+    ]
+    return describe(ax, f"Bars of each tier's share of the period's totals: {'; '.join(parts)}.")
 
 
 def pyramid_history(history: pd.DataFrame, ax: Axes | None = None, what: str = "customers") -> Axes:
     """Stacked bars of customers (or revenue) per tier over periods, from
     :func:`crmlab.segments.pyramid_history`."""
-    ax = _ax(ax)
+    ax = _ax(ax, (9, 4.5))
     frame = history[what].copy()
     frame.index = [pd.Timestamp(i).strftime("%Y-%m-%d") for i in frame.index]
     frame.plot.bar(stacked=True, ax=ax, rot=30, width=0.8)
     ax.set_xlabel("Period ending")
-    ax.set_ylabel("Customers" if what == "customers" else "Revenue (currency units)")
+    ax.set_ylabel("Customers" if what == "customers" else "Revenue ($)")
     ax.set_title(f"{what.capitalize()} per tier, period by period")
     ax.legend(title="Tier", bbox_to_anchor=(1.01, 1), loc="upper left")
-    return ax
+    money = "$" if what != "customers" else ""
+
+    def period(label: str) -> str:
+        row = frame.loc[label]
+        return f"period ending {label}: " + ", ".join(
+            f"{tier} {money}{value:,.0f}" for tier, value in row.items()
+        )
+
+    return describe(
+        ax,
+        f"Stacked bars of {what} per tier in {len(frame)} periods; first "
+        f"{period(frame.index[0])}; last {period(frame.index[-1])}.",
+    )
 
 
 def migration_heatmap(
-    migration, ax: Axes | None = None, percent: bool = True, title: str | None = None
+    migration,
+    ax: Axes | None = None,
+    percent: bool = True,
+    title: str | None = None,
+    min_customers: int = 30,
 ) -> Axes:
     """Heatmap of a :class:`crmlab.segments.Migration`: row percentages (colour and
-    number) or counts; rows = tier before, columns = tier after."""
-    ax = _ax(ax, (7.5, 5))
+    number) or counts; rows = tier before, columns = tier after.
+
+    Each row label carries its number of customers; a row of fewer than
+    ``min_customers`` is marked with an asterisk, explained under the picture, because
+    one customer moves its percentages by 100 / n points.
+    """
+    ax = _ax(ax, (8, 5.2))
     data = migration.row_percent if percent else migration.counts
-    data = data.loc[migration.counts.sum(axis=1) > 0]
+    n = migration.counts.sum(axis=1)
+    data = data.loc[n > 0]
+    n = n.loc[n > 0].astype(int)
+    few = n < min_customers
+    labels = [
+        f"{tier} (n={count:,}){' *' if small else ''}"
+        for tier, count, small in zip(n.index, n, few, strict=True)
+    ]
     sns.heatmap(
-        data,
+        data.set_axis(labels, axis=0),
         annot=True,
         fmt=".0f" if not percent else ".1f",
         cmap="Blues",
@@ -130,12 +172,24 @@ def migration_heatmap(
         ax=ax,
         linewidths=0.5,
     )
-    ax.set_xlabel("Tier in the later period")
     ax.set_ylabel("Tier in the earlier period")
+    xlabel = "Tier in the later period"
+    if few.any():
+        xlabel += f"\n* fewer than {min_customers} customers: the row's shares are rough"
+    ax.set_xlabel(xlabel)
     ax.set_title(
         title or ("Tier migration (% of each earlier tier)" if percent else "Tier migration")
     )
-    return ax
+    stay = [
+        f"{tier} (n={n[tier]:,}{', few' if few[tier] else ''}) "
+        + ", ".join(f"{v:.1f}% to {col}" for col, v in migration.row_percent.loc[tier].items())
+        for tier in n.index
+    ]
+    return describe(
+        ax,
+        f"Heat map of {title or 'tier migration'}: each row is a tier of the earlier period "
+        f"and shows where its customers went; {'; '.join(stay)}.",
+    )
 
 
 def migration_flows(flows: pd.DataFrame, ax: Axes | None = None) -> Axes:
@@ -150,10 +204,49 @@ def migration_flows(flows: pd.DataFrame, ax: Axes | None = None) -> Axes:
         ax.annotate(
             f"{n:,} cust.", (i, v), ha="center", va="bottom" if v >= 0 else "top", fontsize=9
         )
+    ax.yaxis.set_major_formatter(StrMethodFormatter("${x:,.0f}"))
     ax.set_xlabel("Movement between the periods")
-    ax.set_ylabel("Revenue change (currency units)")
+    ax.set_ylabel("Revenue change ($)")
     ax.set_title("Where the revenue change comes from")
-    return ax
+    parts = [
+        f"{flow} {'+' if v >= 0 else '-'}${abs(v):,.0f} ({n:,} customers)"
+        for flow, v, n in zip(change.index, change, flows["customers"], strict=True)
+    ]
+    return describe(ax, f"Bars of the revenue change by kind of movement: {'; '.join(parts)}.")
+
+
+def pyramid_for_cutoffs(
+    transactions: pd.DataFrame,
+    end,
+    length,
+    top_share: float,
+    big_share: float,
+    medium_share: float,
+    *,
+    rank_by: str = "revenue",
+    costs=None,
+    ax: Axes | None = None,
+) -> Axes:
+    """The pyramid of one period with the top three tiers' shares given and the Small
+    tier taking the rest: the picture a cut-off slider redraws
+    (:func:`crmlab.segments.customer_pyramid` computes it)."""
+    from crmlab.segments import customer_pyramid
+
+    small = 1.0 - top_share - big_share - medium_share
+    p = customer_pyramid(
+        transactions,
+        end,
+        length,
+        cutoffs=[top_share, big_share, medium_share, small],
+        rank_by=rank_by,
+        costs=costs,
+    )
+    return pyramid(
+        p.table,
+        ax=ax,
+        title=f"Pyramid with cut-offs {top_share:.1%}, {big_share:.0%}, {medium_share:.0%}, "
+        f"{small:.1%}",
+    )
 
 
 def rfm_segments(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
