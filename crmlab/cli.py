@@ -83,6 +83,13 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("-f", "--parameters-file", help="YAML file of parameters")
     rep.add_argument("--out", default="reports", help="reports folder (default: reports/)")
     rep.add_argument(
+        "--wait",
+        type=float,
+        default=3600,
+        metavar="SECONDS",
+        help="how long to wait for another run writing the same report (default 3600)",
+    )
+    rep.add_argument(
         "--format",
         action="append",
         choices=["html", "pdf", "ipynb"],
@@ -171,7 +178,13 @@ def _report(args: argparse.Namespace) -> int:
         raise DataError("name a notebook (see `crmlab report --list`) or use --all.")
     params = _gather_parameters(args)
     report = render.render_report(
-        args.name, params, args.out, formats=formats, progress=sys.stderr.isatty()
+        args.name,
+        params,
+        args.out,
+        formats=formats,
+        progress=sys.stderr.isatty(),
+        inputs={"parameters file": args.parameters_file} if args.parameters_file else None,
+        lock_timeout=args.wait,
     )
     for path in report.files:
         print(path)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import base64
+import contextlib
 import datetime as dt
 import functools
 import html
@@ -32,7 +33,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping
+import time
+import uuid
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
@@ -479,7 +482,7 @@ class Report:
         return self.folder / f"{self.name}.html"
 
 
-def _failure_message(name: str, nb_path: Path, exc: Exception) -> str:
+def _failure_message(name: str, nb_path: Path, exc: Exception, shown: Path | None = None) -> str:
     """One readable message: notebook, cell, error, where the partial notebook is."""
     where = "a cell"
     if nb_path.exists():
@@ -502,7 +505,8 @@ def _failure_message(name: str, nb_path: Path, exc: Exception) -> str:
     evalue = getattr(exc, "evalue", str(exc))
     return (
         f"notebook {name!r} failed in {where}: {ename}: {evalue}\n"
-        f"The partly executed notebook is kept at {nb_path} (open it to see the traceback)."
+        f"The partly executed notebook is kept at {shown or nb_path} "
+        "(open it to see the traceback)."
     )
 
 
@@ -647,6 +651,141 @@ def execute(
                 os.environ[key] = value
 
 
+def _render_into(
+    work: Path,
+    target: Path,
+    path: Path,
+    stem: str,
+    given: dict[str, Any],
+    effective: dict[str, Any],
+    formats: tuple[str, ...],
+    progress: bool,
+) -> Report:
+    """Execute and render into ``work``, then move it to ``target`` (also when a cell fails)."""
+    nb_work = work / f"{stem}.ipynb"
+    try:
+        execute(path, nb_work, given, work, progress=progress)
+    except Exception as exc:  # papermill raises PapermillExecutionError for a failing cell
+        if type(exc).__name__ != "PapermillExecutionError":
+            raise ExecutionError(f"notebook {stem!r} could not be executed: {exc}") from exc
+        message = _failure_message(stem, nb_work, exc, shown=target / nb_work.name)
+        if nb_work.exists():  # keep the partly executed notebook, alone: no stale report beside
+            publish(work, target)
+        raise ExecutionError(message) from None
+    nb = nbformat.read(nb_work, as_version=4)
+    title = notebook_title(nb) or stem.replace("_", " ").capitalize()
+    written = [nb_work]
+    if "html" in formats or "pdf" in formats:
+        page_path = work / f"{stem}.html"
+        page_path.write_text(to_html(nb, effective, title=title), encoding="utf-8")
+        written.append(page_path)
+    if "pdf" in formats:
+        written.append(print_pdf(work / f"{stem}.html"))
+    written.extend(sorted(p for p in work.iterdir() if p.suffix in (".csv", ".xlsx")))
+    publish(work, target)
+    return Report(
+        stem, title, target, target / nb_work.name, files=[target / p.name for p in written]
+    )
+
+
+def refuse_overwriting_inputs(target: Path, inputs: Mapping[str, Path | str | None]) -> None:
+    """Raise :class:`ReportError` when an input is (inside) the report folder ``target``.
+
+    Each run replaces ``target`` as a whole, so an input file there (``--data``
+    pointing at last run's ``customers.csv``, a parameters file, the notebook)
+    would be lost; a file elsewhere that *is* one of the outputs (a hard link or
+    symbolic link) is refused as well.
+    """
+    folder = target.resolve()
+    outputs = {}
+    if folder.is_dir():
+        for file in folder.rglob("*"):
+            if file.is_file():
+                st = file.stat()
+                outputs[(st.st_dev, st.st_ino)] = file
+    for what, given in inputs.items():
+        if given is None or str(given) == "":
+            continue
+        path = Path(given)
+        real = path.resolve()
+        same = None
+        if path.exists():
+            st = path.stat()
+            same = outputs.get((st.st_dev, st.st_ino))
+        if real == folder or folder in real.parents or same is not None:
+            raise ReportError(
+                f"{what} {path} is {'inside' if same is None else 'the same file as'} "
+                f"{same or folder}, which this report replaces; the input would be lost. "
+                "Move the input elsewhere or choose another --out."
+            )
+
+
+@contextlib.contextmanager
+def locked(lock_path: Path, *, what: str, timeout: float = 3600) -> Iterator[None]:
+    """Hold an exclusive lock on ``lock_path`` (``fcntl.flock``) while the block runs.
+
+    A second run for the same report waits (saying so on stderr) and raises
+    :class:`ReportError` after ``timeout`` seconds. Where ``fcntl`` does not exist
+    (Windows) runs are not serialised; each still publishes its folder atomically.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    with open(lock_path, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(
+                f"crmlab: another run is writing {what}; waiting for it (up to {timeout:.0f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
+            deadline = time.monotonic() + timeout
+            while True:
+                time.sleep(0.2)
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise ReportError(
+                            f"another crmlab run was still writing {what} after {timeout:.0f} s "
+                            f"(lock {lock_path}); let it finish, or choose another --out."
+                        ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def publish(work: Path, target: Path) -> None:
+    """Move the finished folder ``work`` to ``target``, replacing the previous report.
+
+    The old folder is renamed aside, then ``work`` renamed into place (two renames
+    in one file system, each atomic), then the old one deleted: a reader sees the
+    old report or the new one, never a mix of two runs.
+    """
+    aside = None
+    if target.is_symlink() or (target.exists() and not target.is_dir()):
+        raise ReportError(f"{target} exists and is not a report folder; remove it or rename it.")
+    if target.exists():
+        aside = target.with_name(f".{target.name}.old-{uuid.uuid4().hex}")
+        os.replace(target, aside)
+    os.replace(work, target)
+    if aside is not None:
+        shutil.rmtree(aside, ignore_errors=True)
+
+
+def _remove_leftovers(out: Path, stem: str) -> None:
+    """Delete the working folders of runs that died (called under the report's lock)."""
+    pattern = re.compile(rf"\.{re.escape(stem)}\.(tmp|old)-[0-9a-f]{{32}}")
+    for entry in out.iterdir():
+        if pattern.fullmatch(entry.name) and entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+
+
 def render_report(
     name: str | Path,
     parameters: Mapping[str, Any] | None = None,
@@ -655,6 +794,8 @@ def render_report(
     formats: tuple[str, ...] = ("html",),
     progress: bool = False,
     folder: str | Path | None = None,
+    inputs: Mapping[str, str | Path] | None = None,
+    lock_timeout: float = 3600,
 ) -> Report:
     """Execute a notebook and render its report into ``out/<name>/``.
 
@@ -673,15 +814,24 @@ def render_report(
         Papermill's progress bar (the CLI shows it on a terminal only).
     folder : path, optional
         Where to look up notebooks by name (default: the repository's notebooks/).
+    inputs : mapping, optional
+        Other input files by what they are (``{"parameters file": path}``): like
+        the data file and the notebook, they may not lie in the report folder.
+    lock_timeout : float
+        Seconds to wait for another run writing the same report before giving up.
 
     Returns
     -------
     Report
         Paths written. Raises :class:`ReportError` on bad parameters (nothing
         runs) or a failing cell (the partial executed notebook is kept).
-    """
-    import time
 
+    Notes
+    -----
+    The run writes into a hidden folder beside the report and moves it into
+    place when done (:func:`publish`), holding a lock on ``out/.<name>.lock``
+    meanwhile, so concurrent runs to one ``out`` never mix their files.
+    """
     start = time.perf_counter()
     bad = [f for f in formats if f not in FORMATS]
     if bad:
@@ -699,25 +849,22 @@ def render_report(
         given["data_path"] = resolve_data_path(given["data_path"])
     declared = notebook_parameters(path)
     effective = {k: given.get(k, p.default) for k, p in declared.items()}
-    target = Path(out) / stem
-    target.mkdir(parents=True, exist_ok=True)
-    nb_out = target / f"{stem}.ipynb"
-    try:
-        execute(path, nb_out, given, target, progress=progress)
-    except Exception as exc:  # papermill raises PapermillExecutionError for a failing cell
-        if type(exc).__name__ != "PapermillExecutionError":
-            raise ExecutionError(f"notebook {stem!r} could not be executed: {exc}") from exc
-        raise ExecutionError(_failure_message(stem, nb_out, exc)) from None
-    report = Report(stem, stem, target, nb_out, files=[nb_out])
-    nb = nbformat.read(nb_out, as_version=4)
-    report.title = notebook_title(nb) or stem.replace("_", " ").capitalize()
-    if "html" in formats or "pdf" in formats:
-        page = to_html(nb, effective, title=report.title)
-        report.html.write_text(page, encoding="utf-8")
-        report.files.append(report.html)
-    if "pdf" in formats:
-        report.files.append(print_pdf(report.html))
-    report.files.extend(sorted(p for p in target.iterdir() if p.suffix in (".csv", ".xlsx")))
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ReportError(f"--out {out} is a file, not a folder; choose a folder for the reports.")
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / stem
+    data = data_file(str(effective.get("data_path") or ""))
+    refuse_overwriting_inputs(target, {"--data": data, "notebook": path, **dict(inputs or {})})
+    with locked(out / f".{stem}.lock", what=str(target), timeout=lock_timeout):
+        _remove_leftovers(out, stem)
+        work = out / f".{stem}.tmp-{uuid.uuid4().hex}"
+        work.mkdir()
+        try:
+            report = _render_into(work, target, path, stem, given, effective, formats, progress)
+        finally:
+            if work.exists():
+                shutil.rmtree(work, ignore_errors=True)
     report.seconds = time.perf_counter() - start
     return report
 
@@ -1074,7 +1221,9 @@ def write_index(reports: list[Report], out: str | Path) -> Path:
     )
     page = PAGE.format(title="crmlab reports", csp=CSP, css=CSS, summary="", body=body, repro="")
     index = out / "index.html"
-    index.write_text(page, encoding="utf-8")
+    partial = out / f".index.html.tmp-{uuid.uuid4().hex}"
+    partial.write_text(page, encoding="utf-8")
+    os.replace(partial, index)  # a reader never sees half an index
     return index
 
 
@@ -1171,7 +1320,10 @@ __all__ = [
     "short_repr",
     "missing_requirements",
     "notebook_parameters",
+    "locked",
     "print_pdf",
+    "publish",
+    "refuse_overwriting_inputs",
     "render_all",
     "render_report",
     "to_html",
