@@ -307,6 +307,23 @@ def claim_power(
     return float(out[0]) if np.ndim(n) == 0 else out
 
 
+def power_curve(
+    max_n: int, *, claimed: float = 2 / 3, true_share: float = 0.5, alpha: float = 0.05
+) -> pd.DataFrame:
+    """Exact power of :func:`test_claim` for every survey size from 1 to ``max_n``.
+
+    Returns
+    -------
+    DataFrame
+        ``respondents, power`` (see :func:`claim_power`).
+    """
+    if max_n < 1:
+        raise DataError(f"max_n must be at least 1 respondent, got {max_n}.")
+    sizes = np.arange(1, int(max_n) + 1)
+    power = claim_power(sizes, claimed=claimed, true_share=true_share, alpha=alpha)
+    return pd.DataFrame({"respondents": sizes, "power": power})
+
+
 @dataclass(frozen=True)
 class SampleSize:
     """Respondents an exit survey needs to tell a claimed share from another one.

@@ -3,7 +3,10 @@ delivered value, recommendations and data quality.
 
 Each function draws a table returned by ``crmlab.relationships``,
 ``crmlab.defection``, ``crmlab.delivered_value``, ``crmlab.integration`` or
-``crmlab.recommend``; none computes a number a report states.
+``crmlab.recommend``; none computes a number a report states. Each figure carries an
+alt text (:func:`crmlab.plots.alt.describe`) saying what it shows. Money is in
+dollars ("$"). The ``*_explorer`` functions return the drawing callback that
+:func:`crmlab.widgets.explore` calls when a slider moves.
 """
 
 from __future__ import annotations
@@ -15,6 +18,13 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
+
+from crmlab.plots.alt import describe
+
+
+def _dollars(value: float) -> str:
+    """A signed amount as "+$20" or "-$24"."""
+    return f"{'-' if value < 0 else '+'}${abs(value):,.0f}"
 
 
 def _ax(ax: Axes | None) -> Axes:
@@ -57,7 +67,13 @@ def retention_curve(
     ax.yaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
     ax.set_title("Retention against relationship breadth")
     ax.legend(loc="lower right")
-    return ax
+    names = ", ".join(fits or {}) or "no fitted curve"
+    return describe(
+        ax,
+        f"Retention rate (0-100%) against {xlabel.lower()} ({x.min():g} to {x.max():g}): "
+        f"observed rates as points with 95% Wilson intervals, from {r.min():.0%} to "
+        f"{r.max():.0%}, and fitted curves with 95% bands: {names}.",
+    )
 
 
 def cross_buying(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
@@ -68,7 +84,7 @@ def cross_buying(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     x = table.index.to_numpy()
     ax.bar(x, table["mean_value"], color=sns.color_palette()[0], alpha=0.7, label="mean value")
     ax.set_xlabel("Product lines bought")
-    ax.set_ylabel("Mean customer value (money)")
+    ax.set_ylabel("Mean customer value ($ a year)")
     ax2 = ax.twinx()
     ax2.plot(x, table["retention"], "o-", color=sns.color_palette()[1], label="retention")
     ax2.fill_between(x, table["lower"], table["upper"], color=sns.color_palette()[1], alpha=0.2)
@@ -79,7 +95,16 @@ def cross_buying(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
     ax.legend(handles, ["mean value", "retention (95% Wilson)"], loc="upper left")
     ax.set_title("Cross-buying: value and retention by product lines")
-    return ax
+    return describe(
+        ax,
+        f"Bars: mean customer value in dollars for customers buying {x.min()} to {x.max()} "
+        f"product lines, from ${table['mean_value'].min():,.0f} to "
+        f"${table['mean_value'].max():,.0f}; line with band: retention rate with its 95% "
+        f"Wilson interval, from {table['retention'].min():.0%} to "
+        f"{table['retention'].max():.0%}. Groups: "
+        + ", ".join(f"{i} lines: n = {n:,}" for i, n in table["customers"].items())
+        + ".",
+    )
 
 
 def reason_shares(
@@ -122,8 +147,25 @@ def reason_shares(
     ax.set_ylabel("Main reason for leaving")
     ax.set_title("Why customers leave")
     if by is not None or claimed is not None:
-        ax.legend(loc="lower right")
-    return ax
+        ax.legend(loc="lower right", title=by)
+    if by is None:
+        what = ", ".join(
+            f"{r} {v:.0%}" for r, v in zip(shares["reason"], shares["share"], strict=True)
+        )
+    else:
+        what = "; ".join(
+            f"{g}: "
+            + ", ".join(f"{r} {v:.0%}" for r, v in zip(p["reason"], p["share"], strict=True))
+            for g, p in shares.groupby(by, sort=False)
+        )
+    claim = (
+        f" A dashed line marks the claimed share of {claimed:.0%}." if claimed is not None else ""
+    )
+    return describe(
+        ax,
+        f"Horizontal bars: share of former customers naming each main reason for leaving, "
+        f"with 95% Wilson intervals; {what}.{claim}",
+    )
 
 
 def delivered_value(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
@@ -148,11 +190,18 @@ def delivered_value(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     ax.plot(x, table["delivered_value"], "D", color="black", ms=9, label="delivered value")
     ax.axhline(0, color="black", lw=0.8)
     ax.set_xticks(x, [str(i) for i in table.index])
-    ax.set_ylabel("Money-equivalent per purchase")
+    ax.set_ylabel("$ per purchase (money-equivalent)")
     ax.set_xlabel("Offer")
     ax.set_title("Customer delivered value = total value - total cost")
-    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
-    return ax
+    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=9)
+    return describe(
+        ax,
+        "Stacked bars per offer: value components (product, service, personnel, image) "
+        "upward and cost components (money, time, energy, psychic) downward, in dollars per "
+        "purchase; diamonds mark delivered value: "
+        + ", ".join(f"{i} ${v:,.0f}" for i, v in table["delivered_value"].items())
+        + ".",
+    )
 
 
 def tornado(sens: pd.DataFrame, *, offer: str = "", ax: Axes | None = None) -> Axes:
@@ -170,10 +219,19 @@ def tornado(sens: pd.DataFrame, *, offer: str = "", ax: Axes | None = None) -> A
     ax.axvline(0, color="grey", ls="--", lw=1, label="tie with best rival")
     ax.set_yticks(y, [f"{i} ({k})" for i, k in zip(sens.index, sens["kind"], strict=True)])
     ax.invert_yaxis()
-    ax.set_xlabel("Delivered value minus best rival's (money-equivalent)")
+    ax.set_xlabel("Delivered value minus best rival's ($ per purchase)")
     ax.set_title(f"What moves the edge{' of ' + offer if offer else ''}")
     ax.legend(loc="lower right", fontsize=9)
-    return ax
+    return describe(
+        ax,
+        f"Tornado chart: {offer or 'the offer'}'s edge over the best rival (now "
+        f"{_dollars(base)}) when each component is lowered or raised, longest bar first: "
+        + ", ".join(
+            f"{i} {_dollars(a)} to {_dollars(b)}"
+            for i, a, b in zip(sens.index, lo, hi, strict=True)
+        )
+        + ". A dashed line marks a tie with the best rival.",
+    )
 
 
 def hit_rates(evaluation: pd.DataFrame, *, k: int | None = None, ax: Axes | None = None) -> Axes:
@@ -190,9 +248,19 @@ def hit_rates(evaluation: pd.DataFrame, *, k: int | None = None, ax: Axes | None
     ax.set_ylabel(f"Hit rate at {k}" if k else "Hit rate")
     ax.yaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
     ax.set_ylim(0, None)
-    ax.set_title("The learning relationship: recommendations improve with history")
+    ax.set_title("The learning relationship: hit rate by purchases known")
     ax.legend(title="method")
-    return ax
+    return describe(
+        ax,
+        f"Hit rate at {k} (share of test customers whose next new category is among the "
+        "recommendations) against the number of past purchases known, one line per method "
+        "with its 95% Wilson band: "
+        + "; ".join(
+            f"{m} {part['hit_rate'].iloc[0]:.0%} to {part['hit_rate'].iloc[-1]:.0%}"
+            for m, part in evaluation.groupby("method", sort=False)
+        )
+        + ".",
+    )
 
 
 def matching_funnel(quality: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
@@ -211,4 +279,102 @@ def matching_funnel(quality: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     ax.set_ylabel("Count")
     ax.set_title("Single customer view: records folded into persons")
     ax.legend()
-    return ax
+    return describe(
+        ax,
+        "Grouped bars per source system: records, persons after matching and records "
+        "matched to nothing: "
+        + "; ".join(
+            f"{i} {r:,} records, {p:,} persons, {u:,} unmatched"
+            for i, r, p, u in zip(q.index, q["records"], q["persons"], q["unmatched"], strict=True)
+        )
+        + ".",
+    )
+
+
+def claim_power(curve: pd.DataFrame, *, target: float, needed: int, ax: Axes | None = None) -> Axes:
+    """Power of the exact test of a claimed share against survey size.
+
+    ``curve`` has columns ``respondents`` and ``power`` (from
+    :func:`crmlab.defection.claim_power`); ``needed`` is
+    :attr:`crmlab.defection.SampleSize.n`, marked with the target power.
+    """
+    ax = _ax(ax)
+    ax.plot(curve["respondents"], curve["power"], "-", color=sns.color_palette()[0], label="power")
+    ax.axhline(target, color="grey", ls="--", lw=1, label=f"target {target:.0%}")
+    ax.axvline(needed, color="black", ls=":", lw=1, label=f"n = {needed:,}")
+    ax.set_xlabel("Former customers surveyed")
+    ax.set_ylabel("Power (chance of rejecting a false claim)")
+    ax.yaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
+    ax.set_ylim(0, 1)
+    ax.set_title("How many exit interviews a test of the claim needs")
+    ax.legend(loc="lower right")
+    return describe(
+        ax,
+        f"Line: power of the exact binomial test against the number of former customers "
+        f"surveyed, {curve['respondents'].min():,} to {curve['respondents'].max():,}; a dashed "
+        f"line marks the {target:.0%} target and a dotted line the {needed:,} respondents "
+        "from which the power stays above it.",
+    )
+
+
+def knot_explorer(
+    customers: pd.DataFrame,
+    observed: pd.DataFrame,
+    *,
+    breadth: str = "n_employees",
+    outcome: str = "retained",
+):
+    """Callback for :func:`crmlab.widgets.explore`: the kinked logit at a chosen knot.
+
+    Returns ``draw(knot)``, which runs :func:`crmlab.relationships.threshold_test` at that
+    knot and draws the straight and kinked fits over ``observed``, the LR test in the title.
+    """
+    from crmlab import relationships
+
+    def draw(knot: int) -> Axes:
+        test = relationships.threshold_test(customers, breadth=breadth, outcome=outcome, knot=knot)
+        ax = retention_curve(
+            observed, {"straight logit": test.linear, f"kinked at {knot}": test.piecewise}
+        )
+        ax.set_title(f"Kink at {knot}: LR = {test.lr_stat:.1f}, p = {test.p_value:.2g}")
+        return describe(
+            ax,
+            f"The kinked fit at {knot} contacts: likelihood-ratio statistic "
+            f"{test.lr_stat:.1f}, p = {test.p_value:.2g}.",
+        )
+
+    return draw
+
+
+def offer_explorer(offers: pd.DataFrame, offer: str):
+    """Callback for :func:`crmlab.widgets.explore`: delivered value with ``offer``'s price
+    (``money``) and ``service`` value set by sliders.
+
+    Returns ``draw(price, service)``, which draws :func:`delivered_value` of the changed
+    offers and returns their table (total value, total cost, delivered value, rank).
+    """
+    from crmlab import delivered_value as dv
+
+    def draw(price: float, service: float) -> pd.DataFrame:
+        changed = offers.copy()
+        changed.loc[offer, "money"] = price
+        changed.loc[offer, "service"] = service
+        table = dv.delivered_value(changed)
+        delivered_value(table)
+        return table[["total_value", "total_cost", "delivered_value", "rank"]]
+
+    return draw
+
+
+def hit_rate_explorer(transactions: pd.DataFrame, **evaluate_options: Any):
+    """Callback for :func:`crmlab.widgets.explore`: hit rates for ``k`` recommendations.
+
+    Returns ``draw(k)``, which runs :func:`crmlab.recommend.evaluate` with ``k`` and the
+    given options (history lengths, test share, seed) and draws :func:`hit_rates`.
+    """
+    from crmlab import recommend
+
+    def draw(k: int) -> Axes:
+        return hit_rates(recommend.evaluate(transactions, k=k, **evaluate_options), k=k)
+
+    return draw
