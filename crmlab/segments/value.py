@@ -225,8 +225,8 @@ def customer_values(
     Assumptions: the customer keeps their purchase rate and lifetime and only spends more
     per order, as the better-spending customers with their purchase rate do; a customer
     unlikely to be alive has small ``X_i`` and so small potential. Customers without a
-    repeat purchase all have the population mean spend, so within their groups the gap is
-    zero: nothing in their history says they would spend more.
+    repeat purchase all have the population mean spend, so in a group made only of them
+    the gap is zero: nothing in their history says they would spend more.
 
     Parameters
     ----------

@@ -143,3 +143,10 @@ def test_views_have_readable_headers():
     flows = seg.flows_view(seg.tier_migration(p[first], p[second]).flows)
     assert flows.loc["lost", "revenue change ($)"] == -sum(range(2, 101, 2))
     assert "change (% of earlier revenue)" in flows.columns
+
+
+def test_tiers_by_period_is_one_column_per_period():
+    wide = seg.tiers_by_period(pyramids(two_quarters(new_in_second=1)))
+    assert list(wide.columns) == ["2020-03-31", "2020-06-30"]
+    assert wide.loc[1].tolist() == ["Top", "Inactive"]
+    assert pd.isna(wide.loc[1000, "2020-03-31"]) and wide.loc[1000, "2020-06-30"] != "Inactive"
