@@ -3,6 +3,7 @@ failing cells, client column names, PDF guidance."""
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from crmlab import cli, render
+from crmlab import cli, data, render
 
 PARAMS = (
     'dataset: str = "cdnow_sample"  # bundled dataset, used when data_path is empty\n'
@@ -23,19 +24,21 @@ PARAMS = (
 )
 
 
-def tiny_notebook(folder: Path, body: list[str], name: str = "01_tiny.ipynb") -> Path:
-    """A two-parameter notebook in ``folder`` that runs in a second."""
+def tiny_notebook(
+    folder: Path, body: list[str], name: str = "01_tiny.ipynb", params: str = PARAMS
+) -> Path:
+    """A small parameterised notebook in ``folder`` that runs in a second."""
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {
         "name": "python3",
         "display_name": "Python 3",
         "language": "python",
     }
-    params = nbformat.v4.new_code_cell(PARAMS)
-    params.metadata["tags"] = ["parameters"]
+    cell = nbformat.v4.new_code_cell(params)
+    cell.metadata["tags"] = ["parameters"]
     nb.cells = [
         nbformat.v4.new_markdown_cell("# Tiny report\n\nSome text."),
-        params,
+        cell,
         *[nbformat.v4.new_code_cell(src) for src in body],
     ]
     folder.mkdir(parents=True, exist_ok=True)
@@ -110,6 +113,110 @@ def test_parameters_file_and_flags_map_to_notebook_parameters(tmp_path):
         "column_map": "a=b",
         "dataset": "cdnow",
     }
+
+
+def test_reading_flags_fill_data_options_over_a_parameters_file(tmp_path):
+    (tmp_path / "p.yaml").write_text("data_options:\n  sheet: Old\n  decimal: ','\n")
+    args = cli._parser().parse_args(
+        ["report", "x", "-f", str(tmp_path / "p.yaml"), "--sheet", "Orders", "--dayfirst"]
+        + ["--table", "t", "--query", "SELECT 1", "--thousands", ".", "--date-format", "%d.%m.%Y"]
+        + ["--encoding", "latin-1"]
+    )
+    assert cli._gather_parameters(args)["data_options"] == {
+        "sheet": "Orders",
+        "decimal": ",",
+        "dayfirst": True,
+        "table": "t",
+        "query": "SELECT 1",
+        "thousands": ".",
+        "date_format": "%d.%m.%Y",
+        "encoding": "latin-1",
+    }
+    args = cli._parser().parse_args(
+        ["report", "x", "-p", "data_options", "{'decimal': ','}", "--no-dayfirst"]
+    )
+    assert cli._gather_parameters(args)["data_options"] == {"decimal": ",", "dayfirst": False}
+    args = cli._parser().parse_args(["report", "x", "-p", "data_options", "[1]", "--sheet", "A"])
+    with pytest.raises(render.ParameterError, match="must be a mapping"):
+        cli._gather_parameters(args)
+    args = cli._parser().parse_args(["report", "x"])
+    assert "data_options" not in cli._gather_parameters(args)
+
+
+PARAMS_WITH_OPTIONS = PARAMS + "\ndata_options: dict = {}  # reader options"
+LOAD_WITH_OPTIONS = LOAD.replace("column_map)", "column_map, **data_options)")
+SPEND = "reports.export(tx.groupby('customer_id')['amount'].sum().to_frame(), 'spend')"
+CLIENT_MAP = "customer_id=Cust,date=OrderDate,amount=Revenue"
+
+
+def client_frame(cdnow_sample: pd.DataFrame, rows: int) -> pd.DataFrame:
+    return cdnow_sample.head(rows).rename(
+        columns={"customer_id": "Cust", "date": "OrderDate", "amount": "Revenue"}
+    )[["Cust", "OrderDate", "Revenue"]]
+
+
+def test_relative_data_path_is_read_from_the_working_directory(
+    tmp_path, monkeypatch, capsys, cdnow_sample
+):
+    """Not from notebooks/, where papermill runs: a decoy of the same name lies there."""
+    nb = tiny_notebook(tmp_path / "nb", [LOAD, SPEND])
+    meant, decoy = client_frame(cdnow_sample, 300), client_frame(cdnow_sample, 50)
+    decoy.to_csv(tmp_path / "nb" / "client.csv", index=False)
+    work = tmp_path / "work"
+    (work / "data").mkdir(parents=True)
+    meant.to_csv(work / "data" / "client.csv", index=False)
+    (work / "p.yaml").write_text(f"data_path: data/client.csv\ncolumn_map: {CLIENT_MAP}\n")
+    monkeypatch.chdir(work)
+    for how in (["--data", "data/client.csv", "--map", CLIENT_MAP], ["-f", "p.yaml"]):
+        assert cli.main(["report", str(nb), *how, "--out", "out"]) == 0, capsys.readouterr().err
+        folder = work / "out" / "tiny"
+        spend = pd.read_csv(folder / "spend.csv")
+        assert spend["amount"].sum() == pytest.approx(meant["Revenue"].sum())
+        page = (folder / "tiny.html").read_text()
+        assert data.sha256(work / "data" / "client.csv") in page
+        assert data.sha256(tmp_path / "nb" / "client.csv") not in page
+        assert str((work / "data" / "client.csv").resolve()) in page
+
+
+def test_sqlite_table_and_excel_sheet_from_the_command_line(
+    tmp_path, monkeypatch, capsys, cdnow_sample
+):
+    nb = tiny_notebook(tmp_path / "nb", [LOAD_WITH_OPTIONS, SPEND], params=PARAMS_WITH_OPTIONS)
+    frame = client_frame(cdnow_sample, 200)
+    monkeypatch.chdir(tmp_path)
+    with sqlite3.connect(tmp_path / "shop.db") as con:
+        frame.to_sql("orders", con, index=False)
+        frame.head(10).to_sql("other", con, index=False)
+    with pd.ExcelWriter(tmp_path / "shop.xlsx") as writer:
+        frame.head(10).to_excel(writer, sheet_name="Notes", index=False)
+        frame.to_excel(writer, sheet_name="Orders", index=False)
+    before = {f: data.sha256(tmp_path / f) for f in ("shop.db", "shop.xlsx")}
+    runs = {
+        "sqlite:///shop.db": ["--table", "orders"],
+        "shop.db": ["--query", "SELECT * FROM orders"],
+        "shop.xlsx": ["--sheet", "Orders"],
+    }
+    for source, flags in runs.items():
+        argv = ["report", str(nb), "--data", source, "--map", CLIENT_MAP, *flags, "--out", "r"]
+        assert cli.main(argv) == 0, capsys.readouterr().err
+        spend = pd.read_csv(tmp_path / "r" / "tiny" / "spend.csv")
+        assert spend["amount"].sum() == pytest.approx(frame["Revenue"].sum()), source
+        page = (tmp_path / "r" / "tiny" / "tiny.html").read_text()
+        file = "shop.xlsx" if source.endswith("xlsx") else "shop.db"
+        assert before[file] in page, source  # the file that was read is the one hashed
+    assert render.resolve_data_path("sqlite:///shop.db") == f"sqlite:///{tmp_path / 'shop.db'}"
+    assert before == {f: data.sha256(tmp_path / f) for f in before}
+
+
+def test_resolve_data_path_leaves_urls_and_absolute_paths():
+    assert render.resolve_data_path("postgresql://u@h/db", "/x") == "postgresql://u@h/db"
+    assert render.resolve_data_path("sqlite://", "/x") == "sqlite://"
+    assert render.resolve_data_path("sqlite:////abs/a.db", "/x") == "sqlite:////abs/a.db"
+    assert render.resolve_data_path("sqlite:///a.db?mode=ro", "/x") == "sqlite:////x/a.db?mode=ro"
+    assert render.resolve_data_path("duckdb:///d/a.duckdb", "/x") == "duckdb:////x/d/a.duckdb"
+    assert render.resolve_data_path("/abs/a.csv", "/x") == "/abs/a.csv"
+    assert render.resolve_data_path("a/../b.csv", "/x") == "/x/b.csv"
+    assert render.resolve_data_path("", "/x") == ""
 
 
 def test_failing_cell_fails_with_one_readable_message_and_keeps_partial_notebook(tmp_path, capsys):
