@@ -478,3 +478,66 @@ def single_view_findings(
             )
         findings.append(Finding(text + ".", numbers, simulated=simulated))
     return findings
+
+
+def record_links(view: SingleCustomerView, truth: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Which person each source record was joined into (and, with ``truth``, who it is).
+
+    Parameters
+    ----------
+    view : SingleCustomerView
+        From :func:`single_customer_view`.
+    truth : DataFrame, optional
+        Known identities: ``source, record_id, person_id`` (e.g. a simulation's truth or
+        a hand-checked sample); matched on source and record id, not on row order.
+
+    Returns
+    -------
+    DataFrame
+        ``source, record_id, person_id, linked_by`` [, ``true_person_id``] per record.
+    """
+    out = view.records[["source", "record_id", "person_id", "linked_by"]].copy()
+    if truth is None:
+        return out
+    require_columns(truth, ["source", "record_id", "person_id"], "truth")
+    key = pd.MultiIndex.from_arrays([truth["source"].astype(str), truth["record_id"].astype(str)])
+    if key.duplicated().any():
+        raise DataError("truth lists a (source, record_id) more than once; give each one person.")
+    where = key.get_indexer(pd.MultiIndex.from_frame(out[["source", "record_id"]]))
+    if (where < 0).any():
+        first = int(np.flatnonzero(where < 0)[0])
+        raise DataError(
+            f"truth has no person for {int((where < 0).sum())} records, first "
+            f"{out['source'].iloc[first]!r} {out['record_id'].iloc[first]!r}; "
+            "give every record its true person."
+        )
+    out["true_person_id"] = truth["person_id"].to_numpy()[where]
+    return out
+
+
+def evaluate_rules(
+    sources: dict[str, pd.DataFrame],
+    truth: pd.DataFrame,
+    *,
+    rules: tuple[str, ...] = ("customer_id", "email", "phone"),
+    columns: dict[str, dict[str, str]] | None = None,
+) -> pd.DataFrame:
+    """Matching quality as the rules are added one at a time (first rule, first two, ...).
+
+    Each step runs :func:`single_customer_view` with the first rules and scores it with
+    :func:`evaluate_matching` against ``truth`` (``source, record_id, person_id``).
+
+    Returns
+    -------
+    DataFrame
+        One row per step, indexed by the rules joined with " + ", with the columns of
+        :func:`evaluate_matching`.
+    """
+    rows = {}
+    for i in range(len(rules)):
+        step = tuple(rules[: i + 1])
+        links = record_links(single_customer_view(sources, rules=step, columns=columns), truth)
+        rows[" + ".join(step)] = evaluate_matching(links["person_id"], links["true_person_id"])
+    out = pd.DataFrame(rows).T
+    out.index.name = "rules"
+    return out

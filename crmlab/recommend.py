@@ -409,26 +409,37 @@ def recommendation_findings(
                 simulated=simulated,
             )
         )
-    by_method = compare_hit_rates(hits, within="method")
-    method = best_long["method"]
-    rows = by_method[by_method["method"] == method].set_index("n_history")
-    a, b = rows.loc[h_min], rows.loc[h_max]
-    apart = (a["upper"] < b["lower"]) or (b["upper"] < a["lower"])
-    numbers = {"h_min": int(h_min), "h_max": int(h_max), "a": a["hit_rate"], "b": b["hit_rate"]}
-    verdict = (
-        "a difference the 95% intervals show clearly"
-        if apart
-        else "a difference within overlapping 95% intervals, so these data do not show "
-        "that knowing more purchases helps it further"
-    )
-    findings.append(
-        Finding(
-            where + f"{_literal(method)}'s hit rate goes from {{a:.1%}} with {{h_min}} purchase "
-            f"known to {{b:.1%}} with {{h_max}}: {verdict}.",
-            numbers,
-            simulated=simulated,
+    # does knowing more purchases help? each learning method, shortest against longest
+    # history; the methods already cited above are named without repeating their numbers
+    cited = {best_short["method"], best_long["method"]}
+    numbers, parts = {"h_min": int(h_min), "h_max": int(h_max)}, []
+    learners = [m for m in pd.unique(hits["method"]) if m != baseline]
+    for i, method in enumerate(learners, start=1):
+        rows = by_h[by_h["method"] == method].set_index("n_history")
+        a, b = rows.loc[h_min], rows.loc[h_max]
+        apart = (a["upper"] < b["lower"]) or (b["upper"] < a["lower"])
+        name = _literal(method)
+        if method in cited:
+            parts.append(
+                f"{name}'s change is clear (the 95% intervals do not overlap)"
+                if apart
+                else f"{name}'s change lies within overlapping 95% intervals, so these data do "
+                "not show that more purchases help it further"
+            )
+        else:
+            numbers[f"from_{i}"], numbers[f"to_{i}"] = a["hit_rate"], b["hit_rate"]
+            parts.append(
+                f"{name}'s hit rate goes from {{from_{i}:.1%}} to {{to_{i}:.1%}}, "
+                + ("the 95% intervals apart" if apart else "within overlapping 95% intervals")
+            )
+    if parts:
+        findings.append(
+            Finding(
+                where + "from {h_min} to {h_max} purchases known, " + "; ".join(parts) + ".",
+                numbers,
+                simulated=simulated,
+            )
         )
-    )
     return findings
 
 
