@@ -244,7 +244,8 @@ def _arrow_text(values: pd.Series) -> Any:
     return pc.if_else(empty, pa.scalar(None, arr.type), arr)
 
 
-def _is_text(values: pd.Series) -> bool:
+def is_text(values: pd.Series) -> bool:
+    """True for text columns (string dtype, or object cells as Excel and SQL give them)."""
     return pd.api.types.is_string_dtype(values) or values.dtype == object
 
 
@@ -259,7 +260,7 @@ def clean_ids(values: pd.Series, column: str, parsed: Parsed | None = None) -> p
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if not _is_text(values):
+    if not is_text(values):
         reject_rows(
             column,
             values.isna().to_numpy(),
@@ -271,13 +272,13 @@ def clean_ids(values: pd.Series, column: str, parsed: Parsed | None = None) -> p
         return values
     if values.dtype == object:  # mixed cells (Excel): numbers written as text, never cast
         values = values.map(lambda v: v if v is None or isinstance(v, str) else _plain(v))
-    arr = pa.array(values.array, from_pandas=True)
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
-        arr = pc.cast(arr, pa.string())
+    arr = _arrow_strings(values)
+    if arr.null_count == 0 and integer_codes(values, arr) is not None:
+        return values  # canonical integers written as text: nothing to strip, nothing blank
+    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
     stripped = pc.utf8_trim_whitespace(arr)
-    blank = pc.fill_null(pc.equal(pc.utf8_length(stripped), 0), True)
+    new_length = pc.binary_length(stripped)
+    blank = pc.fill_null(pc.equal(new_length, 0), True)
     reject_rows(
         column,
         blank.to_numpy(zero_copy_only=False),
@@ -286,10 +287,12 @@ def clean_ids(values: pd.Series, column: str, parsed: Parsed | None = None) -> p
         "Every transaction needs a customer; fill or remove those rows.",
         plural="missing or blank values",
     )
-    changed = pc.sum(pc.not_equal(pc.utf8_length(stripped), pc.utf8_length(arr))).as_py() or 0
+    changed = pc.sum(pc.not_equal(new_length, pc.binary_length(arr))).as_py() or 0
+    if not changed:
+        return values if pd.api.types.is_string_dtype(values) else values.astype("str")
     out = pd.Series(pd.arrays.ArrowStringArray(stripped), index=values.index, name=values.name)
-    out = out.astype("str") if pd.api.types.is_string_dtype(pd.Series(["a"]).dtype) else out
-    if changed and parsed is not None:
+    out = out.astype("str")
+    if parsed is not None:
         parsed.ids_stripped = int(changed)
         merged = values.nunique() - out.nunique()
         parsed.notes.append(
@@ -297,6 +300,48 @@ def clean_ids(values: pd.Series, column: str, parsed: Parsed | None = None) -> p
             + (f" ({merged:,} merged with another id)" if merged > 0 else "")
         )
     return out
+
+
+def _arrow_strings(values: pd.Series) -> Any:
+    """A text Series as a pyarrow (chunked) string array, without copying arrow-backed text."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(values.array, from_pandas=True) if values.dtype != object else None
+    if arr is None:
+        arr = pa.array(values.to_numpy(), from_pandas=True)
+    if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
+        arr = pc.cast(arr, pa.string())
+    return arr
+
+
+def integer_codes(values: pd.Series, arr: Any = None) -> np.ndarray | None:
+    """int64 numbers in one-to-one correspondence with text ids, or None.
+
+    Only when every id is a canonical integer written as text ("7", "-12", never
+    "007", "+7" or "7.0"): then the text and the number determine each other, so
+    grouping or hashing the numbers is exact and much faster than hashing text.
+    The ids themselves stay text.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not is_text(values):
+        return None
+    arr = _arrow_strings(values) if arr is None else arr
+    if arr.null_count:
+        return None
+    try:
+        numbers = pc.cast(arr, pa.int64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    length = pc.binary_length(arr).to_numpy(zero_copy_only=False)
+    magnitude = np.abs(numbers)
+    digits = np.ones(len(numbers), dtype=np.int64)
+    for power in range(1, 19):  # digits of |n| without floating point
+        digits += magnitude >= 10**power
+    canonical = digits + (numbers < 0) == length
+    return numbers if canonical.all() else None
 
 
 def _plain(v: Any) -> Any:
@@ -375,7 +420,7 @@ def parse_amounts(
             "Use plain numbers (e.g. 12.50).",
             plural="values that are not numbers",
         )
-    if not _is_text(values):
+    if not is_text(values):
         return values.astype("float64")
     out = np.full(len(values), np.nan)
     text_values = values
@@ -387,31 +432,29 @@ def parse_amounts(
             out[is_num] = values[is_num].astype("float64").to_numpy()
             text_values = values.where(~is_num, None)
         text_values = text_values.map(lambda v: v if v is None or isinstance(v, str) else str(v))
-    arr = _arrow_text(text_values)
-    present = pc.is_valid(arr)
-    if pc.sum(present).as_py() in (0, None):
-        return pd.Series(out, index=values.index, name=values.name)
-
-    # fast path: plain numbers with a decimal point (what pyarrow itself parses)
+    # fast path: plain numbers with a decimal point (what pyarrow itself parses), no copies
     if decimal in (None, ".") and thousands in (None, ""):
+        raw = _arrow_strings(text_values)
         try:
-            numbers = pc.cast(arr, pa.float64())
+            numbers = pc.cast(raw, pa.float64())
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             numbers = None
         if numbers is not None:
             if decimal is None:
-                dotted = pc.sum(pc.greater_equal(pc.find_substring(arr, "."), 0)).as_py() or 0
-                ambiguous = pc.match_substring_regex(arr, r"^[-+]?[1-9]\d{0,2}\.\d{3}$")
-                if dotted and (pc.sum(ambiguous).as_py() or 0) == dotted:
-                    _ambiguous(column, ambiguous, text_values)
-                if dotted and parsed is not None:
-                    parsed.decimal = "."
-            elif parsed is not None:
+                _dot_is_decimal(raw, column, text_values)
+            if (
+                parsed is not None
+                and pc.any(pc.greater_equal(pc.find_substring(raw, "."), 0)).as_py()
+            ):
                 parsed.decimal = "."
-            valid = present.to_numpy(zero_copy_only=False)
+            valid = pc.is_valid(raw).to_numpy(zero_copy_only=False)
             out[valid] = numbers.to_numpy(zero_copy_only=False)[valid]
             return pd.Series(out, index=values.index, name=values.name)
 
+    arr = _arrow_text(text_values)
+    present = pc.is_valid(arr)
+    if pc.sum(present).as_py() in (0, None):
+        return pd.Series(out, index=values.index, name=values.name)
     parts = pc.extract_regex(pc.utf8_trim_whitespace(arr), _STRIP.pattern)
     s1, s2, body = (parts.field(k) for k in ("s1", "s2", "body"))
     two_signs = pc.and_(pc.greater(pc.utf8_length(s1), 0), pc.greater(pc.utf8_length(s2), 0))
@@ -471,6 +514,29 @@ def parse_amounts(
     if parsed is not None and not pc.all(pc.fill_null(is_int, True)).as_py():
         parsed.decimal = decimal
     return pd.Series(out, index=values.index, name=values.name)
+
+
+def _dot_is_decimal(raw: Any, column: str, values: pd.Series) -> None:
+    """Refuse a column of plain numbers whose every point could be a thousands separator.
+
+    A point proves itself a decimal mark when some value has other than three
+    digits after it or more than three before it; only if no value does (e.g.
+    ``1.234`` and ``12.500`` only) is the column ambiguous. Computed from the
+    point's position and the text length, without a regular expression pass.
+    """
+    import pyarrow.compute as pc
+
+    position = pc.find_substring(raw, ".").to_numpy(zero_copy_only=False)
+    dotted = position >= 0
+    if not dotted.any():
+        return
+    length = pc.binary_length(raw).to_numpy(zero_copy_only=False)
+    proof = dotted & ((length - position - 1 != 3) | (position > 4) | (position == 0))
+    if proof.any():
+        return
+    ambiguous = pc.fill_null(pc.match_substring_regex(raw, r"^[-+]?[1-9]\d{0,2}\.\d{3}$"), False)
+    if pc.sum(ambiguous).as_py() == int(dotted.sum()):
+        _ambiguous(column, ambiguous, values)
 
 
 def _ambiguous(column: str, mask: Any, values: pd.Series) -> None:

@@ -372,20 +372,49 @@ def _exact_duplicates(frame: pd.DataFrame, chunk: int = 1 << 20) -> np.ndarray:
     """Rows equal to an earlier row: 64-bit row hashes, sorted, then confirmed exactly.
 
     Hashing in chunks and sorting the hashes keeps memory near two integers per
-    row on large logs; rows whose hash repeats are compared exactly.
+    row on large logs; rows whose hash repeats are compared exactly. Text ids
+    that are canonical integers are hashed as those integers (one-to-one, so
+    exact); other text columns are hashed only on rows whose other columns
+    already repeat, since only those can be duplicates.
     """
+    fast, slow = {}, []
+    for name in frame.columns:
+        values = frame[name]
+        codes = checks.integer_codes(values) if checks.is_text(values) else None
+        if codes is not None:
+            fast[name] = codes
+        elif checks.is_text(values):
+            slow.append(name)
+        else:
+            fast[name] = values.to_numpy()
+    rows = np.arange(len(frame))
+    if fast:
+        hashes = _row_hashes(pd.DataFrame(fast, copy=False), chunk)
+        rows = rows[_repeated(hashes)]
+    if slow and rows.size:
+        part = frame.iloc[rows]
+        hashes = pd.util.hash_pandas_object(part, index=False).to_numpy()
+        rows = rows[_repeated(hashes)]
+    dup = np.zeros(len(frame), dtype=bool)
+    if rows.size:
+        dup[rows] = frame.iloc[rows].duplicated().to_numpy()
+    return dup
+
+
+def _row_hashes(frame: pd.DataFrame, chunk: int) -> np.ndarray:
     hashes = np.empty(len(frame), dtype=np.uint64)
     for start in range(0, len(frame), chunk):
         part = frame.iloc[start : start + chunk]
         hashes[start : start + chunk] = pd.util.hash_pandas_object(part, index=False).to_numpy()
+    return hashes
+
+
+def _repeated(hashes: np.ndarray) -> np.ndarray:
+    """Mask of entries whose hash occurs more than once."""
     ordered = np.sort(hashes)
     repeated = ordered[1:][ordered[1:] == ordered[:-1]]
     del ordered
-    dup = np.zeros(len(frame), dtype=bool)
-    if repeated.size:
-        candidates = np.isin(hashes, repeated)
-        dup[candidates] = frame.loc[candidates].duplicated().to_numpy()
-    return dup
+    return np.isin(hashes, repeated) if repeated.size else np.zeros(len(hashes), dtype=bool)
 
 
 def _net_returns(out: pd.DataFrame, report: DataReport, n_neg: int) -> pd.DataFrame:
