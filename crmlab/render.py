@@ -712,11 +712,12 @@ def refuse_overwriting_inputs(target: Path, inputs: Mapping[str, Path | str | No
         if path.exists():
             st = path.stat()
             same = outputs.get((st.st_dev, st.st_ino))
-        if real == folder or folder in real.parents or same is not None:
+        inside = real == folder or folder in real.parents
+        if inside or same is not None:
             raise ReportError(
-                f"{what} {path} is {'inside' if same is None else 'the same file as'} "
-                f"{same or folder}, which this report replaces; the input would be lost. "
-                "Move the input elsewhere or choose another --out."
+                f"{what} {path} is {'inside' if inside else 'the same file as'} "
+                f"{folder if inside else same}, which this report replaces; the input would "
+                "be lost. Move the input elsewhere or choose another --out."
             )
 
 

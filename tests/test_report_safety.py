@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import html
 import re
+import time
 
 import nbformat
 import pandas as pd
 import pytest
 from test_cli import LOAD, tiny_notebook
 
-from crmlab import data, render, reports
+from crmlab import cli, data, render, reports
 
 PAYLOADS = [
     "<img src=x onerror=document.title='pwned'>",
@@ -220,3 +221,132 @@ def test_csp_stops_a_script_that_slipped_past_the_sanitiser(payload_report, tmp_
     dom = dump_dom(copy, tmp_path)
     assert "<title>Tiny report</title>" in dom
     assert "data-pwned" not in dom.split("<body", 1)[1].split(">", 1)[0]
+
+
+# ------------------------------------------------------------ outputs never overwrite inputs
+
+
+def test_data_inside_the_report_folder_is_refused_and_kept(tmp_path, capsys, cdnow_sample):
+    nb = tiny_notebook(tmp_path / "nb", [LOAD, "reports.export(tx.head(3), 'spend')"])
+    out = tmp_path / "out"
+    (out / "tiny").mkdir(parents=True)
+    client = out / "tiny" / "spend.csv"  # named like the table the report exports
+    cdnow_sample.head(50).to_csv(client, index=False)
+    before = data.sha256(client)
+    code = cli.main(["report", str(nb), "--data", str(client), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"--data {client} is inside {out.resolve() / 'tiny'}" in err
+    assert "choose another --out" in err
+    assert data.sha256(client) == before
+    assert not (out / "tiny" / "tiny.ipynb").exists()
+
+
+def test_hard_link_to_an_output_and_parameters_file_in_the_folder_are_refused(
+    tmp_path, cdnow_sample
+):
+    nb = tiny_notebook(tmp_path / "nb", [LOAD, "reports.export(tx.head(3), 'spend')"])
+    out = tmp_path / "out"
+    first = render.render_report(nb, {}, out)
+    linked = tmp_path / "linked.csv"
+    linked.hardlink_to(first.folder / "spend.csv")
+    with pytest.raises(render.ReportError, match="is the same file as"):
+        render.render_report(nb, {"data_path": str(linked)}, out)
+    params = first.folder / "p.yaml"
+    params.write_text("margin: 0.2\n")
+    with pytest.raises(render.ReportError, match="parameters file .* is inside"):
+        render.render_report(nb, {}, out, inputs={"parameters file": params})
+    with pytest.raises(render.ReportError, match="notebook .* is inside"):
+        render.render_report(first.notebook, {}, out)
+    assert params.read_text() == "margin: 0.2\n"
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(render.ReportError, match="is a file, not a folder"):
+        render.render_report(nb, {}, tmp_path / "file")
+
+
+# ------------------------------------------------------------------------- parameters
+
+
+BILLION_LAUGHS = """a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (BILLION_LAUGHS, r"line 2, column 8: YAML aliases \(\*a\) are not allowed"),
+        ("margin: 0.3\nrows: [1, 2\nfail: no\n", r"line 3, column 5: expected ',' or '\]'"),
+        (
+            "margin: !!python/object/apply:os.system ['echo pwned']\n",
+            r"line 1, column 9: could not determine a constructor .* Only plain values",
+        ),
+        ("margin: 0.3\n  rows: 2\n", r"line 2, column 7: mapping values are not allowed"),
+        ("- margin\n- 0.3\n", "must be a mapping 'name: value', got list"),
+        ("1: x\n", "parameter names are text, got 1"),
+        ("margin: 'a\n", r"line 2, column 1: found unexpected end of stream"),
+    ],
+    ids=["billion-laughs", "syntax", "python-tag", "indentation", "list", "number-key", "quote"],
+)
+def test_bad_parameters_file_is_one_clear_error(tmp_path, capsys, text, message):
+    nb = tiny_notebook(tmp_path / "nb", ["open('ran.txt', 'w').write('x')"])
+    (tmp_path / "p.yaml").write_text(text)
+    start = time.perf_counter()
+    code = cli.main(["report", str(nb), "-f", str(tmp_path / "p.yaml"), "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert time.perf_counter() - start < 5
+    assert code == 2
+    assert "Traceback" not in err
+    assert re.search(rf"parameters file {re.escape(str(tmp_path / 'p.yaml'))}.*{message}", err)
+    assert not (tmp_path / "nb" / "ran.txt").exists()
+
+
+def test_parameters_file_size_is_limited(tmp_path):
+    big = tmp_path / "p.yaml"
+    big.write_text("column_map: '" + "x" * render.MAX_PARAMETERS_FILE_BYTES + "'\n")
+    with pytest.raises(render.ParameterError, match=r"has 1,000,015 bytes; at most 1,000,000"):
+        render.load_parameters_file(big)
+    with pytest.raises(render.ParameterError, match="cannot read parameters file"):
+        render.load_parameters_file(tmp_path / "missing.yaml")
+    (tmp_path / "latin.yaml").write_bytes("margin: 0.3 # caf\xe9\n".encode("latin-1"))
+    with pytest.raises(render.ParameterError, match=r"not UTF-8 text \(byte 17\)"):
+        render.load_parameters_file(tmp_path / "latin.yaml")
+
+
+def test_a_plain_parameters_file_still_reads(tmp_path):
+    (tmp_path / "p.yaml").write_text(
+        "margin: 0.25\ncutoffs: [0.01, 0.04]\nend: 1998-06-30\nopts: {sheet: Orders}\n"
+    )
+    loaded = render.load_parameters_file(tmp_path / "p.yaml")
+    assert loaded["margin"] == 0.25 and loaded["cutoffs"] == [0.01, 0.04]
+    assert loaded["opts"] == {"sheet": "Orders"}
+    assert render._coerce(loaded["end"], render.Parameter("end", "str", "", "")) == "1998-06-30"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("rows", "9" * 10_000_000, r"'9{80}'\.\.\. \(10,000,000 characters\)"),
+        ("dataset", "x" * 10_000_000, r"is too long: 'x{80}'\.\.\. \(10,000,000 characters\)"),
+        ("margin", "9" * 400, "expects a finite number, got inf"),
+        ("margin", float("nan"), "expects a finite number, got nan"),
+        ("rows", [[1] * 20_000], "too large: at most 10,000 items"),
+        ("rows", object(), "holds a object"),
+        ("fail", "[" * 50_000, r"expects bool .* got '\[{80}'\.\.\. \(50,000 characters\)"),
+    ],
+    ids=["10MB-int", "10MB-str", "overflow", "nan", "huge-list", "object", "nested-text"],
+)
+def test_parameter_values_are_checked_before_formatting(tmp_path, key, value, message):
+    nb = tiny_notebook(tmp_path, ["x = 1"])
+    start = time.perf_counter()
+    with pytest.raises(render.ParameterError, match=message) as caught:
+        render.check_parameters(nb, {key: value})
+    assert time.perf_counter() - start < 2
+    assert len(str(caught.value)) < 2_000
