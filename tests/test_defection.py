@@ -125,3 +125,125 @@ def test_messages_show_numpy_values_plainly():
     frame = pd.DataFrame({"reason": ["a", None]}, index=pd.Index(np.array([10, 11])))
     with pytest.raises(DataError, match=r"first at row 11;"):
         reason_shares(frame)
+
+
+# --------------------------------------------------------- power and survey size
+
+
+def test_exact_pvalues_equal_scipy_binomtest_for_every_outcome():
+    from crmlab.defection import _two_sided_pvalues
+
+    for n, claimed in ((1, 0.5), (10, 2 / 3), (37, 2 / 3), (50, 0.3), (73, 0.6667)):
+        brute = [stats.binomtest(k, n, claimed).pvalue for k in range(n + 1)]
+        assert _two_sided_pvalues(n, claimed) == pytest.approx(brute, rel=1e-9, abs=1e-15)
+
+
+def test_power_is_the_rejection_probability_brute_force_and_by_simulation(rng):
+    from crmlab.defection import claim_power
+
+    for n in (5, 30, 73):
+        reject = [k for k in range(n + 1) if stats.binomtest(k, n, 2 / 3).pvalue < 0.05]
+        assert claim_power(n) == pytest.approx(stats.binom.pmf(reject, n, 0.5).sum(), abs=1e-12)
+    # Monte Carlo: 4,000 surveys of 73 former customers whose true service share is 1/2
+    counts = rng.binomial(73, 0.5, size=4000)
+    rejected = np.mean([stats.binomtest(int(k), 73, 2 / 3).pvalue < 0.05 for k in counts])
+    assert rejected == pytest.approx(claim_power(73), abs=0.02)
+    # vectorised over n; no power at all when the truth is the claim's own share... below alpha
+    assert claim_power(np.array([10, 20])).shape == (2,)
+    assert claim_power(200, true_share=2 / 3) < 0.05
+
+
+def test_sample_size_is_past_the_last_dip_and_agrees_with_the_normal_formula():
+    from crmlab.defection import claim_power, claim_sample_size, power_curve
+
+    design = claim_sample_size(claimed=2 / 3, true_share=0.5, alpha=0.05, power=0.8)
+    assert design.n == 73
+    # hand: ((1.96 * sqrt(2/9) + 0.8416 * 0.5) / (1/6))^2 = 65.1 -> 66
+    assert design.n_normal == 66
+    powers = claim_power(np.arange(design.n, 4 * design.n_normal + 51))
+    assert powers.min() >= 0.8 and design.achieved == pytest.approx(powers[0])
+    assert claim_power(design.n - 1) < 0.8  # the saw-tooth dips just below n
+    assert claim_power(66) > 0.8  # ... even though a smaller n already reached the target once
+    curve = power_curve(10)
+    assert list(curve["respondents"]) == list(range(1, 11))
+    assert curve["power"].to_numpy() == pytest.approx(claim_power(np.arange(1, 11)))
+    assert claim_sample_size(power=0.9).n > design.n
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"claimed": 1.2}, "claimed"),
+        ({"true_share": -0.1}, "true_share"),
+        ({"alpha": 0}, "alpha"),
+        ({"power": 1.0}, "power"),
+        ({"claimed": 0.5, "true_share": 0.5}, "itself"),
+    ],
+)
+def test_sample_size_bad_designs_are_named(kwargs, message):
+    from crmlab.defection import claim_sample_size
+
+    with pytest.raises(DataError, match=message):
+        claim_sample_size(**kwargs)
+
+
+def test_power_needs_whole_respondents():
+    from crmlab.defection import claim_power, power_curve
+
+    with pytest.raises(DataError, match="whole numbers"):
+        claim_power(2.5)
+    with pytest.raises(DataError, match="whole numbers"):
+        claim_power(0)
+    with pytest.raises(DataError, match="max_n"):
+        power_curve(0)
+
+
+# --------------------------------------------------------------------- findings
+
+
+def _findings(counts_a, counts_b, true_share):
+    from crmlab.defection import claim_sample_size, defection_findings
+
+    data = pd.concat([survey(counts_a, "a"), survey(counts_b, "b")], ignore_index=True)
+    claim = test_claim(data, claimed=2 / 3)
+    comparison = compare_segments(data)
+    design = claim_sample_size()
+    return (
+        claim,
+        comparison,
+        design,
+        defection_findings(claim, comparison, design, true_share=true_share),
+    )
+
+
+def test_defection_findings_cite_the_tests_and_say_the_answer_is_simulated():
+    claim, comparison, design, found = _findings(
+        {"service": 100, "price": 100}, {"service": 160, "price": 40}, 0.6
+    )
+    first, size, segments = found
+    assert first.simulated and segments.simulated and not size.simulated
+    assert first.numbers["observed"] == claim.observed == 260 / 400
+    assert first.numbers["p_value"] == claim.p_value
+    assert (first.numbers["lower"], first.numbers["upper"]) == (claim.lower, claim.upper)
+    assert "built into the simulation, whose true share is 60.0%" in first.text
+    assert "does not reject" in first.text  # 65% of 400 is consistent with 2/3
+    assert f"{claim.lower:.1%} to {claim.upper:.1%}" in first.text
+    assert size.numbers["n_needed"] == design.n == 73
+    assert "73 randomly chosen former customers" in size.text
+    assert segments.numbers["cramers_v"] == comparison.cramers_v
+    assert "segments leave for different reasons" in segments.text
+    assert f"{comparison.cramers_v:.2f}" in segments.text
+
+
+def test_defection_findings_on_a_real_survey_claim_nothing_simulated():
+    _, _, _, found = _findings(
+        {"service": 50, "price": 50}, {"service": 52, "price": 48, "other": 2}, None
+    )
+    first, _, segments = found
+    assert not any(f.simulated for f in found)
+    assert "simulat" not in " ".join(f.text.lower() for f in found)
+    assert "rejects the claimed share of 66.7%" in first.text
+    assert "stated reasons" in first.text
+    assert segments.text.startswith("The survey shows no difference")
+    assert "smallest expected count" in segments.text  # "other": 2 in 202 answers
+    assert segments.numbers["min_expected"] < 5

@@ -126,53 +126,6 @@ def test_bad_model_options(rng):
         fit_retention(data, kind="spline", df=30)
 
 
-def test_plots_draw_what_the_analyses_return(rng):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from crmlab import plots
-    from crmlab.defection import reason_shares
-    from crmlab.delivered_value import delivered_value, sensitivity
-    from crmlab.integration import single_customer_view
-    from crmlab.recommend import evaluate
-
-    data = simulate(rng, 800, threshold=True)
-    fits = {k: fit_retention(data, kind=k) for k in ("linear", "dummies")}
-    ax = plots.relationships.retention_curve(retention_by_level(data), fits)
-    assert len(ax.lines) >= 2 and ax.get_ylabel() == "Retention rate"
-    data["n_lines"] = data["n_employees"] // 2 + 1
-    data["value"] = data["n_lines"] * 10.0
-    table, _ = cross_buying(data)
-    plots.relationships.cross_buying(table)
-    survey = pd.DataFrame({"reason": ["service", "price"] * 5, "segment": list("ab" * 5)})
-    shares = reason_shares(survey, by="segment")
-    ax = plots.relationships.reason_shares(shares, by="segment", claimed=2 / 3)
-    assert len(ax.patches) == 4
-    offers = pd.DataFrame(
-        [[5, 1, 1, 1, 3, 1, 1, 1], [4, 2, 1, 1, 2, 1, 1, 1]],
-        index=["A", "B"],
-        columns=["product", "service", "personnel", "image", "money", "time", "energy", "psychic"],
-    )
-    plots.relationships.delivered_value(delivered_value(offers))
-    ax = plots.relationships.tornado(sensitivity(offers, "A"), offer="A")
-    assert len(ax.patches) == 16
-    trans = pd.DataFrame(
-        {
-            "customer_id": np.repeat(np.arange(40), 3),
-            "date": pd.Timestamp("2024-01-01") + pd.to_timedelta(np.tile([0, 1, 2], 40), "D"),
-            "category": rng.choice(list("abcde"), 120),
-        }
-    )
-    plots.relationships.hit_rates(evaluate(trans, history_lengths=(1, 2)), k=3)
-    view = single_customer_view(
-        {"crm": pd.DataFrame({"record_id": [1, 2], "email": ["a@b.co", "A@b.co"]})}
-    )
-    plots.relationships.matching_funnel(view.quality)
-    plt.close("all")
-
-
 def test_distinct_per_customer_counts_and_keeps_silent_customers():
     from crmlab.relationships import distinct_per_customer
 
@@ -184,3 +137,84 @@ def test_distinct_per_customer_counts_and_keeps_silent_customers():
         distinct_per_customer(log, of="employee_id", customers=[1])
     with pytest.raises(DataError, match="lacks column"):
         distinct_per_customer(log, of="rep")
+
+
+def test_odds_ratio_interval_is_the_exponentiated_wald_interval(rng):
+    fit = fit_retention(simulate(rng, 600, threshold=False))
+    c = fit.coefficients
+    assert c["odds_ratio_lower"].to_numpy() == pytest.approx(np.exp(c["lower"].to_numpy()))
+    assert c["odds_ratio_upper"].to_numpy() == pytest.approx(np.exp(c["upper"].to_numpy()))
+    assert (c["odds_ratio_lower"] < c["odds_ratio"]).all()
+
+
+def test_small_groups_hand_case():
+    from crmlab.relationships import small_groups
+
+    table = retention_by_level(two_level())  # 5 customers at each level
+    small = small_groups(table, min_group=6)
+    assert list(small.index) == [0, 1]
+    assert small["half_width"].to_numpy() == pytest.approx(
+        ((table["upper"] - table["lower"]) / 2).to_numpy()
+    )
+    assert small_groups(table, min_group=5).empty
+    with pytest.raises(DataError, match="min_group"):
+        small_groups(table, min_group=0)
+
+
+def _cross_buying_data(rng, n=3000):
+    data = simulate(rng, n, threshold=True)
+    data["n_lines"] = np.minimum(1 + rng.binomial(4, 0.2 + 0.3 * data["retained"]), 5)
+    data["value"] = rng.gamma(2.0, 50.0 * data["n_lines"])
+    return data
+
+
+def test_relationship_findings_cite_the_fits_and_label_simulated_data(rng):
+    from crmlab.relationships import cross_buying, relationship_findings
+
+    data = _cross_buying_data(rng)
+    flat = simulate(rng, 3000, threshold=False)
+    found = relationship_findings(data, control=flat, knot=4, min_group=50, simulated=True)
+    assert all(f.simulated for f in found)
+    odds, kink = found[0], found[1]
+    row = fit_retention(data).coefficients.loc["breadth"]
+    assert odds.numbers["odds_ratio"] == pytest.approx(row["odds_ratio"])
+    assert odds.numbers["lower"] == pytest.approx(np.exp(row["lower"]))
+    assert odds.numbers["n"] == len(data)
+    test = threshold_test(data, knot=4)
+    assert kink.numbers["p_value"] == pytest.approx(test.p_value)
+    assert kink.numbers["above"] == pytest.approx(test.slope_above)
+    assert kink.numbers["control_p_value"] == pytest.approx(threshold_test(flat).p_value)
+    assert "attachment is not observed" in kink.text and "changes from" in kink.text
+    assert "finds none" in kink.text
+
+    by_lines, _ = cross_buying(data)
+    cross = found[-1]
+    big = by_lines[by_lines["customers"] >= 50]
+    assert (
+        cross.numbers["top"] == big.index[-1]
+        and cross.numbers["n_top"] == big["customers"].iloc[-1]
+    )
+    assert cross.numbers["ratio"] == pytest.approx(
+        big["mean_value"].iloc[-1] / big["mean_value"].iloc[0]
+    )
+    assert cross.numbers["r_one"] == pytest.approx(big["retention"].iloc[0])
+    assert "built in" in cross.text
+    small = by_lines[(by_lines["customers"] < 50) & (by_lines.index > big.index[-1])]
+    for level, n in small["customers"].items():
+        assert f"{level} lines (n = {n:,})" in cross.text
+
+
+def test_relationship_findings_flag_small_breadth_groups_and_speak_plainly_on_real_data(rng):
+    from crmlab.relationships import relationship_findings
+
+    data = _cross_buying_data(rng, 600)  # 8 breadth levels of about 75 customers
+    found = relationship_findings(data, min_group=80, simulated=False)
+    text = " ".join(f.text for f in found)
+    assert "simulat" not in text.lower() and "built in" not in text
+    small = retention_by_level(data)
+    small = small[small["customers"] < 80]
+    flagged = [f for f in found if "rests on fewer than 80" in f.text]
+    assert len(flagged) == 1
+    for level, n in small["customers"].items():
+        assert f"{level} employees (n = {n:,})" in flagged[0].text
+    assert "association" in found[-1].text
