@@ -225,7 +225,16 @@ def test_plots_draw_every_table(cdnow_sample):
     r = seg.rfm_scores(cdnow_sample)
     s = seg.rfm_segments(r)
     profit = seg.customer_profit(cdnow_sample, seg.CostModel(0.3, 2.0, 5.0))
-    grouped = seg.value_groups(seg.historical_values(profit))
+    v = pd.DataFrame(
+        {
+            "actual_value": [50.0, 5.0, -2.0, 1.0],
+            "potential_value": [50.0, 30.0, -2.0, 1.0],
+            "p_alive": [0.9, 0.8, 0.2, 0.1],
+        }
+    )
+    v["gap"] = v["potential_value"] - v["actual_value"]
+    tier = seg.value_tiers(v, mvc_share=0.25, mgc_share=0.25)
+    grid = pd.DataFrame([[0.0, 0.5], [0.1, 0.6]], index=[0.0, 2.0], columns=[0.0, 5.0])
     axes = [
         plots.segments.pyramid(p2.table),
         plots.segments.tier_shares(p2.table),
@@ -234,8 +243,9 @@ def test_plots_draw_every_table(cdnow_sample):
         plots.segments.migration_flows(mig.flows),
         plots.segments.rfm_segments(seg.segment_table(r, s)),
         plots.segments.rfm_grid(r),
-        plots.segments.value_groups(seg.value_group_table(grouped)),
-        plots.segments.value_map(grouped),
+        plots.segments.value_tiers(seg.tier_table(v, tier)),
+        plots.segments.value_map(v, tier),
+        plots.segments.cost_grid(grid),
         plots.segments.whale_curve(
             seg.whale_curve(profit["profit"]), seg.whale_summary(profit["profit"]), label="x"
         ),
