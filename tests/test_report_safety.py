@@ -7,9 +7,13 @@ none is installed: `apt-get install chromium`.
 
 from __future__ import annotations
 
+import fcntl
 import html
 import re
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import nbformat
 import pandas as pd
@@ -350,3 +354,76 @@ def test_parameter_values_are_checked_before_formatting(tmp_path, key, value, me
         render.check_parameters(nb, {key: value})
     assert time.perf_counter() - start < 2
     assert len(str(caught.value)) < 2_000
+
+
+# ---------------------------------------------------------------------- concurrent runs
+
+MARGIN_TABLE = [
+    "import time\nimport pandas as pd\nfrom crmlab import reports\nreports.setup()\ntime.sleep(1)",
+    "reports.export(pd.DataFrame({'margin': [margin] * 2000}), 'table')",
+    "reports.executive_summary([f'Margin {margin}'])",
+]
+QUICK_TABLE = [MARGIN_TABLE[0].replace("time.sleep(1)", ""), *MARGIN_TABLE[1:]]
+
+
+def test_two_runs_to_one_folder_both_succeed_with_consistent_outputs(tmp_path):
+    nb = tiny_notebook(tmp_path / "nb", MARGIN_TABLE)
+    out = tmp_path / "out"
+    exe = Path(sys.executable).with_name("crmlab")
+    runs = [
+        subprocess.Popen(
+            [exe, "report", str(nb), "-p", "margin", margin, "--out", str(out)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for margin in ("0.1", "0.9")
+    ]
+    results = [(run.wait(timeout=300), *run.communicate()) for run in runs]
+    assert [code for code, _, _ in results] == [0, 0], results
+    assert any("another run is writing" in err for _, _, err in results)
+    folder = out / "tiny"
+    page = (folder / "tiny.html").read_text()
+    shown = re.search(r"<code>margin</code></td><td><code>([0-9.]+)</code>", page).group(1)
+    csv = pd.read_csv(folder / "table.csv")["margin"]
+    xlsx = pd.read_excel(folder / "table.xlsx")["margin"]
+    assert len(csv) == len(xlsx) == 2000
+    assert set(csv) == set(xlsx) == {float(shown)}
+    assert f"Margin {shown}" in page
+    assert sorted(p.name for p in out.iterdir()) == [".tiny.lock", "tiny"]
+
+
+def test_a_run_gives_up_clearly_while_another_holds_the_report(tmp_path):
+    nb = tiny_notebook(tmp_path / "nb", QUICK_TABLE)
+    out = tmp_path / "out"
+    first = render.render_report(nb, {"margin": 0.1}, out)
+    before = (first.folder / "table.csv").read_bytes()
+    with open(out / ".tiny.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        with pytest.raises(render.ReportError, match=r"still writing .* after 1 s"):
+            render.render_report(nb, {"margin": 0.9}, out, lock_timeout=1)
+    assert (first.folder / "table.csv").read_bytes() == before
+    assert sorted(p.name for p in out.iterdir()) == [".tiny.lock", "tiny"]
+
+
+def test_leftovers_of_a_crashed_run_are_cleared_and_the_folder_replaced_whole(tmp_path):
+    nb = tiny_notebook(tmp_path / "nb", QUICK_TABLE)
+    out = tmp_path / "out"
+    (out / "tiny").mkdir(parents=True)
+    (out / "tiny" / "stale_from_an_old_run.csv").write_text("x\n")
+    crashed = out / f".tiny.tmp-{'0' * 32}"
+    crashed.mkdir()
+    (crashed / "table.csv").write_text("half")
+    report = render.render_report(nb, {"margin": 0.5}, out)
+    assert not crashed.exists()
+    assert not (report.folder / "stale_from_an_old_run.csv").exists()
+    assert sorted(p.name for p in report.folder.iterdir()) == [
+        "executive_summary.json",
+        "table.csv",
+        "table.xlsx",
+        "tiny.html",
+        "tiny.ipynb",
+    ]
+    assert report.files == [
+        report.folder / n for n in ("tiny.ipynb", "tiny.html", "table.csv", "table.xlsx")
+    ]
