@@ -33,6 +33,7 @@ from crmlab.segments.pyramid import (
     pyramid_series,
     tier_migration,
     tier_view,
+    tiers_by_period,
 )
 from crmlab.segments.rfm import (
     DEFAULT_SEGMENTS,
@@ -112,6 +113,7 @@ __all__ = [
     "tier_moves",
     "tier_table",
     "tier_view",
+    "tiers_by_period",
     "value_tier_findings",
     "value_tiers",
     "wallet_potential",

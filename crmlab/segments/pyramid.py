@@ -438,13 +438,18 @@ def pyramid_history(pyramids: dict[pd.Timestamp, Pyramid]) -> pd.DataFrame:
 MIN_CUSTOMERS = 30
 
 
-def pyramid_periods(pyramids: dict[pd.Timestamp, Pyramid]) -> pd.DataFrame:
+def pyramid_periods(
+    pyramids: dict[pd.Timestamp, Pyramid], *, active_only: bool = False
+) -> pd.DataFrame:
     """Every customer's tier, orders, revenue and profit in every period, one row each.
 
     Parameters
     ----------
     pyramids : dict
         Period end -> :class:`Pyramid`, as :func:`pyramid_series` returns.
+    active_only : bool
+        Keep only the customers who bought in each period (the inactive, prospects and
+        suspects have no orders, revenue or profit; :func:`tiers_by_period` lists them).
 
     Returns
     -------
@@ -457,11 +462,25 @@ def pyramid_periods(pyramids: dict[pd.Timestamp, Pyramid]) -> pd.DataFrame:
         raise DataError("no pyramids given; build them with segments.pyramid_series.")
     parts = []
     for end, p in sorted(pyramids.items()):
-        part = p.customers[["tier", "rank", "orders", "revenue", "profit"]].reset_index()
+        customers = p.customers
+        if active_only:
+            customers = customers[customers["tier"].isin(p.labels)]
+        part = customers[["tier", "rank", "orders", "revenue", "profit"]].reset_index()
         part["tier"] = part["tier"].astype(str)
         part.insert(1, "period_end", pd.Timestamp(end))
         parts.append(part)
     return pd.concat(parts, ignore_index=True)
+
+
+def tiers_by_period(pyramids: dict[pd.Timestamp, Pyramid]) -> pd.DataFrame:
+    """Every customer's tier in each period, one column per period end (``YYYY-MM-DD``):
+    the list a team acts on. A customer who had not bought yet by a period's end has no
+    tier in it (empty)."""
+    long = pyramid_periods(pyramids)
+    wide = long.pivot(index="customer_id", columns="period_end", values="tier")
+    wide.columns = [f"{end:%Y-%m-%d}" for end in wide.columns]
+    wide.columns.name = None
+    return wide
 
 
 def tier_view(table: pd.DataFrame) -> pd.DataFrame:

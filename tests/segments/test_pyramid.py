@@ -150,3 +150,12 @@ def test_tiers_by_period_is_one_column_per_period():
     assert list(wide.columns) == ["2020-03-31", "2020-06-30"]
     assert wide.loc[1].tolist() == ["Top", "Inactive"]
     assert pd.isna(wide.loc[1000, "2020-03-31"]) and wide.loc[1000, "2020-06-30"] != "Inactive"
+
+
+def test_pyramid_periods_active_only_keeps_the_buyers():
+    p = pyramids(two_quarters(new_in_second=3))
+    long = seg.pyramid_periods(p, active_only=True)
+    assert len(long) == 100 + 53
+    assert not long["tier"].isin(["Inactive", "Prospects", "Suspects"]).any()
+    full = seg.pyramid_periods(p)
+    assert long["revenue"].sum() == pytest.approx(full["revenue"].sum())
