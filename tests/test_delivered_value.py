@@ -93,3 +93,30 @@ def test_reaching_a_tie_is_not_a_flip():
     out = sensitivity(data, "A", change=0.2)
     assert out.loc["service", "edge_high"] == 0
     assert not bool(out.loc["service", "flips"])
+
+
+def test_delivered_value_findings_say_the_values_are_assumed():
+    from crmlab.delivered_value import delivered_value_findings
+
+    data = offers()
+    table, sens = delivered_value(data), sensitivity(data, "A", change=0.2)
+    (finding,) = delivered_value_findings(table, sens, "A", change=0.2)
+    # A: 140 - 100 = 40; B: 155 - 105 = 50; A is 10 behind; product 100 +/-20% swings 40
+    assert finding.numbers["best_value"] == 50 and finding.numbers["ours"] == 40
+    assert finding.numbers["gap"] == 10 and finding.numbers["swing"] == pytest.approx(40)
+    assert finding.text.startswith("With the assumed component values")
+    assert "B delivers the most value to the buyer ($50 per purchase)" in finding.text
+    assert "$10 behind the best rival; its product value moves that gap most" in finding.text
+    price_first = sens.loc[["money"]]
+    (price,) = delivered_value_findings(table, price_first, "A", change=0.2)
+    assert "its price moves that gap most" in price.text and "by $32" in price.text
+    assert "enough to change the buyer's choice" in finding.text
+    (ahead,) = delivered_value_findings(table, sensitivity(data, "B"), "B", change=0.2)
+    assert "$10 ahead of the best rival" in ahead.text
+    tie = data.copy()
+    tie.loc["A", "product"] = 110.0
+    t = delivered_value(tie)
+    (tied,) = delivered_value_findings(t, sensitivity(tie, "A"), "A", change=0.2)
+    assert "tie for the most value" in tied.text and "level with" in tied.text
+    with pytest.raises(DataError, match="offer 'C'"):
+        delivered_value_findings(table, sens, "C", change=0.2)

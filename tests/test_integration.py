@@ -162,3 +162,85 @@ def test_bad_sources():
     assert ok["email_key"].notna().sum() == 2
     with pytest.raises(DataError, match="align"):
         evaluate_matching([1, 2], [1])
+
+
+def _truth_frame(srcs, truth):
+    keys = [(name, str(r)) for name, frame in srcs.items() for r in frame["record_id"]]
+    return pd.DataFrame(
+        {"source": [k[0] for k in keys], "record_id": [k[1] for k in keys], "person_id": truth}
+    )
+
+
+def test_persons_by_sources_hand_case():
+    from crmlab.integration import persons_by_sources
+
+    view = single_customer_view(sources()[0])
+    by = persons_by_sources(view)
+    assert by["persons"].to_dict() == {
+        "marketing": 1,
+        "marketing+sales+service": 1,
+        "marketing+service": 1,
+        "sales+service": 1,
+    }
+    assert by.loc["marketing+sales+service", "n_sources"] == 3
+    # the systems' own person counts add up to more than the persons: 3 + 3 + 2 = 8 > 4
+    per_source = view.quality.drop(index="all sources")["persons"]
+    assert per_source.sum() == (by["n_sources"] * by["persons"]).sum() == 8
+    assert view.quality.loc["all sources", "persons"] == by["persons"].sum() == 4
+
+
+def test_record_links_match_truth_by_key_not_by_row_order():
+    from crmlab.integration import record_links
+
+    srcs, truth = sources()
+    view = single_customer_view(srcs)
+    shuffled = _truth_frame(srcs, truth).sample(frac=1, random_state=3)
+    links = record_links(view, shuffled)
+    expected = dict(zip(_truth_frame(srcs, truth)["record_id"], truth, strict=True))
+    assert links["true_person_id"].tolist() == [expected[r] for r in links["record_id"]]
+    assert list(record_links(view).columns) == ["source", "record_id", "person_id", "linked_by"]
+    with pytest.raises(DataError, match="no person for 1 records"):
+        record_links(view, shuffled.iloc[1:])
+    with pytest.raises(DataError, match="more than once"):
+        record_links(view, pd.concat([shuffled, shuffled.iloc[:1]]))
+
+
+def test_evaluate_rules_adds_rules_one_at_a_time():
+    from crmlab.integration import evaluate_rules
+
+    srcs, truth = sources()
+    out = evaluate_rules(srcs, _truth_frame(srcs, truth), rules=("customer_id", "email", "phone"))
+    assert list(out.index) == ["customer_id", "customer_id + email", "customer_id + email + phone"]
+    for rules, row in zip((("customer_id",), ("customer_id", "email")), out.index, strict=False):
+        alone = evaluate_matching(
+            single_customer_view(srcs, rules=rules).records["person_id"], truth
+        )
+        assert out.loc[row].to_dict() == pytest.approx(alone.to_dict())
+    assert out["recall"].is_monotonic_increasing
+    assert out.iloc[-1]["recall"] == 1 and out.iloc[-1]["precision"] == 1
+
+
+def test_single_view_findings_cite_the_view_and_the_evaluation():
+    from crmlab.integration import single_view_findings
+
+    srcs, truth = sources()
+    view = single_customer_view(srcs)
+    ev = evaluate_matching(view.records["person_id"], truth)
+    found = single_view_findings(view, ev, n_people=6, simulated=True)
+    assert all(f.simulated for f in found) and len(found) == 3
+    joined, overlap, quality = found
+    assert joined.numbers == {
+        "records": 9,
+        "sources": 3,
+        "persons": 4,
+        "rules": 3,
+        "unmatched": 1,
+        "no_key": 1,
+    }
+    assert "9 records from 3 systems were joined into 4 persons" in joined.text
+    assert overlap.numbers["several"] == 3 and overlap.numbers["summed"] == 8
+    assert "add up to 8 where there are 4 persons" in overlap.text
+    assert quality.numbers["true"] == 4 and quality.numbers["absent"] == 2
+    assert "builds 6 people, but 2 of them" in quality.text
+    plain = single_view_findings(view)
+    assert len(plain) == 2 and not any("simulat" in f.text for f in plain)

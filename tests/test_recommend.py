@@ -134,3 +134,87 @@ def test_same_customers_and_ratio_to_popularity(rng):
     cos = out[out["method"] == "cosine"].set_index("n_history")
     base = pop.set_index("n_history")["hit_rate"]
     np.testing.assert_allclose(cos["vs_popularity"], cos["hit_rate"] / base)
+
+
+def test_top_pairs_lists_each_pair_once_largest_first():
+    from crmlab.recommend import top_pairs
+
+    sim = pd.DataFrame(
+        [[0, 0.2, 0.9], [0.2, 0, 0.5], [0.9, 0.5, 0]], index=list("xyz"), columns=list("xyz")
+    )
+    out = top_pairs(sim, 2)
+    assert list(out.index) == [("x", "z"), ("y", "z")] and out.tolist() == [0.9, 0.5]
+    assert len(top_pairs(sim, 10)) == 3  # 3 distinct pairs, none twice, no diagonal
+    with pytest.raises(DataError, match="n must be"):
+        top_pairs(sim, 0)
+
+
+def hits_table(rows):
+    """rows: (n_history, method, hits, customers) -> a table shaped like evaluate()'s."""
+    from crmlab.defection import wilson_interval
+
+    out = pd.DataFrame(rows, columns=["n_history", "method", "hits", "customers"])
+    out["hit_rate"] = out["hits"] / out["customers"]
+    out["lower"], out["upper"] = wilson_interval(out["hits"], out["customers"])
+    return out
+
+
+def test_compare_hit_rates_marks_overlapping_intervals():
+    from crmlab.recommend import compare_hit_rates
+
+    hits = hits_table(
+        [
+            (1, "cosine", 500, 1000),
+            (1, "lift", 300, 1000),
+            (1, "popularity", 290, 1000),
+            (3, "cosine", 520, 1000),
+            (3, "lift", 505, 1000),
+            (3, "popularity", 300, 1000),
+        ]
+    )
+    out = compare_hit_rates(hits).set_index(["n_history", "method"])
+    assert out.loc[(1, "cosine"), "best"] and out.loc[(1, "cosine"), "overlaps_best"]
+    assert not out.loc[(1, "lift"), "overlaps_best"]  # 30% vs 50% of 1,000: clearly apart
+    assert out.loc[(3, "lift"), "overlaps_best"]  # 50.5% vs 52%
+    assert out.loc[(3, "popularity"), "rank"] == 3
+    by_method = compare_hit_rates(hits, within="method").set_index(["method", "n_history"])
+    assert by_method.loc[("cosine", 3), "best"] and by_method.loc[("cosine", 1), "overlaps_best"]
+    assert not by_method.loc[("lift", 1), "overlaps_best"]
+    with pytest.raises(DataError, match="within"):
+        compare_hit_rates(hits, within="k")
+
+
+def test_recommendation_findings_name_ties_and_do_not_repeat_numbers():
+    from crmlab.recommend import recommendation_findings
+
+    hits = hits_table(
+        [
+            (1, "cosine", 500, 1000),
+            (1, "lift", 300, 1000),
+            (1, "popularity", 290, 1000),
+            (3, "cosine", 520, 1000),
+            (3, "lift", 505, 1000),
+            (3, "popularity", 300, 1000),
+        ]
+    )
+    switching, ties, learning = recommendation_findings(hits, k=3, simulated=True)
+    assert all(f.simulated for f in (switching, ties, learning))
+    assert switching.numbers["short"] == 0.5 and switching.numbers["long"] == 0.52
+    assert switching.numbers["base_short"] == 0.29 and switching.numbers["base_long"] == 0.3
+    assert "50.0% (95% CI" in switching.text and "best-sellers" in switching.text
+    assert "cosine and lift with {h_1} purchases" in ties.template and ties.numbers["h_1"] == 3
+    assert "do not show which of them is better" in ties.text
+    # cosine's numbers are in the first sentence: the third names it without repeating them
+    assert "cosine's change lies within overlapping" in learning.text
+    assert "52.0%" not in learning.text
+    assert learning.numbers["from_2"] == 0.3 and learning.numbers["to_2"] == 0.505
+    assert "the 95% intervals apart" in learning.text
+
+    clear = hits_table(
+        [(1, "cosine", 500, 1000), (1, "popularity", 200, 1000)]
+        + [(2, "cosine", 700, 1000), (2, "popularity", 200, 1000)]
+    )
+    switching, ties, learning = recommendation_findings(clear, k=2)
+    assert "simulat" not in switching.text + ties.text + learning.text
+    assert "lies clear of the other methods'" in ties.text
+    assert "cosine's change is clear" in learning.text
