@@ -1,0 +1,205 @@
+"""Notebook 06 rendered on its small parameters: every number of its executive summary is
+recomputed from the exported tables, independently of crmlab, and shown as printed."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+import yaml
+from scipy import stats
+from statsmodels.stats.proportion import proportion_confint
+
+from crmlab import render
+
+NAME = "relationships_and_defection"
+TABLES = (
+    "breadth_customers",
+    "breadth_customers_control",
+    "cross_buying",
+    "defection_survey",
+    "claim_power",
+    "delivered_value",
+    "delivered_value_sensitivity",
+)
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    path = render.list_notebooks()[NAME]
+    small = yaml.safe_load((render.NOTEBOOKS_DIR / "test_parameters.yaml").read_text())[NAME]
+    out = render.render_report(path, small, tmp_path_factory.mktemp("report"))
+    params = {k: p.default for k, p in render.notebook_parameters(path).items()} | small
+    findings = json.loads((out.folder / "executive_summary.json").read_text(encoding="utf-8"))
+    tables = {name: pd.read_csv(out.folder / f"{name}.csv") for name in TABLES}
+    return findings, tables, params
+
+
+def find(findings, words):
+    hits = [f for f in findings if words in f["text"]]
+    assert len(hits) == 1, f"{words!r} in {len(hits)} findings"
+    return hits[0]
+
+
+def printed(finding, key, fmt):
+    assert format(finding["numbers"][key], fmt) in finding["text"], (key, finding["text"])
+
+
+def logit(frame, *columns):
+    x = sm.add_constant(np.column_stack(columns), has_constant="add")
+    return sm.Logit(frame["retained"].to_numpy(), x).fit(disp=0)
+
+
+def test_every_sentence_is_labelled_simulated_except_the_design_and_assumptions(report):
+    findings, _, _ = report
+    for f in findings:
+        plain = "real exit survey" in f["text"] or "assumed component values" in f["text"]
+        assert f["simulated"] is (not plain), f["text"]
+        assert ("simulat" in f["text"].lower()) or plain
+
+
+def test_odds_ratio_per_employee(report):
+    findings, t, _ = report
+    c = t["breadth_customers"]
+    fit = logit(c, c["n_employees"])
+    f = find(findings, "multiplies the odds of staying")
+    assert f["numbers"]["odds_ratio"] == pytest.approx(np.exp(fit.params[1]), rel=1e-6)
+    lo, hi = np.exp(fit.conf_int()[1])
+    assert f["numbers"]["lower"] == pytest.approx(lo, rel=1e-6)
+    assert f["numbers"]["upper"] == pytest.approx(hi, rel=1e-6)
+    assert f["numbers"]["n"] == len(c)
+    for key in ("odds_ratio", "lower", "upper"):
+        printed(f, key, ".2f")
+
+
+def test_attachment_sentence_is_the_likelihood_ratio_test(report):
+    findings, t, params = report
+    f = find(findings, "attachment is not observed")
+    knot = params["threshold"]
+    for table, key in (("breadth_customers", "p_value"), ("breadth_customers_control", None)):
+        c = t[table]
+        x = c["n_employees"].to_numpy(float)
+        straight, kinked = logit(c, x), logit(c, x, np.maximum(x - knot, 0))
+        p = stats.chi2.sf(2 * (kinked.llf - straight.llf), 1)
+        assert f["numbers"][key or "control_p_value"] == pytest.approx(p, rel=1e-4)
+        printed(f, key or "control_p_value", ".2g")
+        if key:
+            assert f["numbers"]["below"] == pytest.approx(kinked.params[1], rel=1e-5)
+            above = kinked.params[1] + kinked.params[2]
+            assert f["numbers"]["above"] == pytest.approx(above, rel=1e-4, abs=1e-8)
+            printed(f, "below", ".2f")
+
+
+def test_small_breadth_groups_are_named_with_n_and_the_minimum(report):
+    findings, t, params = report
+    counts = t["breadth_customers"]["n_employees"].value_counts().sort_index()
+    small = counts[counts < params["min_group"]]
+    flagged = [f for f in findings if "rests on fewer than" in f["text"]]
+    assert len(flagged) == (1 if len(small) else 0)
+    if len(small):
+        f = flagged[0]
+        assert f["numbers"]["min_group"] == params["min_group"]
+        for level, n in small.items():
+            assert f"{level} employees (n = {n:,})" in f["text"]
+
+
+def test_cross_buying_sentence(report):
+    findings, t, params = report
+    c = t["breadth_customers"]
+    g = c.groupby("n_lines").agg(n=("retained", "size"), k=("retained", "sum"), v=("value", "mean"))
+    big = g[g["n"] >= params["min_group"]]
+    f = find(findings, "product lines")
+    n = f["numbers"]
+    assert (n["one"], n["top"]) == (big.index[0], big.index[-1])
+    assert n["n_top"] == big["n"].iloc[-1] and n["n_one"] == big["n"].iloc[0]
+    assert n["ratio"] == pytest.approx(big["v"].iloc[-1] / big["v"].iloc[0])
+    assert n["value_top"] == pytest.approx(big["v"].iloc[-1])
+    for key, row in (("top", big.iloc[-1]), ("one", big.iloc[0])):
+        lo, hi = proportion_confint(row["k"], row["n"], method="wilson")
+        assert n[f"r_{key}"] == pytest.approx(row["k"] / row["n"])
+        assert (n[f"lo_{key}"], n[f"hi_{key}"]) == pytest.approx((lo, hi))
+        printed(f, f"r_{key}", ".0%")
+    printed(f, "ratio", ".1f")
+    assert f"${n['value_one']:,.0f}" in f["text"]
+    for level, size in g.loc[g.index > big.index[-1], "n"].items():
+        assert f"{level} lines (n = {size:,})" in f["text"]
+    # the exported per-line table agrees with the customers
+    assert t["cross_buying"]["customers"].tolist() == g["n"].tolist()
+
+
+def test_claim_sentence_and_the_truth_built_in(report):
+    findings, t, _ = report
+    s = t["defection_survey"]
+    k, n = int((s["reason"] == "service").sum()), len(s)
+    res = stats.binomtest(k, n, 0.6667)
+    ci = res.proportion_ci(method="exact")
+    f = find(findings, "former customers named service")
+    assert f["numbers"]["observed"] == pytest.approx(k / n) and f["numbers"]["n"] == n
+    assert f["numbers"]["p_value"] == pytest.approx(res.pvalue, rel=1e-9)
+    assert (f["numbers"]["lower"], f["numbers"]["upper"]) == pytest.approx((ci.low, ci.high))
+    # the simulator's documented truth: 55% consumers x 50% + 30% small x 58% + 15% corporate x 65%
+    assert f["numbers"]["true_share"] == pytest.approx(0.55 * 0.50 + 0.30 * 0.58 + 0.15 * 0.65)
+    assert "built into the simulation" in f["text"]
+    for key in ("observed", "lower", "upper", "true_share"):
+        printed(f, key, ".1%")
+    verdict = "rejects" if res.pvalue < 0.05 else "does not reject"
+    assert f"test {verdict} the claimed share" in f["text"]
+
+
+def test_survey_size_needed_by_brute_force(report):
+    findings, t, params = report
+    f = find(findings, "real exit survey")
+    needed = f["numbers"]["n_needed"]
+    p0, p1 = params["claimed_service_share"], params["alternative_service_share"]
+
+    def power(m):
+        reject = [k for k in range(m + 1) if stats.binomtest(k, m, p0).pvalue < params["alpha"]]
+        return stats.binom.pmf(reject, m, p1).sum()
+
+    curve = t["claim_power"]
+    assert curve["respondents"].max() == 2 * needed
+    sizes = curve["respondents"].to_numpy()
+    brute = np.array([power(int(m)) for m in sizes])
+    assert curve["power"].to_numpy() == pytest.approx(brute, abs=1e-10)
+    assert brute[sizes >= needed].min() >= params["target_power"]
+    assert brute[sizes == needed - 1][0] < params["target_power"]
+    assert f["numbers"]["power"] == params["target_power"]
+    assert f"at least {needed:,} randomly chosen" in f["text"]
+
+
+def test_segment_sentence(report):
+    findings, t, _ = report
+    s = t["defection_survey"]
+    table = pd.crosstab(s["segment"], s["reason"])
+    chi2, p, dof, _ = stats.chi2_contingency(table.to_numpy(), correction=False)
+    v = np.sqrt(chi2 / (table.to_numpy().sum() * (min(table.shape) - 1)))
+    f = find(findings, "Cramér's V")
+    assert f["numbers"]["chi2"] == pytest.approx(chi2) and f["numbers"]["dof"] == dof
+    assert f["numbers"]["p_value"] == pytest.approx(p, rel=1e-6)
+    assert f["numbers"]["cramers_v"] == pytest.approx(v)
+    printed(f, "cramers_v", ".2f")
+    printed(f, "chi2", ".1f")
+
+
+def test_delivered_value_sentence(report):
+    findings, t, params = report
+    d = t["delivered_value"].set_index("offer")
+    value = d[["product", "service", "personnel", "image"]].sum(axis=1)
+    cost = d[["money", "time", "energy", "psychic"]].sum(axis=1)
+    dv = value - cost
+    ours = params["offer_names"][0]
+    f = find(findings, "assumed component values")
+    assert f["numbers"]["best_value"] == pytest.approx(dv.max())
+    assert f["numbers"]["ours"] == pytest.approx(dv[ours])
+    assert f["numbers"]["gap"] == pytest.approx(abs(dv[ours] - dv.drop(ours).max()))
+    components = d.loc[ours, ["product", "service", "personnel", "image"] + ["money", "time"]]
+    components = pd.concat([components, d.loc[ours, ["energy", "psychic"]]])
+    assert f["numbers"]["swing"] == pytest.approx(
+        2 * params["sensitivity_change"] * components.max()
+    )
+    assert f"{dv.idxmax()} delivers the most value" in f["text"]
+    assert f"${f['numbers']['swing']:,.0f}" in f["text"]
+    assert t["delivered_value_sensitivity"]["swing"].iloc[0] == pytest.approx(f["numbers"]["swing"])
