@@ -14,6 +14,8 @@ import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.ticker import PercentFormatter
 
+from crmlab.plots.alt import describe
+
 
 def _ax(ax: Axes | None, size: tuple[float, float] = (8, 5)) -> Axes:
     if ax is None:
@@ -71,7 +73,19 @@ def double_jeopardy(
     ax.set_ylabel(labels.get(measure, measure))
     ax.set_title(title)
     ax.legend()
-    return ax
+    fmt = "{:.1f}" if measure == "purchase_frequency" else "{:.0%}"
+    points = "; ".join(
+        f"{name}: penetration {row['penetration_observed']:.0%} observed, "
+        f"{row['penetration_expected']:.0%} expected, {measure.replace('_', ' ')} "
+        f"{fmt.format(row[f'{measure}_observed'])} observed, "
+        f"{fmt.format(row[f'{measure}_expected'])} expected"
+        for name, row in order.iterrows()
+    )
+    return describe(
+        ax,
+        f"Scatter of {labels.get(measure, measure).lower()} against penetration per brand, "
+        f"observed (dots) and Dirichlet-expected (hollow, joined): {points}.",
+    )
 
 
 def loyalty_deviation(
@@ -95,7 +109,8 @@ def loyalty_deviation(
     ax.set_xlabel(f"Observed - expected {name} (percentage points)")
     ax.set_ylabel("Brand")
     ax.set_title("Loyalty above (green) or below (red) the Dirichlet benchmark")
-    return ax
+    bars = "; ".join(f"{brand} {100 * v:+.1f} points" for brand, v in dev.iloc[::-1].items())
+    return describe(ax, f"Bars of observed minus Dirichlet-expected {name} per brand: {bars}.")
 
 
 def duplication_heatmap(
@@ -116,7 +131,12 @@ def duplication_heatmap(
     ax.set_xlabel("Also bought")
     ax.set_ylabel("Buyers of")
     ax.set_title(title)
-    return ax
+    rows = "; ".join(
+        f"buyers of {row}: "
+        + ", ".join(f"{v:.0%} also bought {col}" for col, v in values.items() if col != row)
+        for row, values in duplication.iterrows()
+    )
+    return describe(ax, f"Heat map of {title.lower()}: {rows}.")
 
 
 def share_of_wallet_distribution(
@@ -127,6 +147,7 @@ def share_of_wallet_distribution(
     title: str = "How much of each customer's wallet the firm holds",
     xlabel: str = "Share of the customer's category spending (share of wallet)",
     ylabel: str = "% of the firm's customers",
+    legend_title: str | None = None,
     ax: Axes | None = None,
 ) -> Axes:
     """Histogram of share of wallet (or SCR) per group (firm or brand), as % of the
@@ -145,8 +166,16 @@ def share_of_wallet_distribution(
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
-    ax.legend(title=by)
-    return ax
+    ax.legend(title=legend_title or by.replace("_", " ").capitalize())
+    groups = "; ".join(
+        f"{name}: {len(group):,} customers, median {group[column].median():.0%}"
+        for name, group in shares.groupby(by, observed=True)
+    )
+    return describe(
+        ax,
+        f"Step histograms of {xlabel[0].lower()}{xlabel[1:]}, one line per "
+        f"{by.replace('_', ' ')}, as {ylabel[0].lower()}{ylabel[1:]}: {groups}.",
+    )
 
 
 def wallet_rule_scatter(predictions: pd.DataFrame, *, ax: Axes | None = None) -> plt.Figure:
@@ -166,7 +195,13 @@ def wallet_rule_scatter(predictions: pd.DataFrame, *, ax: Axes | None = None) ->
     axes[0].set_ylabel("Actual share of wallet")
     fig.suptitle("Predicting share of wallet from a survey")
     fig.tight_layout()
-    return fig
+    return describe(
+        fig,
+        f"Two scatter plots of the actual share of wallet of {len(predictions):,} "
+        "customer-firm pairs against its prediction by the Wallet Allocation Rule (left) "
+        "and by satisfaction shares (right), with the 45-degree line of a perfect "
+        "prediction.",
+    )
 
 
 def market_vs_best_wallets(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
@@ -181,4 +216,49 @@ def market_vs_best_wallets(table: pd.DataFrame, *, ax: Axes | None = None) -> Ax
     ax.set_ylabel("% of category spending")
     ax.set_xlabel("Firm")
     ax.set_title("Market share is not share of the best customers")
-    return ax
+    ax.legend(loc="upper right", fontsize=10)
+    bars = "; ".join(
+        f"{firm}: {row['market_share']:.1%} of all spending, "
+        f"{row['share_of_best_wallets']:.1%} of the best customers' wallets"
+        for firm, row in table.iterrows()
+    )
+    return describe(
+        ax,
+        f"Paired bars per firm of market share and share of the best customers' wallets: {bars}.",
+    )
+
+
+def brand_scr_distribution(
+    scr: pd.DataFrame,
+    brand: str,
+    *,
+    panel: str = "",
+    column: str = "brand",
+    ax: Axes | None = None,
+) -> Axes:
+    """Histogram of the SCR that one brand's buyers give it, beside the other brands'.
+
+    ``scr`` is :func:`crmlab.share.share_of_category_requirements` of one panel and
+    ``brand`` one of its brands (a brand of another panel is refused, not replaced).
+    """
+    brands = list(pd.unique(scr[column].astype(str)))
+    if str(brand) not in brands:
+        from crmlab.errors import DataError
+
+        raise DataError(
+            f"brand {brand!r} is not in this panel; its brands are {', '.join(brands)}."
+        )
+    buyers = scr[scr["brand_purchases"] > 0]
+    group = buyers[column].astype(str).where(buyers[column].astype(str) == str(brand))
+    table = buyers.assign(group=group.fillna("other brands"))
+    where = f" ({panel})" if panel else ""
+    return share_of_wallet_distribution(
+        table,
+        column="scr",
+        by="group",
+        title=f"Share of category requirements of the buyers of {brand}{where}",
+        xlabel="Share of the household's category purchases (SCR)",
+        ylabel="% of the brand's buyers",
+        legend_title="Buyers of",
+        ax=ax,
+    )

@@ -12,6 +12,8 @@ customer's own spending. The submodules:
   table, share of category requirements, duplication of purchase, Parfitt-Collins).
 - :mod:`crmlab.share.dirichlet`: the NBD-Dirichlet model (Goodhardt, Ehrenberg &
   Chatfield 1984) and its theoretical brand performance measures.
+- :mod:`crmlab.share.findings`: the Dirichlet's fit (mean absolute deviations, misfits
+  by name) and the executive summary of a customer-share study.
 """
 
 from __future__ import annotations
@@ -24,6 +26,18 @@ from crmlab.share.dirichlet import (
     fit_dirichlet,
     fit_dirichlet_panel,
     observed_and_expected_duplication,
+)
+from crmlab.share.findings import (
+    dirichlet_fit_finding,
+    dirichlet_fit_statistics,
+    dirichlet_misfits,
+    dirichlet_panels,
+    dirichlet_parameters,
+    focus_finding,
+    market_finding,
+    misfit_finding,
+    share_findings,
+    wallet_rule_finding,
 )
 from crmlab.share.panel import (
     brand_performance,
@@ -46,18 +60,28 @@ __all__ = [
     "brand_performance",
     "dirichlet_benchmark",
     "dirichlet_duplication",
+    "dirichlet_fit_finding",
+    "dirichlet_fit_statistics",
+    "dirichlet_misfits",
+    "dirichlet_panels",
+    "dirichlet_parameters",
     "dirichlet_theory",
     "duplication_table",
     "fit_dirichlet",
     "fit_dirichlet_panel",
+    "focus_finding",
+    "market_finding",
     "market_vs_customer_share",
+    "misfit_finding",
     "observed_and_expected_duplication",
     "parfitt_collins",
     "purchase_counts",
+    "share_findings",
     "share_of_category_requirements",
     "share_of_wallet",
     "share_of_wallet_summary",
     "wallet_allocation_rule",
+    "wallet_rule_finding",
     "wallet_rule_evaluation",
     "within_customer_ranks",
 ]

@@ -19,6 +19,13 @@ from crmlab.errors import DataError
 from crmlab.share.wallet import within_customer_ranks
 from crmlab.simulate.result import SimulatedData
 
+#: What the simulation builds in, in words a finding can quote: results that follow from
+#: it (a market leader losing the best wallets) are put in, not found.
+DESIGN = (
+    "a mass-market Firm A that most customers use and heavy buyers rate lower, and a "
+    "premium Firm B used mostly by heavy buyers who rate it highly"
+)
+
 
 def wallet(
     n_customers: int = 2000,
@@ -48,7 +55,8 @@ def wallet(
         (the customer's category spend), ``satisfaction`` (integer 1-10, so ties occur),
         ``rank`` (midrank of satisfaction within the customer, 1 = best), ``n_used``.
         ``truth``: ``customer_id, firm, share`` (true share of wallet),
-        ``latent_satisfaction``.
+        ``latent_satisfaction``. ``params`` includes ``design``: what the simulation
+        builds in (:data:`DESIGN`).
     """
     if n_customers < 10 or n_firms < 2:
         raise DataError(f"need n_customers >= 10 and n_firms >= 2, got {n_customers} and {n_firms}")
@@ -95,5 +103,6 @@ def wallet(
             "beta": beta,
             "noise": noise,
             "seed": seed,
+            "design": DESIGN,
         },
     )
