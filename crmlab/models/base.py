@@ -635,11 +635,13 @@ def check_level(level: Any) -> float:
 def _centred_quantiles(point: np.ndarray, samples: np.ndarray, level: float) -> tuple:
     """Interval of each column of ``samples`` (draws x items) around ``point``.
 
-    Quantiles of the draws at :math:`\\Phi(z_0 \\mp z_{(1+L)/2})` with
-    :math:`z_0 = \\Phi^{-1}(\\hat F(\text{point}))`, the point estimate's rank among the
-    draws: the percentile interval when the point estimate is the draws' median (as for a
-    monotone function of one parameter), always containing the point estimate and
-    shrinking to it as ``level`` -> 0.
+    With :math:`\\hat F` the draws' empirical distribution, :math:`u_0 = \\hat F(\\text{point})`
+    the point estimate's rank among the draws, :math:`z_0 = \\Phi^{-1}(u_0)` and
+    :math:`z = \\Phi^{-1}((1+L)/2)`, the bounds are
+    ``point - [Q(u_0) - Q(Phi(z_0 - z))]`` and ``point + [Q(Phi(z_0 + z)) - Q(u_0)]``
+    (``Q`` the draws' quantile function): the percentile interval when the point estimate
+    is the draws' median (as for a monotone function of one parameter), and always
+    containing the point estimate, shrinking to it as ``level`` -> 0.
     """
     n = samples.shape[0]
     if level == 0:
@@ -662,8 +664,10 @@ def _centred_quantiles(point: np.ndarray, samples: np.ndarray, level: float) -> 
                 ordered[lo, cols],
             )
 
-    lower = at(stats.norm.cdf(z0 - zq))
-    upper = at(stats.norm.cdf(z0 + zq))
+    centre = at(stats.norm.cdf(z0))
+    with np.errstate(invalid="ignore"):  # inf draws: inf - inf
+        lower = point - (centre - at(stats.norm.cdf(z0 - zq)))
+        upper = point + (at(stats.norm.cdf(z0 + zq)) - centre)
     return np.minimum(lower, point), np.maximum(upper, point)
 
 
