@@ -43,10 +43,14 @@ EXCEL_ORIGIN = pd.Timestamp("1899-12-30")
 EXCEL_SERIALS = (18264, 73050)
 
 
-def show(value: object, limit: int = 60) -> str:
-    """A value as a user would type it (strings quoted, numpy scalars plain), truncated."""
-    if value is None or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
-        return "(empty)"
+def show(value: object, limit: int = 60, missing: str | None = "(empty)") -> str:
+    """A value as a user would type it (strings quoted, numpy scalars plain), truncated.
+
+    A missing cell (None, NaT, NaN) shows as ``missing`` unless that is None.
+    """
+    empty = value is None or value is pd.NaT or (isinstance(value, float) and np.isnan(value))
+    if empty and missing is not None:
+        return missing
     if isinstance(value, np.datetime64):
         value = pd.Timestamp(value)
     if isinstance(value, pd.Timestamp | dt.datetime):
@@ -128,7 +132,7 @@ def reject_rows(
         return
     n = int(mask.sum())
     pos = int(np.flatnonzero(mask)[0])
-    name = column if column.startswith("column ") else label(column)
+    name = column if column.startswith("column ") or "'" in column else label(column)
     what = problem if n == 1 or plural is None else plural
     raise DataError(
         f"{name} has {n:,} {what}, first at row {pos + 1}: {show(values.iloc[pos])} ({ROWS}). {fix}"
@@ -183,7 +187,9 @@ def require_positive(values: pd.Series, column: str, *, strict: bool = True) -> 
 def check_count(name: str, value: Any, minimum: int = 1) -> int:
     """``value`` as an int, or a DataError if it is not a whole number >= ``minimum``."""
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise DataError(f"parameter {name!r} is {show(value)}; give a whole number >= {minimum}.")
+        raise DataError(
+            f"parameter {name!r} is {show(value, missing=None)}; give a whole number >= {minimum}."
+        )
     return int(value)
 
 
@@ -192,7 +198,9 @@ def check_positive(**values: Any) -> None:
     for name, value in values.items():
         ok = isinstance(value, int | float | np.number) and not isinstance(value, bool)
         if not ok or not np.isfinite(value) or value <= 0:
-            raise DataError(f"parameter {name!r} is {show(value)}; give a positive number.")
+            raise DataError(
+                f"parameter {name!r} is {show(value, missing=None)}; give a positive number."
+            )
 
 
 def check_fraction(**values: Any) -> None:
@@ -200,7 +208,9 @@ def check_fraction(**values: Any) -> None:
     for name, value in values.items():
         ok = isinstance(value, int | float | np.number) and not isinstance(value, bool)
         if not ok or not 0.0 <= value <= 1.0:
-            raise DataError(f"parameter {name!r} is {show(value)}; give a number in [0, 1].")
+            raise DataError(
+                f"parameter {name!r} is {show(value, missing=None)}; give a number in [0, 1]."
+            )
 
 
 def timestamp(value: Any, name: str, *, optional: bool = False) -> pd.Timestamp | None:
@@ -335,13 +345,11 @@ def integer_codes(values: pd.Series, arr: Any = None) -> np.ndarray | None:
         numbers = pc.cast(arr, pa.int64()).to_numpy(zero_copy_only=False)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    length = pc.binary_length(arr).to_numpy(zero_copy_only=False)
-    magnitude = np.abs(numbers)
-    digits = np.ones(len(numbers), dtype=np.int64)
-    for power in range(1, 19):  # digits of |n| without floating point
-        digits += magnitude >= 10**power
-    canonical = digits + (numbers < 0) == length
-    return numbers if canonical.all() else None
+    # the only other texts pyarrow reads as integers: '+7', '007', '00', '-0', '-07'
+    lead = pc.or_(pc.starts_with(arr, "+"), pc.starts_with(arr, "-0"))
+    zero = pc.and_(pc.starts_with(arr, "0"), pc.greater(pc.binary_length(arr), 1))
+    canonical = not pc.any(pc.or_(lead, zero)).as_py()
+    return numbers if canonical else None
 
 
 def _plain(v: Any) -> Any:
@@ -456,7 +464,7 @@ def parse_amounts(
     if pc.sum(present).as_py() in (0, None):
         return pd.Series(out, index=values.index, name=values.name)
     parts = pc.extract_regex(pc.utf8_trim_whitespace(arr), _STRIP.pattern)
-    s1, s2, body = (parts.field(k) for k in ("s1", "s2", "body"))
+    s1, s2, body = (pc.struct_field(parts, k) for k in ("s1", "s2", "body"))
     two_signs = pc.and_(pc.greater(pc.utf8_length(s1), 0), pc.greater(pc.utf8_length(s2), 0))
     sign = pc.if_else(pc.greater(pc.utf8_length(s1), 0), s1, s2)
     is_int = pc.match_substring_regex(body, _INT)
@@ -938,9 +946,10 @@ def require_select_query(sql: str, dialect: str | None = None) -> None:
     )
     found = next((node for node in tree.walk() if isinstance(node, writes)), None)
     if not isinstance(tree, exp.Query) or found is not None:
-        kind = type(found if found is not None else tree).__name__.upper()
         head = sql.strip().split(None, 1)[0].upper()
+        kind = head if found is None else type(found).__name__.upper()
+        kind = head if kind == "COMMAND" else kind
         raise DataError(
-            f"query is not a read-only SELECT (found {head if kind == 'COMMAND' else kind}); "
+            f"query is not a read-only SELECT (found {kind}); "
             "crmlab only reads sources. Give one SELECT (or WITH ... SELECT) query."
         )

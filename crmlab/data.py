@@ -634,8 +634,9 @@ def _read_csv_arrow(
     import pyarrow as pa
     from pyarrow import csv as pacsv
 
-    types = {c: pa.string() for c in text_cols}
-    types[their_date] = pa.timestamp("ns") if date_type == "timestamp" else pa.string()
+    # large_string is what pandas' arrow-backed str columns hold: no conversion copy
+    types = {c: pa.large_string() for c in text_cols}
+    types[their_date] = pa.timestamp("ns") if date_type == "timestamp" else pa.large_string()
     reader = pacsv.open_csv(
         path,
         read_options=pacsv.ReadOptions(block_size=1 << 24, encoding=encoding),
