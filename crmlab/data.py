@@ -11,7 +11,16 @@ Every transactions frame that leaves this module has the canonical columns
 plus any extras (``quantity``, ``cost``, ``category``, ``brand``, ``channel`` ...).
 What validation excluded or noticed is in ``frame.attrs["data_report"]`` (a plain
 dict, so the frame still saves to Parquet); :func:`data_report` returns it as a
-:class:`DataReport`. Input files are only ever read.
+:class:`DataReport`.
+
+Nothing is guessed silently: the rules (ids as text, decimal comma or point,
+day or month first, Excel serials, UTC offsets, finite amounts) live in
+:mod:`crmlab.checks`; what the values cannot settle raises a
+:class:`~crmlab.errors.DataError` naming the option that does (see
+:data:`READER_OPTIONS`). Sources are only ever read: SQLite opens with
+``mode=ro``, DuckDB with ``read_only=True`` and no file access, other SQL URLs in
+a read-only transaction where the dialect has one, and a query must be one
+SELECT; a missing file is an error, never created.
 """
 
 from __future__ import annotations
