@@ -292,9 +292,9 @@ def compare_hit_rates(hits: pd.DataFrame, *, within: str = "n_history") -> pd.Da
     """Rank hit rates within groups and say which the intervals can tell apart.
 
     Within each value of ``within`` (each history length, to compare methods; or each
-    method, to compare history lengths) the rows are ranked by hit rate. A row
-    *overlaps the best* when its confidence interval overlaps the best row's: the data
-    then do not tell the two apart. Two 95% intervals that do not overlap differ
+    method, to compare history lengths) the rows are ranked by hit rate. A row other
+    than the best *overlaps the best* when its confidence interval overlaps the best
+    row's: the data then do not tell the two apart. Two 95% intervals that do not overlap differ
     clearly (at well below the 5% level); overlap does not prove the rates equal.
 
     Parameters
@@ -308,7 +308,7 @@ def compare_hit_rates(hits: pd.DataFrame, *, within: str = "n_history") -> pd.Da
     -------
     DataFrame
         ``hits`` sorted by ``within`` and rank, with ``rank`` (1 = highest hit rate),
-        ``best`` (rank 1) and ``overlaps_best``.
+        ``best`` (rank 1) and ``overlaps_best`` (False for the best row itself).
     """
     if within not in ("n_history", "method"):
         raise DataError(f"within must be 'n_history' or 'method', got {within!r}.")
@@ -319,7 +319,8 @@ def compare_hit_rates(hits: pd.DataFrame, *, within: str = "n_history") -> pd.Da
     out["rank"] = out.groupby(within, sort=False).cumcount() + 1
     out["best"] = out["rank"].eq(1)
     first = out.groupby(within, sort=False)[["lower", "upper"]].transform("first")
-    out["overlaps_best"] = (out["lower"] <= first["upper"]) & (out["upper"] >= first["lower"])
+    overlap = (out["lower"] <= first["upper"]) & (out["upper"] >= first["lower"])
+    out["overlaps_best"] = overlap & ~out["best"]
     return out.reset_index(drop=True)
 
 
