@@ -1,6 +1,6 @@
 """Studies that replicate published CRM research on a transactions frame.
 
-* :func:`lifetime_value` - customer lifetime value under every buy-till-you-die model:
+* :func:`lifetime_value_study` - customer lifetime value under every buy-till-you-die model:
   model choice on in-sample fit and holdout accuracy, CLV and P(alive) side by side,
   the students at the bank, and :func:`lifetime_value_findings`;
 * :func:`loyalty_profit` - Reinartz & Kumar (2000, 2002): lifetime versus profit,
@@ -15,10 +15,14 @@ from crmlab.studies.lifetime_value import (
     StudentsAtTheBank,
     choose_model,
     clv_by_model,
+    clv_what_if,
+    conditional_by_model,
+    estimates_table,
     fit_models,
+    frequency_fit_by_model,
     holdout_gap_by_month,
-    lifetime_value,
     lifetime_value_findings,
+    lifetime_value_study,
     model_comparison,
     p_alive_formula,
     students_at_the_bank,
@@ -42,10 +46,14 @@ __all__ = [
     "StudentsAtTheBank",
     "choose_model",
     "clv_by_model",
+    "clv_what_if",
+    "conditional_by_model",
+    "estimates_table",
     "fit_models",
+    "frequency_fit_by_model",
     "holdout_gap_by_month",
-    "lifetime_value",
     "lifetime_value_findings",
+    "lifetime_value_study",
     "model_comparison",
     "p_alive_formula",
     "students_at_the_bank",

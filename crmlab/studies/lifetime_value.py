@@ -159,6 +159,57 @@ def model_comparison(fits: Mapping[str, Any], summary: pd.DataFrame) -> pd.DataF
     return table
 
 
+def estimates_table(fits: Mapping[str, Any]) -> pd.DataFrame:
+    """Each model's estimates with standard errors in brackets, one row per model.
+
+    Values are strings "estimate (standard error)" to 3 and 2 significant digits;
+    a parameter a model does not have is empty.
+    """
+    rows = {
+        name: {k: f"{v:.3g} ({fit.bse[k]:.2g})" for k, v in fit.params.items()}
+        for name, fit in fits.items()
+    }
+    return pd.DataFrame.from_dict(rows, orient="index").fillna("")
+
+
+def frequency_fit_by_model(
+    fits: Mapping[str, Any], summary: pd.DataFrame, *, max_frequency: int = 7
+) -> pd.DataFrame:
+    """Customers by repeat purchases in calibration: observed and expected under every model.
+
+    Columns ``frequency``, ``observed`` and one column of expected customers per model
+    (:func:`crmlab.models.diagnostics.frequency_fit`).
+    """
+    table = None
+    for name, fit in fits.items():
+        one = _diagnostics.frequency_fit(fit, summary, max_frequency=max_frequency)
+        if table is None:
+            table = one[["frequency", "observed"]].copy()
+        table[name] = one["expected"].to_numpy()
+    if table is None:
+        raise DataError("frequency_fit_by_model needs at least one fitted model.")
+    return table
+
+
+def conditional_by_model(
+    fits: Mapping[str, Any], summary: pd.DataFrame, *, max_frequency: int = 7
+) -> pd.DataFrame:
+    """Mean holdout purchases by calibration frequency, actual and under every model.
+
+    Columns ``frequency``, ``customers``, ``actual_holdout`` and ``expected_holdout_<name>``
+    per model (:func:`crmlab.models.diagnostics.conditional_expectations`).
+    """
+    table = None
+    for name, fit in fits.items():
+        one = _diagnostics.conditional_expectations(fit, summary, max_frequency=max_frequency)
+        if table is None:
+            table = one[["frequency", "customers", "actual_holdout"]].copy()
+        table[f"expected_holdout_{name}"] = one["expected_holdout"].to_numpy()
+    if table is None:
+        raise DataError("conditional_by_model needs at least one fitted model.")
+    return table
+
+
 # ------------------------------------------------------------------------ tracking
 
 
@@ -249,21 +300,23 @@ def discounting(
 def _clv_frame(
     fit: Any,
     summary: pd.DataFrame,
-    spend: pd.Series,
+    spend: Any,
     *,
     margin: float,
     rate: float,
     horizon: float,
     level: float | None,
+    draws: int = 500,
+    seed: int = 0,
 ) -> tuple[pd.DataFrame, tuple[float, float] | None]:
     """``clv`` (and ``lower``/``upper`` when ``level`` is given) for one model."""
     kwargs: dict[str, Any] = {"spend": spend, "margin": margin, "discount_rate": rate}
     if level is None:
         values = fit.clv(summary, horizon=horizon, **kwargs)
         return pd.DataFrame({"clv": np.asarray(values, dtype=float)}, index=summary.index), None
-    frame = fit.clv(summary, horizon=horizon, level=level, **kwargs)
-    total = frame.attrs.get("total_interval")
-    return frame[["clv", "lower", "upper"]], (tuple(map(float, total)) if total else None)
+    frame = fit.clv(summary, horizon=horizon, level=level, draws=draws, seed=seed, **kwargs)
+    total = frame.attrs["total"]
+    return frame[["clv", "lower", "upper"]], (float(total["lower"]), float(total["upper"]))
 
 
 def clv_by_model(
@@ -275,13 +328,19 @@ def clv_by_model(
     annual_discount_rate: float,
     horizon_years: float,
     level: float | None = None,
+    draws: int = 500,
+    seed: int = 0,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     r"""P(alive) and CLV of every customer under every model, and the totals per model.
 
     CLV is the fitted model's ``clv``: margin x expected spend per purchase x the
     discounted expected purchases over the horizon,
     :math:`m\,\bar s_i \sum_k \Delta E[X_i(k)]/(1+d)^k`, with ``d`` the period rate
-    equivalent to ``annual_discount_rate`` (:func:`discounting`).
+    equivalent to ``annual_discount_rate`` (:func:`discounting`). ``spend`` is a Series
+    of expected spend per purchase matched by customer id, or a fitted Gamma-Gamma
+    result (then its parameter uncertainty enters the intervals too). With ``level``,
+    intervals come from ``draws`` parameter draws (seeded by ``seed``) of each model's
+    ``clv(..., level=...)``: per customer and, from the same draws, for the total.
 
     Returns
     -------
@@ -303,7 +362,15 @@ def clv_by_model(
     rows = {}
     for name, fit in fits.items():
         values, total = _clv_frame(
-            fit, summary, spend, margin=margin, rate=rate, horizon=horizon, level=level
+            fit,
+            summary,
+            spend,
+            margin=margin,
+            rate=rate,
+            horizon=horizon,
+            level=level,
+            draws=draws,
+            seed=seed,
         )
         alive = np.asarray(fit.probability_alive(summary), dtype=float)
         per_customer[f"clv_{slug(name)}"] = values["clv"].to_numpy()
@@ -581,7 +648,7 @@ class LifetimeValueStudy:
         return float(self.summary["duration_holdout"].max())
 
 
-def lifetime_value(
+def lifetime_value_study(
     transactions: pd.DataFrame,
     summary: pd.DataFrame,
     *,
@@ -592,6 +659,8 @@ def lifetime_value(
     top_share: float = 0.2,
     value_quantile: float = 0.5,
     level: float | None = None,
+    draws: int = 500,
+    seed: int = 0,
     models: Sequence[str] | None = None,
 ) -> LifetimeValueStudy:
     """Run the whole study on a cohort summary with a holdout.
@@ -609,8 +678,9 @@ def lifetime_value(
     top_share, value_quantile : float
         The students-at-the-bank cuts (:func:`students_at_the_bank`).
     level : float, optional
-        Interval level (e.g. 0.9) for CLV from parameter uncertainty; needs the models'
-        ``clv(..., level=...)``.
+        Interval level (e.g. 0.9) for CLV from parameter uncertainty (purchase model and,
+        unless some repeat buyers spent nothing, the Gamma-Gamma model), from ``draws``
+        parameter draws seeded by ``seed``.
     models : sequence of str, optional
         Which of :data:`MODELS` to fit (default all).
     """
@@ -642,14 +712,20 @@ def lifetime_value(
     spend_data, zero_spend = _customer_value.spend_inputs(summary)
     spend_fit = GammaGamma().fit(spend_data)
     spend = spend_fit.expected_spend(spend_data)
+    # the spend model itself carries its parameter uncertainty into the intervals; where
+    # repeat buyers spent nothing, their spend history was replaced (spend_inputs), so the
+    # expected spend per customer is passed instead and the intervals omit spend uncertainty
+    spend_for_clv = spend_fit if zero_spend == 0 else spend
     by_model, totals = clv_by_model(
         fits,
         summary,
-        spend,
+        spend_for_clv,
         margin=margin,
         annual_discount_rate=annual_discount_rate,
         horizon_years=horizon_years,
         level=level,
+        draws=draws,
+        seed=seed,
     )
     used = choice.used
     clv = by_model[f"clv_{slug(used)}"]
@@ -688,9 +764,35 @@ def lifetime_value(
             "horizon_years": horizon_years,
             "forecast_horizon": forecast_horizon,
             "level": level,
+            "draws": draws,
+            "spend_uncertainty": level is not None and zero_spend == 0,
             "top_share": top_share,
             "value_quantile": value_quantile,
         },
+    )
+
+
+def clv_what_if(study: LifetimeValueStudy, margin: float, annual_discount_rate: float) -> Any:
+    """Draw the used model's CLV distribution under other assumptions; return the totals text.
+
+    The callback of the notebook's sliders: the same model, spend and horizon as the
+    study, with another margin and yearly discount rate (CLV is proportional to the
+    margin; the discount rate changes it through :func:`discounting`).
+    """
+    from IPython.display import Markdown
+
+    from crmlab.plots import models as _plots
+
+    _, rate, horizon = discounting(
+        study.summary, annual_discount_rate, study.settings["horizon_years"]
+    )
+    values = study.model.clv(
+        study.summary, spend=study.spend, margin=margin, discount_rate=rate, horizon=horizon
+    )
+    _plots.clv_distribution(values, markers={"mean": float(values.mean())})
+    return Markdown(
+        f"{study.choice.used}, margin {margin:.0%}, discount rate {annual_discount_rate:.0%} a "
+        f"year: total CLV **\\${values.sum():,.0f}**, mean \\${values.mean():,.2f} per customer."
     )
 
 
