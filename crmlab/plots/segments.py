@@ -114,17 +114,33 @@ def tier_shares(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
 
 
 def pyramid_history(history: pd.DataFrame, ax: Axes | None = None, what: str = "customers") -> Axes:
-    """Stacked bars of customers (or revenue) per tier over periods, from
-    :func:`crmlab.segments.pyramid_history`."""
-    ax = _ax(ax, (9, 4.5))
+    """Stacked bars of the active tiers' customers (or revenue) over periods, from
+    :func:`crmlab.segments.pyramid_history`; inactive customers (and prospects, suspects)
+    are written above each bar rather than stacked, so a large inactive group does not
+    flatten the tiers."""
+    ax = _ax(ax, (9, 4.8))
     frame = history[what].copy()
     frame.index = [pd.Timestamp(i).strftime("%Y-%m-%d") for i in frame.index]
-    frame.plot.bar(stacked=True, ax=ax, rot=30, width=0.8)
-    ax.set_xlabel("Period ending")
-    ax.set_ylabel("Customers" if what == "customers" else "Revenue ($)")
-    ax.set_title(f"{what.capitalize()} per tier, period by period")
-    ax.legend(title="Tier", bbox_to_anchor=(1.01, 1), loc="upper left")
+    outside = [c for c in frame.columns if c in _OUTSIDE]
+    active = frame.drop(columns=outside)
+    active.plot.bar(stacked=True, ax=ax, rot=30, width=0.8)
     money = "$" if what != "customers" else ""
+    if what == "customers":
+        totals = active.sum(axis=1)
+        for i, (label, row) in enumerate(frame[outside].iterrows()):
+            text = "\n".join(f"{name}: {v:,.0f}" for name, v in row.items() if v > 0)
+            if text:
+                ax.annotate(
+                    text, (i, totals[label]), ha="center", va="bottom", fontsize=8,
+                    xytext=(0, 3), textcoords="offset points",
+                )  # fmt: skip
+        ax.margins(y=0.15)
+    ax.set_xlabel("Period ending")
+    ax.set_ylabel("Active customers" if what == "customers" else "Revenue ($)")
+    ax.set_title(
+        f"{'Active customers' if what == 'customers' else 'Revenue'} per tier, period by period"
+    )
+    ax.legend(title="Tier", bbox_to_anchor=(1.01, 1), loc="upper left")
 
     def period(label: str) -> str:
         row = frame.loc[label]
@@ -134,8 +150,9 @@ def pyramid_history(history: pd.DataFrame, ax: Axes | None = None, what: str = "
 
     return describe(
         ax,
-        f"Stacked bars of {what} per tier in {len(frame)} periods; first "
-        f"{period(frame.index[0])}; last {period(frame.index[-1])}.",
+        f"Stacked bars of {what} per active tier in {len(frame)} periods"
+        f"{', with the inactive written above each bar' if outside and what == 'customers' else ''}"
+        f"; first {period(frame.index[0])}; last {period(frame.index[-1])}.",
     )
 
 

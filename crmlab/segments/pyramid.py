@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -483,13 +484,24 @@ def tiers_by_period(pyramids: dict[pd.Timestamp, Pyramid]) -> pd.DataFrame:
     return wide
 
 
-def tier_view(table: pd.DataFrame) -> pd.DataFrame:
+def _styled(view: pd.DataFrame, formats: dict[str, str]) -> Any:
+    """``view`` as a Styler: each column's format, thousands separated, "-" for n/a."""
+    styler = view.style
+    for column, fmt in formats.items():
+        styler = styler.format(fmt, subset=[column], na_rep="-")
+    return styler
+
+
+def tier_view(table: pd.DataFrame, *, styled: bool = False) -> Any:
     """A pyramid's tier table with readable headers: counts, shares in %, money in $.
 
     Parameters
     ----------
     table : DataFrame
         :attr:`Pyramid.table`.
+    styled : bool
+        Return a pandas Styler (thousands separated, "-" where a measure does not apply,
+        such as the average order of the inactive) instead of the DataFrame.
     """
     view = pd.DataFrame(
         {
@@ -505,12 +517,17 @@ def tier_view(table: pd.DataFrame) -> pd.DataFrame:
         },
         index=table.index,
     )
-    return view
+    if not styled:
+        return view
+    money = ["avg order ($)", "revenue per customer ($)", "lowest value in tier ($)"]
+    formats = {c: "{:,.0f}" for c in ["customers", "revenue ($)", "orders"]}
+    formats |= {c: "{:.1f}" for c in ["% of active", "% of revenue", "% of profit"]}
+    return _styled(view, formats | {c: "{:,.2f}" for c in money})
 
 
-def flows_view(flows: pd.DataFrame) -> pd.DataFrame:
+def flows_view(flows: pd.DataFrame, *, styled: bool = False) -> Any:
     """:attr:`Migration.flows` with readable headers: dollars rounded, change in % of the
-    earlier period's revenue."""
+    earlier period's revenue (a Styler with thousands separators if ``styled``)."""
     money = {
         "revenue_before": "revenue before ($)",
         "revenue_after": "revenue after ($)",
@@ -520,10 +537,15 @@ def flows_view(flows: pd.DataFrame) -> pd.DataFrame:
     for column, name in money.items():
         view[name] = flows[column].round(0).astype(int)
     view["change (% of earlier revenue)"] = (flows["change_vs_before"] * 100).round(1)
-    return view
+    if not styled:
+        return view
+    formats = {c: "{:,.0f}" for c in view.columns[:-1]}
+    return _styled(view, formats | {view.columns[-1]: "{:+.1f}"})
 
 
-def migration_view(migration: Migration, min_customers: int = MIN_CUSTOMERS) -> pd.DataFrame:
+def migration_view(
+    migration: Migration, min_customers: int = MIN_CUSTOMERS, *, styled: bool = False
+) -> Any:
     """Row percentages of a migration with each row's customers and a small-number flag.
 
     Parameters
@@ -533,6 +555,8 @@ def migration_view(migration: Migration, min_customers: int = MIN_CUSTOMERS) -> 
     min_customers : int
         Rows with fewer customers are flagged in ``note``: their percentages move by
         100 / n points with a single customer.
+    styled : bool
+        Return a pandas Styler (thousands separated) instead of the DataFrame.
 
     Returns
     -------
@@ -550,7 +574,10 @@ def migration_view(migration: Migration, min_customers: int = MIN_CUSTOMERS) -> 
         "",
     )
     view.columns.name = "after (% of row)"
-    return view
+    if not styled:
+        return view
+    percent = [c for c in view.columns if c not in ("customers", "note")]
+    return _styled(view, {"customers": "{:,.0f}"} | {c: "{:.1f}" for c in percent})
 
 
 # ----------------------------------------------------------------- executive summary

@@ -73,3 +73,11 @@ def test_pyramid_for_cutoffs_draws_the_given_shares(pyramids):
     frame["amount"] = [float(101 - i) for i in range(1, 101)]
     ax = plots.segments.pyramid_for_cutoffs(frame, first, "3M", 0.05, 0.10, 0.25)
     assert "Top: 5 customers (5%)" in [t.get_text().split(",")[0] for t in ax.texts][0]
+
+
+def test_pyramid_history_writes_the_inactive_above_the_active_tiers(pyramids):
+    ax = plots.segments.pyramid_history(seg.pyramid_history(pyramids))
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["Top", "Big", "Medium", "Small"]  # the inactive are not stacked
+    assert "Inactive: 50" in [t.get_text() for t in ax.texts]
+    assert "Inactive 50" in alt_text(ax)

@@ -159,3 +159,16 @@ def test_pyramid_periods_active_only_keeps_the_buyers():
     assert not long["tier"].isin(["Inactive", "Prospects", "Suspects"]).any()
     full = seg.pyramid_periods(p)
     assert long["revenue"].sum() == pytest.approx(full["revenue"].sum())
+
+
+def test_styled_views_keep_the_values_and_show_a_dash_for_n_a():
+    p = pyramids(two_quarters())
+    first, second = sorted(p)
+    styled = seg.tier_view(p[first].table, styled=True)
+    pd.testing.assert_frame_equal(styled.data, seg.tier_view(p[first].table))
+    html = styled.to_html()
+    assert "3,240" in html  # the Small tier's revenue (1 + ... + 80), thousands separated
+    assert ">-</td>" in html  # the inactive have no average order
+    m = seg.tier_migration(p[first], p[second])
+    assert seg.flows_view(m.flows, styled=True).data.equals(seg.flows_view(m.flows))
+    assert "rough" in seg.migration_view(m, styled=True).to_html()
