@@ -224,13 +224,12 @@ MGC_WHY = Exercise(
             "who spent least still have almost no gap.",
         ),
         "c": Option(
-            "The gap is the extra margin on the orders a customer is still expected to "
-            "place. Most customers who spent least bought once and have probably left, so "
-            "they are expected to place few orders; and a one-time buyer's spend per order "
-            "is the population's mean, so there is nothing in their history to raise.",
+            "The gap is extra margin on *future* orders, and most customers who spent least "
+            "bought once and have probably left: they are expected to place few orders.",
             "The gap is `m·X·(M* − M)`: with few expected orders `X` there is "
-            "little to grow, however low the spend so far. The MGC are customers still "
-            "buying who spend less per order than others who buy as often.",
+            "little to grow, however low the spend so far (and a one-time buyer's spend per "
+            "order is the population's mean: nothing in their history to raise). The MGC are "
+            "customers still buying who spend less per order than others who buy as often.",
             correct=True,
         ),
         "d": Option(
