@@ -12,6 +12,7 @@ over the brands, per measure.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -71,6 +72,32 @@ def dirichlet_fit_statistics(benchmark: pd.DataFrame) -> pd.DataFrame:
     numeric = ["observed", "expected", "mad", "relative_mad", "largest_deviation"]
     out[numeric] = out[numeric].astype(float)
     return out
+
+
+def fit_statistics_view(stats: pd.DataFrame) -> Any:
+    """:func:`dirichlet_fit_statistics` for a report: readable headers, shares in %,
+    purchase frequency in purchases per buyer (a pandas Styler)."""
+    view = stats.rename(
+        columns={
+            "observed": "Observed (mean over brands)",
+            "expected": "Dirichlet (mean over brands)",
+            "mad": "Mean absolute deviation",
+            "relative_mad": "MAD / observed mean",
+            "largest": "Brand furthest off",
+            "largest_deviation": "Its deviation",
+        },
+        index={
+            "penetration": "Penetration",
+            "purchase_frequency": "Purchases per buyer",
+            "scr": "SCR",
+            "sole_buyers": "Sole buyers",
+        },
+    )
+    values = [c for c in view.columns if c not in ("MAD / observed mean", "Brand furthest off")]
+    shares = [r for r in view.index if r != "Purchases per buyer"]
+    styler = view.style.format("{:.1%}", subset=pd.IndexSlice[shares, values])
+    styler = styler.format("{:.2f}", subset=pd.IndexSlice[["Purchases per buyer"], values])
+    return styler.format("{:.0%}", subset=["MAD / observed mean"])
 
 
 def dirichlet_misfits(

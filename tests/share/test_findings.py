@@ -151,3 +151,10 @@ def test_share_findings_order(yogurt):
     assert [f.simulated for f in findings] == [False, False, False, True, True]
     assert len({f.text for f in findings}) == 5
     assert len(share.share_findings("yogurt", bench, fit, table, "weight", tolerance=0.05)) == 3
+
+
+def test_fit_statistics_view_formats_shares_and_purchases():
+    html = share.fit_statistics_view(share.dirichlet_fit_statistics(hand_benchmark())).to_html()
+    assert "6.7%" in html  # penetration MAD (0.05 + 0.05 + 0.1) / 3
+    assert "0.50" in html  # purchase frequency MAD, in purchases per buyer
+    assert "Purchases per buyer" in html and "Brand furthest off" in html
