@@ -144,6 +144,63 @@ class FitResult:
     iterations: int = 0
     extra: dict = field(default_factory=dict)
     time_unit: str | None = None
+    covariates: Covariates | None = None
+
+    @property
+    def free(self) -> list[str]:
+        """Parameters on the whole real line (covariate coefficients); the rest are > 0."""
+        return list(self.covariates.coef_names) if self.covariates is not None else []
+
+    def _positive(self) -> np.ndarray:
+        return ~self.params.index.isin(self.free)
+
+    def for_covariates(self, values: Any) -> FitResult:
+        """The model of a customer with the given covariate values, as a fit without covariates.
+
+        ``values`` maps each covariate column to one value (a dict or a one-row frame);
+        the result's parameters are that customer's individual parameters (e.g.
+        ``alpha_i = alpha0 exp(-gamma' z_i)``), so every prediction method of the model
+        applies, e.g. ``fit.for_covariates({"first_spend": 30}).expected_purchases(52)``.
+        """
+        if self.covariates is None:
+            raise DataError(f"the {self.model} fit has no covariates.")
+        frame = values if isinstance(values, pd.DataFrame) else pd.DataFrame([dict(values)])
+        z = self.covariates.matrix(frame)
+        if len(z) != 1:
+            raise DataError(f"give one customer's covariate values; got {len(z)} rows.")
+        return self._at(z[0])
+
+    def _at(self, z: np.ndarray) -> FitResult:
+        if self.covariates is None:
+            return self
+        base = self.covariates.individual(self.params, z[None, :])
+        index = pd.Index([n for n in self.params.index if n not in self.free])
+        params = pd.Series([float(base[n][0]) for n in index], index=index)
+        cov = self.cov.loc[index, index]
+        return replace(self, params=params, cov=cov, covariates=None)
+
+    def _profiles(self, data: pd.DataFrame) -> list[tuple[np.ndarray | None, Any]]:
+        """Customers of ``data`` grouped by distinct covariate values: ``(z, rows)`` pairs
+        (one group of all rows when the fit has no covariates)."""
+        if self.covariates is None:
+            return [(None, slice(None))]
+        z = self.covariates.matrix(data)
+        if z.shape[1] == 0 or len(z) == 0:
+            return [(np.zeros(z.shape[1]), slice(None))]
+        uniq, inverse = np.unique(z, axis=0, return_inverse=True)
+        inverse = np.ravel(inverse)
+        order = np.argsort(inverse, kind="stable")
+        bounds = np.searchsorted(inverse[order], np.arange(len(uniq) + 1))
+        return [(uniq[g], order[bounds[g] : bounds[g + 1]]) for g in range(len(uniq))]
+
+    def individual_params(self, data: pd.DataFrame) -> pd.DataFrame:
+        """Each customer's parameters under the fit (the baseline for every customer when
+        the fit has no covariates); one row per customer of ``data``."""
+        base = [n for n in self.params.index if n not in self.free]
+        if self.covariates is None:
+            return pd.DataFrame({n: float(self.params[n]) for n in base}, index=data.index)
+        values = self.covariates.individual(self.params, self.covariates.matrix(data))
+        return pd.DataFrame({n: values[n] for n in base}, index=data.index)
 
     def param_draws(self, draws: int = 500, seed: int | np.random.Generator = 0) -> pd.DataFrame:
         r"""Parameter values drawn from the estimates' asymptotic normal on log scale.
@@ -156,7 +213,9 @@ class FitResult:
         draws = check_draws(draws)
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         values = self.params.to_numpy(dtype=float)
-        cov_log = self.cov.to_numpy(dtype=float) / np.outer(values, values)
+        positive = self._positive()
+        scale = np.where(positive, values, 1.0)  # covariate coefficients are drawn as they are
+        cov_log = self.cov.to_numpy(dtype=float) / np.outer(scale, scale)
         try:
             if not np.all(np.isfinite(cov_log)):
                 raise np.linalg.LinAlgError
@@ -167,7 +226,10 @@ class FitResult:
                 "intervals need a converged fit with finite standard errors."
             ) from None
         z = rng.standard_normal((draws, values.size))
-        return pd.DataFrame(np.exp(np.log(values) + z @ chol.T), columns=self.params.index)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            centre = np.where(positive, np.log(np.where(positive, values, 1.0)), values)
+        drawn = centre + z @ chol.T
+        return pd.DataFrame(np.where(positive, np.exp(drawn), drawn), columns=self.params.index)
 
     def with_params(self, values: Any) -> FitResult:
         """A copy of this result with other parameter values (same names and order)."""
@@ -216,21 +278,29 @@ class FitResult:
         return self.k * np.log(self.n_obs) - 2 * self.loglik
 
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
-        """Wald intervals computed on log scale (parameters are positive)."""
+        """Wald intervals: on log scale for the positive parameters, on the natural scale
+        for covariate coefficients."""
         z = stats.norm.ppf(1 - alpha / 2)
+        positive = self._positive()
         se_log = self.bse / self.params
         with np.errstate(over="ignore"):  # a runaway estimate has an unbounded interval
             return pd.DataFrame(
                 {
-                    "lower": self.params * np.exp(-z * se_log),
-                    "upper": self.params * np.exp(z * se_log),
-                }
+                    "lower": np.where(
+                        positive, self.params * np.exp(-z * se_log), self.params - z * self.bse
+                    ),
+                    "upper": np.where(
+                        positive, self.params * np.exp(z * se_log), self.params + z * self.bse
+                    ),
+                },
+                index=self.params.index,
             )
 
     def summary(self) -> str:
         """A statsmodels-style text table of estimates and fit statistics."""
         ci = self.conf_int()
-        width = 66
+        wide = max([8, *(len(str(n)) + 1 for n in self.params.index)])
+        width = wide + 48 if wide > 18 else 66
         head = [
             f"{self.model} results".center(width),
             "=" * width,
@@ -239,15 +309,17 @@ class FitResult:
             f"{'Converged:':<18}{str(self.converged):>14}   {'BIC:':<16}{self.bic:>14.2f}",
             f"{'Date:':<18}{datetime.now():%Y-%m-%d %H:%M}".ljust(width),
             "-" * width,
-            f"{'':<8}{'coef':>12}{'std err':>12}{'[0.025':>12}{'0.975]':>12}",
+            f"{'':<{wide}}{'coef':>12}{'std err':>12}{'[0.025':>12}{'0.975]':>12}",
             "-" * width,
         ]
         rows = [
-            f"{name:<8}{value:>12.4f}{self.bse[name]:>12.4f}"
+            f"{name:<{wide}}{value:>12.4f}{self.bse[name]:>12.4f}"
             f"{ci.loc[name, 'lower']:>12.4f}{ci.loc[name, 'upper']:>12.4f}"
             for name, value in self.params.items()
         ]
         tail = ["=" * width]
+        if self.covariates is not None:
+            tail.extend(self.covariates.describe())
         if not self.converged:
             tail.append(f"WARNING: the fit did not converge: {self.message}")
         return "\n".join(head + rows + tail)
@@ -264,6 +336,7 @@ def fit_mle(
     *,
     jac: bool = False,
     maxiter: int = 2000,
+    free: Sequence[str] = (),
 ) -> tuple[pd.Series, pd.DataFrame, float, bool, str, int]:
     """Minimise a negative log-likelihood over log-parameters.
 
@@ -276,6 +349,9 @@ def fit_mle(
         Starting values on the *natural* scale (positive).
     names : sequence of str
         Parameter names.
+    free : sequence of str
+        Names of parameters on the whole real line (covariate coefficients): optimised and
+        reported as they are, not on log scale; ``x0`` gives them on their own scale.
 
     Returns
     -------
@@ -284,7 +360,9 @@ def fit_mle(
         A fit that did not converge is only flagged here; :func:`guard_fit` raises
         or warns.
     """
-    start = np.log(np.asarray(x0, dtype=float))
+    positive = ~pd.Index(list(names)).isin(list(free))
+    x0 = np.asarray(x0, dtype=float)
+    start = np.where(positive, np.log(np.where(positive, x0, 1.0)), x0)
 
     def value(theta: np.ndarray) -> float:
         out = negloglik(theta)
@@ -320,7 +398,7 @@ def fit_mle(
         if polish.fun <= res.fun + 1e-10:
             res = polish
     theta = res.x
-    params = np.exp(theta)
+    params = np.where(positive, np.exp(theta), theta)
     if jac:  # central differences of the analytic gradient: 2k evaluations, not 4k^2
         hess_log = gradient_hessian(lambda t: np.asarray(negloglik(t)[1], dtype=float), theta)
     else:
@@ -340,8 +418,9 @@ def fit_mle(
         cov_log = np.full_like(hess_log, np.nan)
         converged = False
         message += "; Hessian is singular"
+    scale = np.where(positive, params, 1.0)
     with np.errstate(over="ignore", invalid="ignore"):  # estimates run off to inf
-        cov = cov_log * np.outer(params, params)
+        cov = cov_log * np.outer(scale, scale)
     index = pd.Index(list(names))
     return (
         pd.Series(params, index=index),
@@ -703,3 +782,462 @@ def interval_frame(
         name="total",
     )
     return frame
+
+
+# ------------------------------------------------------------------------ covariates
+
+
+@dataclass(frozen=True)
+class Covariates:
+    r"""Time-invariant covariates of a fit: the design and how it enters the parameters.
+
+    Each *link* names a group of coefficients, the model parameter it scales and a sign:
+    ``theta_i = theta_0 exp(sign * gamma' z_i)``. The sign is chosen so that a coefficient
+    reads as the log multiplier of a mean rate, e.g. for the Pareto/NBD
+    :math:`\alpha_i = \alpha_0 e^{-\gamma_1' z_i}` (mean purchase rate
+    :math:`r/\alpha_i = (r/\alpha_0) e^{\gamma_1' z_i}`; Fader & Hardie 2007, "Incorporating
+    time-invariant covariates into the Pareto/NBD and BG/NBD models"). Numeric columns
+    enter as they are; a categorical column (strings, categories, booleans) is one-hot
+    encoded against its ``reference`` level (the first in sorted order unless given), so
+    a coefficient is the effect of that level against the reference.
+    """
+
+    columns: tuple[str, ...]
+    design: tuple[str, ...]
+    levels: tuple[tuple[str, Any, tuple], ...]  # (column, reference, other levels)
+    links: tuple[tuple[str, str, int], ...]  # (group, parameter, sign)
+
+    @property
+    def coef_names(self) -> tuple[str, ...]:
+        return tuple(f"{group}:{d}" for group, _, _ in self.links for d in self.design)
+
+    @classmethod
+    def build(
+        cls,
+        data: pd.DataFrame,
+        columns: Sequence[str],
+        links: Mapping[str, tuple[str, int]],
+        reference: Mapping[str, Any] | None = None,
+    ) -> Covariates:
+        """Read the covariate columns of ``data`` (one row per customer) into a design."""
+        if isinstance(columns, str):
+            columns = [columns]
+        columns = list(columns)
+        if not columns:
+            raise DataError("covariates=[] names no column; leave it out to fit without them.")
+        if not links:
+            raise DataError("this model takes no covariates.")
+        missing = [c for c in columns if c not in data.columns]
+        if missing:
+            raise DataError(
+                f"covariates {', '.join(map(repr, missing))} are not columns of the summary; it "
+                f"has {', '.join(map(repr, map(str, data.columns)))}. Add them to the summary "
+                "(one value per customer, matched by customer id)."
+            )
+        if len(set(columns)) != len(columns):
+            raise DataError(f"covariates {columns!r} names a column twice.")
+        reference = dict(reference or {})
+        unknown = set(reference) - set(columns)
+        if unknown:
+            raise DataError(f"reference levels given for {sorted(unknown)!r}, not covariates.")
+        design: list[str] = []
+        levels: list[tuple[str, Any, tuple]] = []
+        for column in columns:
+            values = data[column]
+            reject_missing(data, [column])
+            if _is_categorical(values):
+                found = sorted(pd.unique(values.astype(object)), key=str)
+                ref = reference.get(column, found[0] if found else None)
+                if ref not in found:
+                    raise DataError(
+                        f"reference level {ref!r} of covariate {column!r} does not occur; its "
+                        f"levels are {found!r}."
+                    )
+                others = tuple(v for v in found if v != ref)
+                levels.append((column, ref, others))
+                design.extend(f"{column}[{v}]" for v in others)
+            else:
+                if column in reference:
+                    raise DataError(f"covariate {column!r} is numeric; it has no reference level.")
+                numbers = pd.to_numeric(values, errors="coerce")
+                reject_rows(
+                    column,
+                    ~np.isfinite(numbers.to_numpy(dtype=float)),
+                    values,
+                    "values that are not finite numbers",
+                    "Covariates must be finite numbers or categories.",
+                )
+                design.append(column)
+        link_rows = tuple((group, param, int(sign)) for group, (param, sign) in links.items())
+        return cls(tuple(columns), tuple(design), tuple(levels), link_rows)
+
+    def matrix(self, data: pd.DataFrame) -> np.ndarray:
+        """The design matrix (customers x design columns) of ``data``."""
+        require_frame(data, "covariates", self.columns)
+        missing = [c for c in self.columns if c not in data.columns]
+        if missing:
+            raise DataError(
+                f"the model was fitted with covariates {list(self.columns)!r}; these customers "
+                f"have no column {', '.join(map(repr, missing))}."
+            )
+        reject_missing(data, list(self.columns))
+        categorical = {column: (ref, others) for column, ref, others in self.levels}
+        out = []
+        for column in self.columns:
+            values = data[column]
+            if column in categorical:
+                ref, others = categorical[column]
+                known = values.astype(object).isin([ref, *others]).to_numpy()
+                reject_rows(
+                    column,
+                    ~known,
+                    values,
+                    "levels the model was not fitted on",
+                    f"Its levels are {[ref, *others]!r} (reference {ref!r}).",
+                )
+                out.extend((values.astype(object) == v).to_numpy(dtype=float) for v in others)
+            else:
+                numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+                reject_rows(
+                    column,
+                    ~np.isfinite(numbers),
+                    values,
+                    "values that are not finite numbers",
+                    "Covariates must be finite numbers.",
+                )
+                out.append(numbers)
+        return np.column_stack(out) if out else np.zeros((len(data), 0))
+
+    def individual(self, params: pd.Series, z: np.ndarray) -> dict[str, np.ndarray]:
+        """Each row's parameters ``theta_0 exp(sign * gamma' z)`` (only linked ones vary)."""
+        log = {
+            name: np.full(len(z), np.log(float(params[name])))
+            for name in params.index
+            if name not in self.coef_names
+        }
+        for group, param, sign in self.links:
+            coefs = np.array([float(params[f"{group}:{d}"]) for d in self.design])
+            log[param] = log[param] + sign * (z @ coefs)
+        return {name: np.exp(v) for name, v in log.items()}
+
+    def describe(self) -> list[str]:
+        """Lines for ``summary()``: what the coefficients mean and the reference levels."""
+        lines = [
+            "Covariates: "
+            + "; ".join(
+                f"{group}: {param}_i = {param}_0 exp({'-' if sign < 0 else ''}{group}'z_i)"
+                for group, param, sign in self.links
+            )
+        ]
+        lines.extend(
+            f"  {column}: one-hot, reference level {ref!r}" for column, ref, _ in self.levels
+        )
+        return lines
+
+
+def _is_categorical(values: pd.Series) -> bool:
+    return (
+        isinstance(values.dtype, pd.CategoricalDtype)
+        or pd.api.types.is_bool_dtype(values)
+        or pd.api.types.is_object_dtype(values)
+        or pd.api.types.is_string_dtype(values)
+    )
+
+
+# ----------------------------------------------------------------------------- model
+
+
+class Model:
+    """The public base of every customer-base model in crmlab.
+
+    A model declares
+
+    * ``name`` (its label in results), ``names`` (parameters, all > 0) and ``start``
+      (default starting values, natural scale);
+    * ``_data(data, design)``: validate the input and compress it into distinct patterns
+      with customer counts (:meth:`compress_patterns`; a ``weight`` column counts customers
+      per row) - an object with the counts ``w`` and, when ``design`` is given, the
+      covariate rows ``Z`` of the patterns;
+    * ``_loglik(theta, p, grad)``: the total log-likelihood at log-parameters ``theta``
+      (and its gradient in ``theta`` when ``gradient`` is True);
+    * for covariates, ``links`` (coefficient group -> (parameter, sign)) and
+      ``_loglik_each(params, p, grad)``: per-pattern log-likelihoods at per-pattern
+      parameters and their derivatives in each log-parameter;
+    * ``result_class``, and optionally ``_problems(p)`` (why the data cannot identify the
+      model), ``scales`` (parameters in data units, checked against ``_size(p)``),
+      ``shapes`` and ``_extra(p)``.
+
+    The base owns the rest: optimisation on log scale (:func:`fit_mle`), the
+    boundary/identification guard (:func:`guard_fit`), standard errors from the Hessian,
+    covariates (:class:`Covariates`; the chain rule from ``_loglik_each``) and the result.
+    """
+
+    name: str = ""
+    names: tuple[str, ...] = ()
+    start: tuple[float, ...] = ()
+    result_class: type[FitResult] = FitResult
+    gradient: bool = True
+    advice: str = (
+        "Use more customers or a longer observation window, or a simpler model (fewer parameters)."
+    )
+    scales: tuple[str, ...] = ()
+    shapes: tuple[str, ...] | None = None
+    links: Mapping[str, tuple[str, int]] = {}
+
+    @property
+    def label(self) -> str:
+        """The model's name in results (alias of ``name``)."""
+        return self.name
+
+    # -- hooks a model supplies
+    def _data(self, data: Any, design: np.ndarray | None) -> Any:
+        raise NotImplementedError
+
+    def _loglik(self, theta: np.ndarray, p: Any, grad: bool = False) -> Any:
+        raise NotImplementedError
+
+    def _loglik_each(
+        self, params: Mapping[str, np.ndarray], p: Any, grad: bool = False
+    ) -> Any:  # pragma: no cover - models with covariates override
+        raise DataError(f"{self.name} takes no covariates.")
+
+    def _problems(self, p: Any) -> list[str]:
+        return []
+
+    def _start_values(self, p: Any) -> tuple[float, ...]:
+        """Default starting values (natural scale); may depend on the data."""
+        return tuple(self.start)
+
+    def _size(self, p: Any) -> float:
+        return 1.0
+
+    def _extra(self, p: Any) -> dict:
+        return {}
+
+    def _n_obs(self, p: Any) -> float:
+        return float(np.sum(p.w))
+
+    def _time_unit(self, data: Any) -> str | None:
+        return data.attrs.get("time_unit") if isinstance(data, pd.DataFrame) else None
+
+    def _result_kwargs(self, p: Any) -> dict:
+        return {}
+
+    def _after_fit(self, result: FitResult) -> FitResult:
+        return result
+
+    # -- what the base does
+    @staticmethod
+    def compress_patterns(
+        data: pd.DataFrame,
+        columns: Sequence[str],
+        weight: str | None,
+        design: np.ndarray | None,
+    ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray | None]:
+        """Distinct rows of ``data[columns]`` (with the covariate design, if any) and the
+        customers sharing each; returns ``(patterns, counts, Z)``."""
+        if design is None:
+            patterns, counts = compress(data, columns, weight)
+            return patterns, counts, None
+        names = [f"_z{j}" for j in range(design.shape[1])]
+        frame = data[list(columns)].copy()
+        for j, name in enumerate(names):
+            frame[name] = design[:, j]
+        if weight:
+            frame["_weight"] = data[weight].to_numpy(dtype=float)
+        patterns, counts = compress(frame, [*columns, *names], "_weight" if weight else None)
+        z = patterns[names].to_numpy(dtype=float) if names else np.zeros((len(patterns), 0))
+        return patterns[list(columns)], counts, z
+
+    def _start(self, initial: Any, names: Sequence[str], defaults: Sequence[float]) -> list[float]:
+        if initial is None:
+            return list(defaults)
+        if isinstance(initial, Mapping):
+            unknown = set(initial) - set(names)
+            if unknown:
+                raise DataError(
+                    f"initial names {sorted(map(str, unknown))!r}, which are not parameters of "
+                    f"{self.name} ({', '.join(names)})."
+                )
+            return [float(initial.get(k, d)) for k, d in zip(names, defaults, strict=True)]
+        values = [float(v) for v in initial]  # a sequence in parameter order (older calls)
+        if len(values) != len(self.names):
+            raise DataError(
+                f"initial needs {len(self.names)} values ({', '.join(self.names)}) or a dict "
+                "by parameter name."
+            )
+        return values + list(defaults[len(values) :])
+
+    def loglik(self, params: Any, data: Any) -> float:
+        """Log-likelihood of ``data`` at given parameter values (a dict by name or values in
+        :attr:`names` order), e.g. for profile likelihoods or to score another program's
+        estimates on our data."""
+        if isinstance(params, Mapping):
+            params = [params[k] for k in self.names]
+        values = np.asarray(params, dtype=float)
+        if values.shape != (len(self.names),) or np.any(values <= 0):
+            raise DataError(f"give {len(self.names)} positive values for {', '.join(self.names)}.")
+        with np.errstate(all="ignore"):
+            out = self._loglik(np.log(values), self._data(data, None))
+        return float(out[0] if isinstance(out, tuple) else out)
+
+    def fit(
+        self,
+        data: Any,
+        *,
+        covariates: Sequence[str] | None = None,
+        reference: Mapping[str, Any] | None = None,
+        initial: Mapping[str, float] | Sequence[float] | None = None,
+        maxiter: int = 2000,
+        strict: bool = True,
+    ) -> FitResult:
+        """Fit by maximum likelihood on distinct patterns with customer counts.
+
+        Parameters
+        ----------
+        data
+            The model's input (a customer summary; see the model).
+        covariates : list of str, optional
+            Time-invariant covariate columns of ``data`` (numeric, or categorical one-hot
+            encoded against ``reference[column]``, default the first level in sorted
+            order). Each enters the parameters named in the model's ``links`` as
+            ``theta_i = theta_0 exp(sign * gamma' z_i)``; see :class:`Covariates`.
+        initial : dict, optional
+            Starting values by parameter name (covariate coefficients start at 0).
+        maxiter : int
+            Iteration limit of the optimiser.
+        strict : bool
+            Raise :class:`IdentificationError` when the data cannot identify the model, an
+            estimate runs to the edge of the parameter space, the Hessian is singular or
+            the optimiser does not converge; with False, warn and return the result
+            flagged ``converged=False``.
+        """
+        if not isinstance(strict, bool | np.bool_):
+            raise DataError(f"strict must be True or False; got {strict!r}.")
+        spec = None
+        design = None
+        if covariates is not None:
+            if not self.links:
+                raise DataError(f"{self.name} takes no covariates.")
+            require_frame(data, self.name, list(covariates))
+            spec = Covariates.build(data, covariates, self.links, reference)
+            design = spec.matrix(data)
+        elif reference:
+            raise DataError("reference levels need covariates=[...].")
+        p = self._data(data, design)
+        names = [*self.names, *(spec.coef_names if spec else ())]
+        defaults = [*self._start_values(p), *([0.0] * (len(names) - len(self.names)))]
+        x0 = self._start(initial, names, defaults)
+        if np.any(np.asarray(x0[: len(self.names)]) <= 0):
+            raise DataError(f"initial values of {', '.join(self.names)} must be > 0; got {x0!r}.")
+        n = self._n_obs(p)
+        if n == 0:
+            raise DataError("the data hold no customers (all weights are 0); nothing to fit.")
+        problems = list(self._problems(p))
+        if n <= len(names) and not problems:
+            problems.append(
+                f"{n:g} customers cannot identify {len(names)} parameters ({', '.join(names)})"
+            )
+        if spec is not None:
+            zw = p.Z[p.w > 0]
+            for j, column in enumerate(spec.design):
+                if zw.size and np.all(zw[:, j] == zw[0, j]):
+                    problems.append(
+                        f"covariate {column!r} takes one value ({zw[0, j]:g}) for every "
+                        "customer, so its effect cannot be told apart from the baseline"
+                    )
+        shapes = (
+            self.shapes
+            if self.shapes is not None
+            else [k for k in self.names if k not in self.scales]
+        )
+        if problems and strict:  # no need to run the optimiser to know the answer
+            guard_fit(
+                self.name,
+                pd.Series(x0[: len(self.names)], self.names),
+                True,
+                "",
+                strict=True,
+                advice=self.advice,
+                problems=problems,
+                shapes=shapes,
+                scales={},
+            )
+        negll = self._objective(p, spec)
+        params, cov, loglik, ok, msg, nit = fit_mle(
+            negll,
+            x0,
+            names,
+            jac=self.gradient or spec is not None,
+            maxiter=maxiter,
+            free=spec.coef_names if spec else (),
+        )
+        size = self._size(p)
+        ok, msg = guard_fit(
+            self.name,
+            params,
+            ok,
+            msg,
+            strict=strict,
+            advice=self.advice,
+            problems=problems,
+            shapes=shapes,
+            scales={k: size for k in self.scales},
+        )
+        result = self.result_class(
+            model=self.name,
+            params=params,
+            cov=cov,
+            loglik=loglik,
+            n_obs=n,
+            converged=ok,
+            message=msg,
+            iterations=nit,
+            extra=self._extra(p),
+            time_unit=self._time_unit(data),
+            covariates=spec,
+            **self._result_kwargs(p),
+        )
+        return self._after_fit(result)
+
+    def _objective(self, p: Any, spec: Covariates | None) -> Callable:
+        """Negative log-likelihood (with gradient when available) over the fitted vector."""
+        k = len(self.names)
+        if spec is None:
+
+            def negll(theta: np.ndarray) -> Any:
+                with np.errstate(all="ignore"):
+                    out = self._loglik(theta, p, grad=self.gradient)
+                if self.gradient:
+                    value, gradient = out
+                    if not np.isfinite(value) or not np.all(np.isfinite(gradient)):
+                        return 1e300, np.zeros_like(theta)
+                    return -value, -np.asarray(gradient, dtype=float)
+                return -out if np.isfinite(out) else 1e300
+
+            return negll
+        positions = {name: j for j, name in enumerate(self.names)}
+        blocks = []
+        for g, (_, param, sign) in enumerate(spec.links):
+            cols = slice(k + g * len(spec.design), k + (g + 1) * len(spec.design))
+            blocks.append((positions[param], sign, cols))
+
+        def negll_cov(theta: np.ndarray) -> tuple[float, np.ndarray]:
+            log = np.repeat(theta[:k, None], len(p.w), axis=1)
+            for j, sign, cols in blocks:
+                log[j] = log[j] + sign * (p.Z @ theta[cols])
+            with np.errstate(all="ignore"):
+                each, derivs = self._loglik_each(
+                    {name: np.exp(log[j]) for name, j in positions.items()}, p, grad=True
+                )
+                value = float(p.w @ each)
+                weighted = derivs * p.w  # (k, patterns): d ln L_i / d log theta_ij
+                gradient = np.empty_like(theta)
+                gradient[:k] = weighted.sum(axis=1)
+                for j, sign, cols in blocks:
+                    gradient[cols] = sign * (p.Z.T @ weighted[j])
+            if not np.isfinite(value) or not np.all(np.isfinite(gradient)):
+                return 1e300, np.zeros_like(theta)
+            return -value, -gradient
+
+        return negll_cov

@@ -16,8 +16,9 @@ takes and returns numbers of opportunities.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -26,12 +27,11 @@ from scipy.special import gammaln, logsumexp
 from crmlab.errors import DataError
 from crmlab.models.base import (
     FitResult,
+    Model,
     check_level,
     check_time_unit,
     compress,
     discount_per_period,
-    fit_mle,
-    guard_fit,
     hyp2f1_one,
     interval_frame,
     per_customer,
@@ -505,7 +505,7 @@ def _rate(discount_rate: float) -> float:
     return discount_per_period(discount_rate, None, None, None)
 
 
-class BGBB:
+class BGBB(Model):
     """Beta-geometric/beta-Bernoulli model (Fader, Hardie & Shang 2010).
 
     Examples
@@ -518,8 +518,16 @@ class BGBB:
     """
 
     name = "BG/BB"
+    names = PARAMS
+    start = (1.0, 1.0, 1.0, 1.0)
+    result_class = BGBBResult
+    advice = (
+        "Use more customers or more transaction opportunities, or a simpler model "
+        "(e.g. one retention rate for everyone)."
+    )
+    _weight: str | None = None
 
-    def fit(
+    def fit(  # type: ignore[override]
         self,
         data: pd.DataFrame,
         *,
@@ -548,62 +556,44 @@ class BGBB:
         """
         if weight == "auto":
             weight = "weight" if isinstance(data, pd.DataFrame) and "weight" in data else None
-        check_bgbb_data(data, weight)
-        patterns, counts = compress(data, COLUMNS, weight)
+        model = copy.copy(self)
+        model._weight = weight
+        return Model.fit(model, data, initial=initial, maxiter=maxiter, strict=strict)
+
+    def _data(self, data: pd.DataFrame, design: np.ndarray | None) -> _BGBBPatterns:
+        check_bgbb_data(data, self._weight)
+        patterns, counts = compress(data, COLUMNS, self._weight)
         keep = counts > 0
         x, tx, n = (patterns[c].to_numpy(dtype=float)[keep] for c in COLUMNS)
-        counts = counts[keep]
         if counts.sum() == 0:
-            raise DataError(f"column {weight!r} sums to 0: there are no customers to fit.")
-        start = [1.0, 1.0, 1.0, 1.0]
-        if initial:
-            start = [float(initial.get(k, 1.0)) for k in PARAMS]
-        problems = []
-        if not np.any((x > 0) & (counts > 0)):
-            problems.append(
+            raise DataError(f"column {self._weight!r} sums to 0: there are no customers to fit.")
+        return _BGBBPatterns(x, tx, n, counts[keep])
+
+    def _problems(self, p: _BGBBPatterns) -> list[str]:
+        if not np.any(p.x > 0):
+            return [
                 "no customer made a repeat transaction, so the data cannot tell how often "
                 "customers transact or when they leave"
-            )
-        elif np.all(x[counts > 0] == n[counts > 0]):
-            problems.append(
+            ]
+        if np.all(p.x == p.n):
+            return [
                 "every customer transacted at every opportunity, so the data show no one "
                 "leaving and no one skipping"
-            )
+            ]
+        return []
 
-        def negloglik(theta: np.ndarray) -> tuple[float, np.ndarray]:
-            params = np.exp(theta)
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                ll, grad = log_likelihood_grad(params, x, tx, n)
-                total = -float(counts @ ll)
-                grad_log = -(counts @ grad) * params  # chain rule for log-parameters
-            if not (np.isfinite(total) and np.all(np.isfinite(grad_log))):
-                return 1e300, np.zeros(4)
-            return total, grad_log
+    def _loglik(self, theta: np.ndarray, p: _BGBBPatterns, grad: bool = False) -> Any:
+        params = np.exp(theta)
+        ll, gradient = log_likelihood_grad(params, p.x, p.tx, p.n)
+        total = float(p.w @ ll)
+        return (total, (p.w @ gradient) * params) if grad else total
 
-        params, cov, loglik, converged, message, nit = fit_mle(
-            negloglik, start, PARAMS, jac=True, maxiter=maxiter
-        )
-        converged, message = guard_fit(
-            self.name,
-            params,
-            converged,
-            message,
-            strict=strict,
-            advice=(
-                "Use more customers or more transaction opportunities, or a simpler model "
-                "(e.g. one retention rate for everyone)."
-            ),
-            problems=problems,
-        )
-        return BGBBResult(
-            model=self.name,
-            params=params,
-            cov=cov,
-            loglik=loglik,
-            n_obs=float(counts.sum()),
-            converged=converged,
-            message=message,
-            iterations=nit,
-            extra={"patterns": int(keep.sum())},
-            time_unit=data.attrs.get("time_unit"),
-        )
+    def _extra(self, p: _BGBBPatterns) -> dict:
+        return {"patterns": int(p.x.size)}
+
+
+class _BGBBPatterns(NamedTuple):
+    x: np.ndarray
+    tx: np.ndarray
+    n: np.ndarray
+    w: np.ndarray

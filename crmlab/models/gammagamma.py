@@ -32,8 +32,7 @@ from scipy.special import digamma, gammaln
 from crmlab.errors import DataError
 from crmlab.models.base import (
     FitResult,
-    fit_mle,
-    guard_fit,
+    Model,
     reject_missing,
     reject_rows,
     require_frame,
@@ -212,6 +211,8 @@ class GammaGammaResult(FitResult):
         """
         p, q, g = (float(self.params[k]) for k in PARAMS)
         x, m = _check(data)
+        if self.covariates is not None:  # gamma_i = gamma_0 exp(delta' z_i)
+            g = self.individual_params(data)["gamma"].to_numpy()
         m = np.where(x > 0, m, 0.0)
         denom = p * x + q - 1
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -247,8 +248,24 @@ class GammaGammaResult(FitResult):
         return transactions.clv(data, spend=self, **kwargs)
 
 
-class GammaGamma:
+class _Spend(NamedTuple):
+    """Repeat buyers' spend, compressed to distinct (x, m_x[, z]) with counts ``w``."""
+
+    spend: SpendData | None  # every repeat buyer (the fast path without covariates)
+    x: np.ndarray
+    m: np.ndarray
+    w: np.ndarray
+    Z: np.ndarray | None
+    excluded: int
+    corr: float
+
+
+class GammaGamma(Model):
     """Gamma-Gamma spend model (Fader, Hardie & Lee 2005).
+
+    With covariates the scale of ``nu`` varies: ``gamma_i = gamma_0 exp(delta' z_i)``, so
+    a coefficient is the log multiplier of the mean spend per transaction
+    ``p gamma_i / (q - 1)``.
 
     Examples
     --------
@@ -258,11 +275,19 @@ class GammaGamma:
     """
 
     name = "Gamma-Gamma"
+    names = PARAMS
+    start = (1.0, 2.0, 1.0)
+    result_class = GammaGammaResult
+    advice = ADVICE
+    shapes = ("p", "q")  # gamma is in money units
+    links = {"spend": ("gamma", 1)}
 
-    def fit(
+    def fit(  # type: ignore[override]
         self,
         data: pd.DataFrame,
         *,
+        covariates: Any = None,
+        reference: Any = None,
         initial: dict[str, float] | None = None,
         maxiter: int = 2000,
         strict: bool = True,
@@ -274,6 +299,8 @@ class GammaGamma:
         data : DataFrame
             ``frequency`` (repeat transactions) and ``monetary_value`` (mean
             value of those repeat transactions), one row per customer.
+        covariates : list of str, optional
+            Covariate columns of ``data`` acting on the spend scale (see the class).
         initial : dict, optional
             Starting values by parameter name (default p=1, q=2, gamma=mean spend).
         strict : bool
@@ -290,6 +317,17 @@ class GammaGamma:
         ConvergenceWarning
             If the optimiser did not converge.
         """
+        return Model.fit(  # type: ignore[return-value]
+            self,
+            data,
+            covariates=covariates,
+            reference=reference,
+            initial=initial,
+            maxiter=maxiter,
+            strict=strict,
+        )
+
+    def _data(self, data: pd.DataFrame, design: np.ndarray | None) -> _Spend:
         x_all, m_all = _check(data)
         used = x_all > 0
         excluded = int((~used).sum())
@@ -299,80 +337,75 @@ class GammaGamma:
                 "transactions); Gamma-Gamma needs repeat spend to learn from."
             )
         x, m = x_all[used], m_all[used]
-        mean_m = float(np.mean(m))
-        start = [1.0, 2.0, mean_m]  # population mean p*gamma/(q-1) = observed mean
-        if initial:
-            start = [float(initial.get(k, s)) for k, s in zip(PARAMS, start, strict=True)]
+        corr = float(np.corrcoef(x, m)[0, 1]) if x.size > 2 and np.ptp(m) > 0 else np.nan
+        if design is None:
+            return _Spend(SpendData.of(x, m), x, m, np.ones(x.size), None, excluded, corr)
+        frame = pd.DataFrame({"x": x, "m": m})
+        patterns, counts, z = Model.compress_patterns(frame, ["x", "m"], None, design[used])
+        return _Spend(
+            None,
+            patterns["x"].to_numpy(dtype=float),
+            patterns["m"].to_numpy(dtype=float),
+            counts,
+            z,
+            excluded,
+            corr,
+        )
 
-        spend = SpendData.of(x, m)
-        problems = []
-        if x.size <= len(PARAMS):
-            problems.append(
-                f"only {x.size} customer(s) with repeat purchases: that cannot identify how "
+    def _start_values(self, p: _Spend) -> tuple[float, ...]:
+        # population mean p*gamma/(q-1) = observed mean
+        return (1.0, 2.0, float(np.average(p.m, weights=p.w)))
+
+    def _problems(self, p: _Spend) -> list[str]:
+        n = float(p.w.sum())
+        if n <= len(PARAMS):
+            return [
+                f"only {n:g} customer(s) with repeat purchases: that cannot identify how "
                 "spend varies across customers (3 parameters)"
-            )
-        elif np.all(m == m[0]):
-            problems.append(
-                f"every repeat buyer spent the same mean amount ({m[0]:g}), so nothing shows "
+            ]
+        if np.all(p.m == p.m[0]):
+            return [
+                f"every repeat buyer spent the same mean amount ({p.m[0]:g}), so nothing shows "
                 "how spend varies across customers"
-            )
-        if problems and strict:
-            guard_fit(
-                self.name,
-                pd.Series(start, PARAMS),
-                True,
-                "",
-                strict=True,
-                advice=ADVICE,
-                problems=problems,
-            )
+            ]
+        return []
 
-        def negloglik(theta: np.ndarray) -> tuple[float, np.ndarray]:
-            params = np.exp(theta)
-            with np.errstate(all="ignore"):
-                ll, grad = total_log_likelihood_grad(params, spend)
-                total = -ll
-                grad_log = -grad * params
-            if not (np.isfinite(total) and np.all(np.isfinite(grad_log))):
-                return 1e300, np.zeros(3)
-            return total, grad_log
+    def _loglik(self, theta: np.ndarray, p: _Spend, grad: bool = False) -> Any:
+        params = np.exp(theta)
+        if p.spend is None:
+            each, derivs = self._loglik_each(dict(zip(PARAMS, params, strict=True)), p)
+            total, gradient = float(p.w @ each), derivs @ p.w
+        else:
+            total, natural = total_log_likelihood_grad(params, p.spend)
+            gradient = natural * params
+        return (total, gradient) if grad else total
 
-        params, cov, loglik, converged, message, nit = fit_mle(
-            negloglik, start, PARAMS, jac=True, maxiter=maxiter
-        )
-        converged, message = guard_fit(
-            self.name,
-            params,
-            converged,
-            message,
-            strict=strict,
-            advice=ADVICE,
-            problems=problems,
-            shapes=("p", "q"),  # gamma is in money units
-        )
-        if params["q"] <= 1:
+    def _loglik_each(
+        self, params: Any, p: _Spend, grad: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
+        values = [np.broadcast_to(params[k], p.x.shape) for k in PARAMS]
+        ll, natural = log_likelihood_grad(values, p.x, p.m)
+        return ll, natural.T * np.array(values)
+
+    def _extra(self, p: _Spend) -> dict:
+        # the model assumes spend independent of frequency; FHL (2005) report 0.11
+        return {"excluded": p.excluded, "corr_frequency_spend": p.corr}
+
+    def _result_kwargs(self, p: _Spend) -> dict:
+        return {"excluded": p.excluded}
+
+    def _time_unit(self, data: Any) -> str | None:
+        return data.attrs.get("time_unit")
+
+    def _after_fit(self, result: FitResult) -> FitResult:
+        q = float(result.params["q"])
+        if q <= 1:
             warnings.warn(
-                f"Gamma-Gamma estimate q = {params['q']:.3g} <= 1: the model implies no finite "
+                f"Gamma-Gamma estimate q = {q:.3g} <= 1: the model implies no finite "
                 "mean spend per transaction (population mean p*gamma/(q-1) does not exist). "
                 "Expected spend for customers with few transactions will be infinite or "
                 "unstable; check for outlier orders or model log-spend instead.",
                 InfiniteMeanWarning,
-                stacklevel=2,
+                stacklevel=4,
             )
-        return GammaGammaResult(
-            model=self.name,
-            params=params,
-            cov=cov,
-            loglik=loglik,
-            n_obs=float(used.sum()),
-            converged=converged,
-            message=message,
-            iterations=nit,
-            extra={
-                "excluded": excluded,
-                # the model assumes spend independent of frequency; FHL (2005) report 0.11
-                "corr_frequency_spend": float(np.corrcoef(x, m)[0, 1]) if x.size > 2 else np.nan,
-            },
-            excluded=excluded,
-            time_unit=data.attrs.get("time_unit"),
-        )
+        return result

@@ -27,13 +27,11 @@ from scipy.special import betaln, digamma, gammaln, hyp2f1
 from crmlab.errors import DataError
 from crmlab.models.base import (
     FitResult,
+    Model,
     check_horizon,
     check_level,
     check_time_unit,
-    compress,
     discount_per_period,
-    fit_mle,
-    guard_fit,
     hyp2f1_one,
     interval_frame,
     per_customer,
@@ -107,16 +105,19 @@ class _Patterns(NamedTuple):
     ux: np.ndarray
     inv: np.ndarray
     pairs: tuple | None  # distinct (x, t_x) and (x, T), for the Pareto/NBD's A0 term
+    Z: np.ndarray | None = None  # covariate rows of the patterns
 
 
-def _patterns(data: pd.DataFrame, pairs: bool = False) -> _Patterns:
+def _patterns(
+    data: pd.DataFrame, pairs: bool = False, design: np.ndarray | None = None
+) -> _Patterns:
     _arrays(data)
     weight = "weight" if "weight" in data.columns else None
-    patterns, counts = compress(data, COLUMNS, weight)
+    patterns, counts, z = Model.compress_patterns(data, COLUMNS, weight, design)
     x, tx, T = (patterns[c].to_numpy(dtype=float) for c in COLUMNS)
     ux, inv = np.unique(x, return_inverse=True)
     distinct = (_distinct_pairs(inv, x, tx), _distinct_pairs(inv, x, T)) if pairs else None
-    return _Patterns(x, tx, T, counts, ux, inv, distinct)
+    return _Patterns(x, tx, T, counts, ux, inv, distinct, z)
 
 
 def _two_branch(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -187,10 +188,17 @@ class NBDResult(FitResult):
         in ``attrs["total"]`` is the expected number of customers alive).
         """
         x, tx, T = self._data(data)
-        (ux, utx, uT), inv = _unique_rows(x, tx, T)
-        return self._predict(
-            lambda r: r._alive(ux, utx, uT)[inv], data.index, "p_alive", level, draws, seed
-        )
+        groups = [
+            (z, _unique_rows(x[rows], tx[rows], T[rows]), rows) for z, rows in self._profiles(data)
+        ]
+
+        def compute(r: NBDResult) -> np.ndarray:
+            out = np.empty(x.size)
+            for z, ((ux, utx, uT), inv), rows in groups:
+                out[rows] = r._at(z)._alive(ux, utx, uT)[inv]
+            return out
+
+        return self._predict(compute, data.index, "p_alive", level, draws, seed)
 
     def expected_purchases(
         self,
@@ -200,6 +208,7 @@ class NBDResult(FitResult):
         level: float | None = None,
         draws: int = 500,
         seed: int = 0,
+        covariates: Any = None,
     ) -> Any:
         """Expected repeat purchases in a period of length ``t`` (time units of the fit).
 
@@ -207,11 +216,19 @@ class NBDResult(FitResult):
         number or a Series of per-customer lengths matched by customer id (customers
         acquired at different times have holdouts of different lengths). With ``level``:
         a frame with columns ``expected``, ``lower``, ``upper``. Without ``data``: E[X(t)]
-        for a new customer (``t`` may be an array).
+        for a new customer (``t`` may be an array), whose covariate values a fit with
+        covariates needs (``covariates={"column": value, ...}``).
         """
         if data is None:
             if level is not None:
                 raise DataError("intervals (level=...) need data: give the customers' summary.")
+            if covariates is not None:
+                return self.for_covariates(covariates).expected_purchases(t)
+            if self.covariates is not None:
+                raise DataError(
+                    "this fit has covariates: give the new customer's values, e.g. "
+                    "expected_purchases(t, covariates={...})."
+                )
             return self._unconditional(_check_time(np.asarray(t, dtype=float)))
         x, tx, T = self._data(data)
         if isinstance(t, pd.Series):
@@ -223,10 +240,17 @@ class NBDResult(FitResult):
                     f"customer id; got a {type(t).__name__}."
                 )
             horizon = _check_time(np.full(x.size, float(t)))
-        (ux, utx, uT, ut), inv = _unique_rows(x, tx, T, horizon)
+        groups = [
+            (z, _unique_rows(x[rows], tx[rows], T[rows], horizon[rows]), rows)
+            for z, rows in self._profiles(data)
+        ]
 
         def compute(r: NBDResult) -> np.ndarray:
-            return (r._core(ut, ux, uT) * r._alive(ux, utx, uT))[inv]
+            out = np.empty(x.size)
+            for z, ((ux, utx, uT, ut), inv), rows in groups:
+                rz = r._at(z)
+                out[rows] = (rz._core(ut, ux, uT) * rz._alive(ux, utx, uT))[inv]
+            return out
 
         return self._predict(compute, data.index, "expected", level, draws, seed)
 
@@ -304,12 +328,18 @@ class NBDResult(FitResult):
         else:
             spend_values = per_customer(spend, data, "spend")
         ends = np.arange(step, length + step / 2, step)
-        (ux, uT), inv_core = _unique_rows(x, T)
-        (ax, atx, aT), inv_alive = _unique_rows(x, tx, T)
+        groups = [
+            (z, _unique_rows(x[rows], T[rows]), _unique_rows(x[rows], tx[rows], T[rows]), rows)
+            for z, rows in self._profiles(data)
+        ]
 
         def value(r: NBDResult, s: np.ndarray) -> np.ndarray:
-            discounted = r._discounted_core(ux, uT, ends, rate)[inv_core]
-            return margin * s * discounted * r._alive(ax, atx, aT)[inv_alive]
+            out = np.empty(x.size)
+            for z, ((ux, uT), inv_core), ((ax, atx, aT), inv_alive), rows in groups:
+                rz = r._at(z)
+                discounted = rz._discounted_core(ux, uT, ends, rate)[inv_core]
+                out[rows] = discounted * rz._alive(ax, atx, aT)[inv_alive]
+            return margin * s * out
 
         point = value(self, spend_values)
         if level is None:
@@ -431,6 +461,43 @@ def _beta_geometric_loglik(theta: np.ndarray, p: _Patterns, grad: bool, shift: i
     return ll, np.array([g_r * r, g_alpha * alpha, g_a * a, g_b * b])
 
 
+def _beta_geometric_each(
+    params: Any, p: _Patterns, grad: bool, shift: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-pattern BG/NBD (``shift`` 0) or MBG/NBD (``shift`` 1) log-likelihood at
+    per-pattern parameters, and its derivatives in each log-parameter (4 x patterns);
+    the same terms as :func:`_beta_geometric_loglik`, for fits with covariates."""
+    r, alpha, a, b = (np.broadcast_to(params[k], p.x.shape) for k in ("r", "alpha", "a", "b"))
+    x, tx, T = p.x, p.tx, p.T
+    k = x + shift
+    can_leave = k > 0
+    lbeta = betaln(a, b)
+    s_term = betaln(a, b + k) - lbeta - (r + x) * np.log(alpha + T)
+    d_term = np.where(
+        can_leave,
+        betaln(a + 1, np.where(can_leave, b + k - 1, 1.0)) - lbeta - (r + x) * np.log(alpha + tx),
+        -np.inf,
+    )
+    total, p_s, p_d = _two_branch(s_term, d_term)
+    ll = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + total
+    psi_ab, psi_abk = digamma(a + b), digamma(a + b + k)
+    g_r = r * (
+        digamma(r + x)
+        - digamma(r)
+        + np.log(alpha)
+        - p_s * np.log(alpha + T)
+        - p_d * np.log(alpha + tx)
+    )
+    g_alpha = alpha * (r / alpha - (r + x) * (p_s / (alpha + T) + p_d / (alpha + tx)))
+    dd_a = np.where(can_leave, digamma(a + 1) - digamma(a) + psi_ab - psi_abk, 0.0)
+    dd_b = np.where(
+        can_leave, digamma(np.where(can_leave, b + k - 1, 1.0)) - psi_abk - digamma(b) + psi_ab, 0.0
+    )
+    g_a = a * (p_s * (psi_ab - psi_abk) + p_d * dd_a)
+    g_b = b * (p_s * (digamma(b + k) - psi_abk - digamma(b) + psi_ab) + p_d * dd_b)
+    return ll, np.array([g_r, g_alpha, g_a, g_b])
+
+
 def _bgnbd_loglik(theta: np.ndarray, p: _Patterns, grad: bool = False) -> Any:
     return _beta_geometric_loglik(theta, p, grad, shift=0)
 
@@ -439,11 +506,10 @@ def _mbgnbd_loglik(theta: np.ndarray, p: _Patterns, grad: bool = False) -> Any:
     return _beta_geometric_loglik(theta, p, grad, shift=1)
 
 
-class _Model:
+class _Model(Model):
+    """The continuous-time models on the public base: data are (x, t_x, T) patterns."""
+
     uses_pairs = False
-    names: tuple[str, ...] = ()
-    start: tuple[float, ...] = ()
-    label = ""
     scales: tuple[str, ...] = ("alpha",)  # parameters in time units (the rest are shapes)
     advice = (
         "Use more customers or a longer calibration window (a later calibration_end), check "
@@ -451,42 +517,15 @@ class _Model:
     )
     result_class: type[NBDResult] = NBDResult
 
-    @staticmethod
-    def _loglik(theta: np.ndarray, p: _Patterns, grad: bool = False) -> Any:
-        raise NotImplementedError
+    def _data(self, data: pd.DataFrame, design: np.ndarray | None) -> _Patterns:
+        return _patterns(data, self.uses_pairs and design is None, design)
 
-    def loglik(self, params: Any, data: pd.DataFrame) -> float:
-        """Log-likelihood of a summary at given parameter values (in :attr:`names` order).
+    def _size(self, p: _Patterns) -> float:
+        return float(p.T.max()) if p.T.size and p.T.max() > 0 else 1.0
 
-        For profile likelihoods, or to score another program's estimates on our data.
-        """
-        values = np.asarray(params, dtype=float)
-        if values.shape != (len(self.names),) or np.any(values <= 0):
-            raise DataError(f"give {len(self.names)} positive values for {', '.join(self.names)}.")
-        return float(self._loglik(np.log(values), _patterns(data, self.uses_pairs)))
-
-    def fit(self, data: pd.DataFrame, *, initial: Any = None, strict: bool = True) -> NBDResult:
-        """Fit by maximum likelihood on distinct (frequency, recency, T) patterns.
-
-        ``data`` may carry a ``weight`` column (customers per row). BFGS on the
-        log-parameters with the analytic gradient; the standard errors come from a
-        numerical Hessian of the log-likelihood at the optimum.
-
-        Raises
-        ------
-        IdentificationError
-            When the data cannot identify the model (fewer customers than parameters, no
-            repeat buyer, no observation time), an estimate runs to the edge of the
-            parameter space, the Hessian is singular or the optimiser does not converge.
-            ``strict=False`` warns instead and returns the result flagged
-            ``converged=False`` (e.g. to show a broken fit when teaching).
-        """
-        p = _patterns(data, self.uses_pairs)
-        x0 = tuple(initial) if initial is not None else self.start
-        n = float(p.w.sum())
-        if n == 0:
-            raise DataError("the summary has no customers (all weights are 0); nothing to fit.")
+    def _problems(self, p: _Patterns) -> list[str]:
         problems = []
+        n = float(p.w.sum())
         if n <= len(self.names):
             problems.append(
                 f"{n:g} customers cannot identify {len(self.names)} parameters "
@@ -502,46 +541,42 @@ class _Model:
                 f"none of the {n:,.0f} customers made a repeat purchase (frequency 0 for all), "
                 "so the data cannot tell how often customers buy or when they leave"
             )
+        return problems
 
-        def negll(theta: np.ndarray) -> tuple[float, np.ndarray]:
-            with np.errstate(all="ignore"):
-                value, gradient = self._loglik(theta, p, grad=True)
-            if not np.isfinite(value) or not np.all(np.isfinite(gradient)):
-                return 1e300, np.zeros_like(theta)
-            return -value, -gradient
+    def fit(
+        self,
+        data: pd.DataFrame,
+        *,
+        covariates: Any = None,
+        reference: Any = None,
+        initial: Any = None,
+        maxiter: int = 2000,
+        strict: bool = True,
+    ) -> NBDResult:
+        """Fit by maximum likelihood on distinct (frequency, recency, T) patterns.
 
-        if problems and strict:  # no need to run the optimiser to know the answer
-            guard_fit(
-                self.label,
-                pd.Series(x0, self.names),
-                True,
-                "",
-                strict=True,
-                advice=self.advice,
-                problems=problems,
-            )
-        params, cov, loglik, ok, msg, nit = fit_mle(negll, x0, self.names, jac=True)
-        size = float(p.T.max()) if p.T.size and p.T.max() > 0 else 1.0
-        ok, msg = guard_fit(
-            self.label,
-            params,
-            ok,
-            msg,
+        ``data`` may carry a ``weight`` column (customers per row). BFGS on the
+        log-parameters with the analytic gradient; the standard errors come from a
+        numerical Hessian of the log-likelihood at the optimum. ``covariates`` names
+        time-invariant covariate columns of the summary (see the class for how they
+        enter); ``initial`` is a dict by parameter name (or values in parameter order).
+
+        Raises
+        ------
+        IdentificationError
+            When the data cannot identify the model (fewer customers than parameters, no
+            repeat buyer, no observation time), an estimate runs to the edge of the
+            parameter space, the Hessian is singular or the optimiser does not converge.
+            ``strict=False`` warns instead and returns the result flagged
+            ``converged=False`` (e.g. to show a broken fit when teaching).
+        """
+        return super().fit(  # type: ignore[return-value]
+            data,
+            covariates=covariates,
+            reference=reference,
+            initial=initial,
+            maxiter=maxiter,
             strict=strict,
-            advice=self.advice,
-            problems=problems,
-            scales={name: size for name in self.scales},
-        )
-        return self.result_class(
-            model=self.label,
-            params=params,
-            cov=cov,
-            loglik=loglik,
-            n_obs=n,
-            converged=ok,
-            message=msg,
-            iterations=nit,
-            time_unit=data.attrs.get("time_unit"),
         )
 
 
@@ -555,9 +590,13 @@ class BGNBD(_Model):
 
     names = ("r", "alpha", "a", "b")
     start = (0.5, 5.0, 0.8, 2.5)
-    label = "BG/NBD"
+    name = "BG/NBD"
     result_class = BGNBDResult
+    links = {"purchase": ("alpha", -1), "a": ("a", 1), "b": ("b", 1)}
     _loglik = staticmethod(_bgnbd_loglik)
+
+    def _loglik_each(self, params: Any, p: _Patterns, grad: bool = False) -> Any:
+        return _beta_geometric_each(params, p, grad, shift=0)
 
 
 # -------------------------------------------------------------------------- MBG/NBD
@@ -604,9 +643,13 @@ class MBGNBD(_Model):
 
     names = ("r", "alpha", "a", "b")
     start = (0.5, 5.0, 0.8, 2.5)
-    label = "MBG/NBD"
+    name = "MBG/NBD"
     result_class = MBGNBDResult
+    links = {"purchase": ("alpha", -1), "a": ("a", 1), "b": ("b", 1)}
     _loglik = staticmethod(_mbgnbd_loglik)
+
+    def _loglik_each(self, params: Any, p: _Patterns, grad: bool = False) -> Any:
+        return _beta_geometric_each(params, p, grad, shift=1)
 
 
 # ----------------------------------------------------------------------- Pareto/NBD
@@ -718,7 +761,7 @@ def _pareto_loglik(theta: np.ndarray, p: _Patterns, grad: bool = False) -> Any:
     Gauss hypergeometric functions), whose derivatives are central differences.
     """
     r, alpha, s, beta = np.exp(theta)
-    x, tx, T, w, ux, i, pairs = p
+    x, tx, T, w, ux, i, pairs = p[:7]
     rsx = r + s + x
     log_aT, log_bT = np.log(alpha + T), np.log(beta + T)
     log_a0 = _pareto_log_a0(r, alpha, s, beta, x, tx, T, pairs)
@@ -757,6 +800,62 @@ def _pareto_loglik(theta: np.ndarray, p: _Patterns, grad: bool = False) -> Any:
     return ll, np.array([g_r, g_alpha, g_s, g_beta])
 
 
+def _pareto_log_a0_each(r, alpha, s, beta, x, tx, T) -> np.ndarray:
+    """:func:`_pareto_log_a0` with per-pattern parameters (the branch alpha >= beta chosen
+    per pattern)."""
+    first = alpha >= beta
+    big, small = np.maximum(alpha, beta), np.minimum(alpha, beta)
+    b2 = np.where(first, s + 1, r + x)
+    k = r + s + x
+
+    def log_term(y):
+        z = (big - small) / (big + y)
+        f = hyp2f1(1.0, k + 1 - b2, k + 1, z)
+        bad = ~np.isfinite(f)
+        if np.any(bad):
+            near = bad & (z <= 0.999)
+            f = np.where(bad, np.nan, f)
+            if np.any(near):
+                f[near] = hyp2f1_one((k + 1 - b2)[near], (k + 1)[near], z[near])
+        with np.errstate(invalid="ignore"):
+            return (1 - b2) * np.log1p(-z) + np.log(f) - k * np.log(big + y)
+
+    l1, l2 = log_term(tx), log_term(T)
+    diff = np.minimum(l2 - l1, 0.0)
+    with np.errstate(divide="ignore"):
+        return l1 + np.log(-np.expm1(diff))
+
+
+def _pareto_each(params: Any, p: _Patterns) -> tuple[np.ndarray, np.ndarray]:
+    """Per-pattern Pareto/NBD log-likelihood at per-pattern parameters and its derivatives
+    in each log-parameter (4 x patterns); terms as :func:`_pareto_loglik`."""
+    r, alpha, s, beta = (
+        np.broadcast_to(np.asarray(params[k], dtype=float), p.x.shape).copy()
+        for k in ("r", "alpha", "s", "beta")
+    )
+    x, tx, T = p.x, p.tx, p.T
+    rsx = r + s + x
+    log_aT, log_bT = np.log(alpha + T), np.log(beta + T)
+    log_a0 = _pareto_log_a0_each(r, alpha, s, beta, x, tx, T)
+    total, p_s, p_d = _two_branch(-(r + x) * log_aT - s * log_bT, np.log(s) - np.log(rsx) + log_a0)
+    ll = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta) + total
+    h = 1e-5
+    d_a0 = np.zeros((4, x.size))
+    used = p_d > 0
+    values = [r, alpha, s, beta]
+    for j in range(4):
+        up = [v * np.exp(h) if i == j else v for i, v in enumerate(values)]
+        down = [v * np.exp(-h) if i == j else v for i, v in enumerate(values)]
+        with np.errstate(invalid="ignore"):
+            diff = _pareto_log_a0_each(*up, x, tx, T) - _pareto_log_a0_each(*down, x, tx, T)
+        d_a0[j, used] = np.nan_to_num(diff[used] / (2 * h))
+    g_r = r * (digamma(r + x) - digamma(r) + np.log(alpha) - p_s * log_aT - p_d / rsx)
+    g_alpha = alpha * (r / alpha - p_s * (r + x) / (alpha + T))
+    g_s = s * (np.log(beta) - p_s * log_bT + p_d * (1 / s - 1 / rsx))
+    g_beta = beta * (s / beta - p_s * s / (beta + T))
+    return ll, np.array([g_r, g_alpha, g_s, g_beta]) + p_d * d_a0
+
+
 class ParetoNBD(_Model):
     """Pareto/NBD (Schmittlein, Morrison & Colombo 1987); params ``r, alpha, s, beta``.
 
@@ -766,8 +865,12 @@ class ParetoNBD(_Model):
 
     names = ("r", "alpha", "s", "beta")
     start = (0.5, 10.0, 0.5, 10.0)
-    label = "Pareto/NBD"
+    name = "Pareto/NBD"
     scales = ("alpha", "beta")
     uses_pairs = True
     result_class = ParetoNBDResult
+    links = {"purchase": ("alpha", -1), "dropout": ("beta", -1)}
     _loglik = staticmethod(_pareto_loglik)
+
+    def _loglik_each(self, params: Any, p: _Patterns, grad: bool = False) -> Any:
+        return _pareto_each(params, p)

@@ -17,15 +17,23 @@ counted from the start of the contract (period 1 is the first one paid for):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-from scipy.special import betaln
+from scipy.special import betaln, digamma
 
 from crmlab.errors import DataError
-from crmlab.models.base import FitResult, discount_per_period, fit_mle, guard_fit, hyp2f1_one
+from crmlab.models.base import (
+    FitResult,
+    Model,
+    discount_per_period,
+    hyp2f1_one,
+    reject_missing,
+    reject_rows,
+)
 
 PARAMS = ("alpha", "beta")
 
@@ -172,8 +180,72 @@ class ShiftedBetaGeometricResult(FitResult):
         )
 
 
-class ShiftedBetaGeometric:
+class _Contracts(NamedTuple):
+    """Distinct (periods, churned) patterns with customer counts ``w``; ``counts`` keeps a
+    single cohort's survivor counts (the exact path of the published fits)."""
+
+    t: np.ndarray
+    churned: np.ndarray
+    w: np.ndarray
+    Z: np.ndarray | None
+    counts: np.ndarray | None
+
+
+def _check_counts(alive: Any) -> np.ndarray:
+    counts = np.asarray(pd.Series(alive).to_numpy(), dtype=float)
+    if counts.ndim != 1 or counts.size < 2:
+        raise DataError(
+            "alive needs at least two counts: the cohort size and the survivors after "
+            f"one period; got {counts.size}."
+        )
+    bad = ~np.isfinite(counts) | (counts < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            f"alive has {int(bad.sum())} values that are not finite counts >= 0, first at "
+            f"position {i}: {counts[i]!r}."
+        )
+    lost = counts[:-1] - counts[1:]
+    if np.any(lost < 0):
+        i = int(np.flatnonzero(lost < 0)[0]) + 1
+        raise DataError(
+            f"alive rises at position {i} ({counts[i - 1]:g} -> {counts[i]:g}); it must count "
+            "survivors of one cohort, so it can only fall. Give one cohort at a time."
+        )
+    if counts[0] <= 0:
+        raise DataError("alive starts with a cohort of 0 customers; nothing to fit.")
+    return counts
+
+
+def contracts_from_cohorts(cohorts: Mapping[Any, Any], name: str = "cohort") -> pd.DataFrame:
+    """Survivor counts of one or more cohorts as per-customer contract patterns.
+
+    ``cohorts`` maps a cohort's name to its survivor counts (cohort size first). Returns
+    one row per (cohort, periods, churned) with ``weight`` customers: ``periods`` is the
+    period in which they churned (``churned`` 1) or the periods observed for those still
+    active at the end (``churned`` 0). The cohort name is a column ``name``, to use as a
+    categorical covariate (``ShiftedBetaGeometric().fit(frame, covariates=["cohort"])``).
+    """
+    rows = []
+    for cohort, alive in cohorts.items():
+        counts = _check_counts(alive)
+        lost = counts[:-1] - counts[1:]
+        for t, k in enumerate(lost, start=1):
+            if k > 0:
+                rows.append((cohort, t, 1, k))
+        if counts[-1] > 0:
+            rows.append((cohort, counts.size - 1, 0, counts[-1]))
+    return pd.DataFrame(rows, columns=[name, "periods", "churned", "weight"])
+
+
+class ShiftedBetaGeometric(Model):
     """sBG contractual retention model (Fader & Hardie 2007).
+
+    Fits one cohort's survivor counts, or a frame of contract patterns (``periods``,
+    ``churned`` and optional ``weight``: see :func:`contracts_from_cohorts`) with
+    time-invariant covariates per customer or per cohort:
+    ``alpha_i = alpha_0 exp(gamma_a' z_i)``, ``beta_i = beta_0 exp(gamma_b' z_i)`` (the
+    mean churn probability is ``alpha_i / (alpha_i + beta_i)``).
 
     Examples
     --------
@@ -186,22 +258,34 @@ class ShiftedBetaGeometric:
     """
 
     name = "sBG"
+    names = PARAMS
+    start = (1.0, 1.0)
+    result_class = ShiftedBetaGeometricResult
+    gradient = False  # the published fits: Nelder-Mead then L-BFGS-B on the exact sums
+    advice = "Use a longer series of periods or a larger cohort."
+    links = {"alpha": ("alpha", 1), "beta": ("beta", 1)}
 
-    def fit(
+    def fit(  # type: ignore[override]
         self,
-        alive: Sequence[float] | pd.Series | np.ndarray,
+        alive: Sequence[float] | pd.Series | np.ndarray | pd.DataFrame,
         *,
+        covariates: Sequence[str] | None = None,
+        reference: Mapping[str, Any] | None = None,
         initial: dict[str, float] | None = None,
         maxiter: int = 2000,
         strict: bool = True,
     ) -> ShiftedBetaGeometricResult:
-        """Fit by maximum likelihood to one cohort's survivor counts.
+        """Fit by maximum likelihood to survivor counts or contract patterns.
 
         Parameters
         ----------
-        alive : sequence
+        alive : sequence or DataFrame
             Customers active at the start of period 1, 2, ... (first element =
-            cohort size at acquisition, then survivors after each renewal).
+            cohort size at acquisition, then survivors after each renewal); or a frame
+            with ``periods``, ``churned`` (1/0) and optionally ``weight`` and covariate
+            columns.
+        covariates : list of str, optional
+            Covariate columns of the frame (see the class).
         strict : bool
             Raise :class:`~crmlab.models.base.IdentificationError` when the counts cannot
             identify the model (nobody or everybody churns), an estimate runs to the edge
@@ -213,75 +297,128 @@ class ShiftedBetaGeometric:
         Log-likelihood (Fader & Hardie 2007, eq. 6):
         ``sum_t (n_{t-1} - n_t) ln P(T = t) + n_last ln S(last)``.
         """
-        counts = np.asarray(pd.Series(alive).to_numpy(), dtype=float)
-        if counts.ndim != 1 or counts.size < 2:
-            raise DataError(
-                "alive needs at least two counts: the cohort size and the survivors after "
-                f"one period; got {counts.size}."
-            )
-        bad = ~np.isfinite(counts) | (counts < 0)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise DataError(
-                f"alive has {int(bad.sum())} values that are not finite counts >= 0, first at "
-                f"position {i}: {counts[i]!r}."
-            )
-        lost = counts[:-1] - counts[1:]
-        if np.any(lost < 0):
-            i = int(np.flatnonzero(lost < 0)[0]) + 1
-            raise DataError(
-                f"alive rises at position {i} ({counts[i - 1]:g} -> {counts[i]:g}); it must count "
-                "survivors of one cohort, so it can only fall. Give one cohort at a time."
-            )
-        if counts[0] <= 0:
-            raise DataError("alive starts with a cohort of 0 customers; nothing to fit.")
-        t = np.arange(1, counts.size)
-        last = counts.size - 1
-
-        def negloglik(theta: np.ndarray) -> float:
-            with np.errstate(all="ignore"):
-                return _negloglik(np.exp(theta))
-
-        def _negloglik(ab: np.ndarray) -> float:
-            a, b = ab
-            # log r(k) = -log1p(a / (b + k - 1)); log P(T = t) = -log1p((b + t - 1) / a)
-            # + log S(t - 1): exact for extreme a, b where betaln differences lose digits
-            log_r = -np.log1p(a / (b + t - 1))
-            log_s = np.concatenate([[0.0], np.cumsum(log_r)])
-            ll_churn = -np.log1p((b + t - 1) / a) + log_s[:-1]
-            total = -(
-                float(np.sum(np.where(lost > 0, lost * ll_churn, 0.0))) + counts[-1] * log_s[-1]
-            )
-            return total if np.isfinite(total) else 1e300
-
-        start = [1.0, 1.0]
-        if initial:
-            start = [float(initial.get(k, 1.0)) for k in PARAMS]
-        params, cov, loglik, converged, message, nit = fit_mle(
-            negloglik, start, PARAMS, maxiter=maxiter
-        )
-        problems = []
-        if counts[-1] == counts[0]:
-            problems.append("nobody churned, so the data cannot tell how fast customers leave")
-        elif counts[1] == 0:
-            problems.append("everybody churned after the first period")
-        converged, message = guard_fit(
-            self.name,
-            params,
-            converged,
-            message,
+        return Model.fit(  # type: ignore[return-value]
+            self,
+            alive,
+            covariates=covariates,
+            reference=reference,
+            initial=initial,
+            maxiter=maxiter,
             strict=strict,
-            advice="Use a longer series of periods or a larger cohort.",
-            problems=problems,
         )
-        return ShiftedBetaGeometricResult(
-            model=self.name,
-            params=params,
-            cov=cov,
-            loglik=loglik,
-            n_obs=float(counts[0]),
-            converged=converged,
-            message=message,
-            iterations=nit,
-            extra={"periods": int(last)},
+
+    def _data(self, alive: Any, design: np.ndarray | None) -> _Contracts:
+        if not isinstance(alive, pd.DataFrame):
+            counts = _check_counts(alive)
+            lost = counts[:-1] - counts[1:]
+            t = np.arange(1, counts.size, dtype=float)
+            keep = lost > 0
+            return _Contracts(
+                np.append(t[keep], counts.size - 1.0),
+                np.append(np.ones(int(keep.sum())), 0.0),
+                np.append(lost[keep], counts[-1]),
+                None,
+                counts,
+            )
+        missing = [c for c in ("periods", "churned") if c not in alive.columns]
+        if missing:
+            raise DataError(
+                f"the contract frame has no column {', '.join(map(repr, missing))}; give "
+                "periods (period of churn, or periods observed) and churned (1/0) per "
+                "customer, e.g. from crmlab.models.sbg.contracts_from_cohorts."
+            )
+        reject_missing(alive, ["periods", "churned", "weight"])
+        t = pd.to_numeric(alive["periods"], errors="coerce").to_numpy(dtype=float)
+        churned = pd.to_numeric(alive["churned"], errors="coerce").to_numpy(dtype=float)
+        reject_rows(
+            "periods",
+            ~np.isfinite(t) | (np.round(t) != t) | (t < 0) | ((t < 1) & (churned == 1)),
+            alive["periods"],
+            "values that are not whole numbers of periods (>= 1 for a churned customer)",
+            "Periods count from 1, the first period paid for.",
         )
+        reject_rows(
+            "churned",
+            ~np.isin(churned, (0.0, 1.0)),
+            alive["churned"],
+            "values other than 0 and 1",
+            "churned is 1 for a customer who left in that period, 0 for one still active.",
+        )
+        weight = "weight" if "weight" in alive.columns else None
+        if weight:
+            w = pd.to_numeric(alive[weight], errors="coerce").to_numpy(dtype=float)
+            reject_rows(
+                weight,
+                ~np.isfinite(w) | (w < 0),
+                alive[weight],
+                "weights that are not >= 0",
+                "Weights count customers per row.",
+            )
+        frame = pd.DataFrame({"periods": t, "churned": churned}, index=alive.index)
+        if weight:
+            frame["weight"] = alive[weight].to_numpy(dtype=float)
+        patterns, counts, z = Model.compress_patterns(frame, ["periods", "churned"], weight, design)
+        return _Contracts(
+            patterns["periods"].to_numpy(dtype=float),
+            patterns["churned"].to_numpy(dtype=float),
+            counts,
+            z,
+            None,
+        )
+
+    def _problems(self, p: _Contracts) -> list[str]:
+        used = p.w > 0
+        if not np.any(p.churned[used] == 1):
+            return ["nobody churned, so the data cannot tell how fast customers leave"]
+        if np.all((p.churned[used] == 1) & (p.t[used] == 1)):
+            return ["everybody churned after the first period"]
+        return []
+
+    def _n_obs(self, p: _Contracts) -> float:
+        return float(p.counts[0]) if p.counts is not None else float(p.w.sum())
+
+    def _extra(self, p: _Contracts) -> dict:
+        return {"periods": int(p.t.max()) if p.t.size else 0}
+
+    def _time_unit(self, data: Any) -> str | None:
+        return None
+
+    def _loglik(self, theta: np.ndarray, p: _Contracts, grad: bool = False) -> float:
+        a, b = np.exp(theta)
+        if p.counts is None:
+            each, _ = self._loglik_each({"alpha": a, "beta": b}, p)
+            return float(p.w @ each)
+        counts = p.counts
+        lost = counts[:-1] - counts[1:]
+        t = np.arange(1, counts.size)
+        # log r(k) = -log1p(a / (b + k - 1)); log P(T = t) = -log1p((b + t - 1) / a)
+        # + log S(t - 1): exact for extreme a, b where betaln differences lose digits
+        log_r = -np.log1p(a / (b + t - 1))
+        log_s = np.concatenate([[0.0], np.cumsum(log_r)])
+        ll_churn = -np.log1p((b + t - 1) / a) + log_s[:-1]
+        total = float(np.sum(np.where(lost > 0, lost * ll_churn, 0.0))) + counts[-1] * log_s[-1]
+        return total if np.isfinite(total) else -np.inf
+
+    def _loglik_each(
+        self, params: Any, p: _Contracts, grad: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per pattern: ``ln P(T = t) = ln B(a+1, b+t-1) - ln B(a, b)`` for a churn in period
+        t, ``ln S(t) = ln B(a, b+t) - ln B(a, b)`` for a customer active after t periods;
+        and the derivatives in ``ln a``, ``ln b`` (digamma differences)."""
+        a = np.broadcast_to(params["alpha"], p.t.shape)
+        b = np.broadcast_to(params["beta"], p.t.shape)
+        t, churned = p.t, p.churned == 1
+        base = betaln(a, b)
+        ll = (
+            np.where(churned, betaln(a + 1, np.maximum(b + t - 1, 1e-300)), betaln(a, b + t)) - base
+        )
+        psi_ab = digamma(a + b)
+        psi_abt = digamma(a + b + t)
+        d_a = np.where(churned, digamma(a + 1) - digamma(a), 0.0) - psi_abt + psi_ab
+        d_b = (
+            np.where(churned, digamma(np.maximum(b + t - 1, 1e-300)), digamma(b + t))
+            - psi_abt
+            - digamma(b)
+            + psi_ab
+        )
+        return ll, np.array([a * d_a, b * d_b])
