@@ -219,16 +219,19 @@ def survival_by_group(
                 lo, hi = sf.quantile_ci(0.5, alpha=1 - level)
         else:
             median = lo = hi = np.nan
+        median = float(median) if median is not None else np.nan
         rows.append(
             [
                 f"km_median_{label}",
                 "all",
-                float(median) if median is not None else np.nan,
+                median,
                 float(lo) if lo is not None else np.nan,
                 float(hi) if hi is not None else np.nan,
                 np.nan,
                 int(mask.sum()),
-                "Kaplan-Meier median (NaN: curve stays above 0.5)",
+                "Kaplan-Meier median"
+                if np.isfinite(median)
+                else "Kaplan-Meier median: none, the curve stays above 0.5",
             ]
         )
     if len(labels) == 2 and event.any():

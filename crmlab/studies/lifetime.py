@@ -142,3 +142,76 @@ def alive_lifetimes(
         {"lifetime": lifetime, "censored": censored, "p_alive_end": p_end},
         index=summary.index,
     )
+
+
+def draw_true_lifetimes(
+    fit: Any,
+    summary: pd.DataFrame,
+    rng: np.random.Generator,
+    *,
+    grid: int = 128,
+    p_alive: np.ndarray | None = None,
+) -> np.ndarray | None:
+    """One draw of each customer's true observed lifetime ``min(tau, T)`` given the data.
+
+    Where :func:`alive_lifetimes` gives one point (when P(alive) crosses a threshold),
+    this draws the unobserved moment of dropout ``tau`` from its distribution given
+    the customer's ``x`` repeat purchases, the last at ``t_x``, and ``T`` weeks observed,
+    at the fitted parameters. With probability ``P(alive | x, t_x, T)`` the customer is
+    still alive and the observed lifetime is ``T``; otherwise:
+
+    * Pareto/NBD (params ``r, alpha, s, beta``): integrating the Gamma heterogeneity out
+      of ``lambda^x e^{-lambda tau} mu e^{-mu tau}`` gives the density of ``tau`` on
+      ``(t_x, T]``, ``f(tau) ~ (alpha + tau)^{-(r + x)} (beta + tau)^{-(s + 1)}``, drawn
+      by inverting its cumulative integral on ``grid`` points (trapezoid rule);
+    * BG/NBD and MBG/NBD: a customer leaves right after a purchase, so ``tau = t_x``.
+
+    ``p_alive`` may pass P(alive) at ``T`` if already computed. Returns None for a model
+    of another kind (its dropout process is unknown here).
+    """
+    kind = type(fit).__name__
+    x = summary["frequency"].to_numpy(dtype=float)
+    t_x = summary["recency"].to_numpy(dtype=float)
+    T = summary["T"].to_numpy(dtype=float)
+    if "Pareto" in kind:
+        r, alpha, s, beta = (float(fit.params[k]) for k in ("r", "alpha", "s", "beta"))
+        u = rng.random(x.size)
+        death = np.empty(x.size)
+        for start in range(0, x.size, 4096):  # bounded memory: (chunk x grid) arrays
+            part = slice(start, start + 4096)
+            death[part] = _invert_pareto(
+                x[part], t_x[part], T[part], u[part], (r, alpha, s, beta), grid
+            )
+    elif "BGNBD" in kind:
+        death = t_x.copy()
+    else:
+        return None
+    p = _p_alive(fit, x, t_x, T) if p_alive is None else np.asarray(p_alive, dtype=float)
+    alive = rng.random(x.size) < p
+    return np.where(alive, T, np.minimum(death, T))
+
+
+def _invert_pareto(
+    x: np.ndarray,
+    t_x: np.ndarray,
+    T: np.ndarray,
+    u: np.ndarray,
+    params: tuple[float, float, float, float],
+    grid: int,
+) -> np.ndarray:
+    """Inverse-CDF draw of the dropout time on (t_x, T] (see :func:`draw_true_lifetimes`)."""
+    r, alpha, s, beta = params
+    g = np.linspace(0.0, 1.0, grid)
+    tau = t_x[:, None] + (T - t_x)[:, None] * g[None, :]
+    logf = -(r + x)[:, None] * np.log(alpha + tau) - (s + 1.0) * np.log(beta + tau)
+    f = np.exp(logf - logf[:, :1])  # the density falls in tau: the first point is its top
+    steps = (f[:, 1:] + f[:, :-1]) / 2.0
+    cdf = np.concatenate([np.zeros((x.size, 1)), np.cumsum(steps, axis=1)], axis=1)
+    total = cdf[:, -1:]
+    cdf = np.where(total > 0, cdf / np.where(total > 0, total, 1.0), g[None, :])
+    k = np.clip((cdf < u[:, None]).sum(axis=1), 1, grid - 1)
+    rows = np.arange(x.size)
+    lo, hi = cdf[rows, k - 1], cdf[rows, k]
+    width = np.where(hi > lo, hi - lo, 1.0)
+    frac = np.where(hi > lo, (u - lo) / width, 0.0)
+    return tau[rows, k - 1] + frac * (tau[rows, k] - tau[rows, k - 1])

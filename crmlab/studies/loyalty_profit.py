@@ -11,21 +11,26 @@ The study, for one cohort of new customers observed to a common end date:
    customer's lifetime as the time from the first purchase until P(alive) falls
    below a threshold (:func:`crmlab.studies.lifetime.alive_lifetimes`); a
    customer still counted as alive at the end of observation is right-censored;
-2. compute each customer's profit over the observation window,
+2. compute each customer's profit over the observation window with one
+   :class:`crmlab.costs.CostModel`:
    ``revenue - cost of goods - cost_per_order x orders - marketing``, where
-   marketing costs ``marketing_cost_per_week`` for every week the firm counts
-   the customer as alive (as a catalogue retailer keeps mailing its active
-   customers); profit may be negative;
-3. split customers at a lifetime cut and a profit cut into Strangers (short,
-   low), Butterflies (short, high), Barnacles (long, low), True Friends (long,
-   high);
-4. measure the association of lifetime and profit (bootstrap correlations, an
-   HC3-robust regression, the same restricted to customers whose end was
-   observed, Kaplan-Meier/log-rank/Cox comparison of lifetimes between profit
-   groups), check it over a grid of thresholds and margins, and test the
-   paper's four propositions.
+   marketing costs the model's cost per customer and week for every week the firm
+   counts the customer as alive (a catalogue retailer mails its active customers), so
+   profit contains ``-c x lifetime`` by construction;
+3. keep **one-time buyers apart**: customers who never bought again share one
+   history, hence one tied lifetime (on CDNOW half the cohort), and a median split
+   over everyone would only separate one-time from repeat buyers. They form their
+   own group; Strangers (short, low), Butterflies (short, high), Barnacles (long,
+   low) and True Friends (long, high) are cut among repeat buyers, and the number of
+   customers tied at each cut is stated;
+4. measure the association of lifetime and profit with intervals from a bootstrap
+   that **refits the lifetime model** on every resample
+   (:mod:`crmlab.studies.bootstrap`), with and without the lifetime-proportional
+   marketing cost; compare lifetimes of profit groups (Kaplan-Meier, log-rank, Cox);
+   rerun the headline over a grid of thresholds, margins and marketing costs; and test
+   the paper's four propositions.
 
-All times are in weeks (days / 7), the time unit of crmlab's BTYD models.
+All times are in weeks, the time unit of crmlab's BTYD models.
 """
 
 from __future__ import annotations
@@ -36,17 +41,25 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import spearmanr
+from scipy import stats
 
+from crmlab.costs import CostModel
 from crmlab.errors import DataError
-from crmlab.simulate import SimulatedData
 from crmlab.studies import propositions as _props
-from crmlab.studies.association import bootstrap_correlations, ols_hc3, survival_by_group
-from crmlab.studies.lifetime import alive_lifetimes
-from crmlab.units import DAYS_PER_UNIT
+from crmlab.studies.association import COLUMNS, ols_hc3, survival_by_group
+from crmlab.studies.bootstrap import BootstrapRun, refit_bootstrap, refitter
+from crmlab.studies.bootstrap import weighted_pearson as _wpearson
+from crmlab.studies.bootstrap import weighted_slope as _wslope
+from crmlab.studies.bootstrap import weighted_spearman as _wspearman
+from crmlab.studies.lifetime import alive_lifetimes, draw_true_lifetimes
 
+UNIT = "W"
 SEGMENTS = ["Strangers", "Butterflies", "Barnacles", "True Friends"]
-DAYS_PER_WEEK = DAYS_PER_UNIT["W"]
+ONE_TIME = "One-time buyers"
+GROUPS = [ONE_TIME, *SEGMENTS]
+REPEAT, ALL, OBSERVED = "repeat buyers", "all customers", "repeat buyers, end observed"
+#: The correlation of the true (drawn) lifetime with profit, a model-based estimate.
+IMPUTED = "pearson_true_lifetime"
 MODELS = {"pareto_nbd": "ParetoNBD", "bg_nbd": "BGNBD", "mbg_nbd": "MBGNBD"}
 #: Correlations between lifetime and profit reported by Reinartz & Kumar (HBR 2002).
 HBR_CORRELATIONS = pd.DataFrame(
@@ -65,32 +78,39 @@ class LoyaltyProfitResult:
     ----------
     customers : DataFrame
         One row per cohort customer (index ``customer_id``): ``first_purchase``,
-        ``frequency``, ``recency``, ``T`` (weeks), ``p_alive_end`` (P(alive) at the
-        end of observation), ``lifetime`` (weeks from first purchase until P(alive)
-        fell below the threshold, or until the end of observation if censored),
-        ``censored``, ``orders``, ``units`` (if the data have ``quantity``),
-        ``revenue``, ``cost_of_goods``, ``cost_orders``, ``cost_marketing``,
-        ``cost`` (their sum), ``profit`` (revenue - cost), ``long_life``,
-        ``high_profit`` and ``segment``.
+        ``frequency``, ``recency``, ``T`` (weeks), ``repeat_buyer``, ``p_alive_end``,
+        ``lifetime`` (weeks from first purchase until P(alive) fell below the threshold,
+        or until the end of observation if censored), ``censored``, ``orders``,
+        ``units`` (if the data have ``quantity``), ``revenue``, ``cost_of_goods``,
+        ``cost_orders``, ``cost_marketing``, ``cost``, ``profit``, ``long_life``,
+        ``high_profit`` (both False for one-time buyers kept apart) and ``segment``.
     segments : DataFrame
-        One row per segment: customers, shares of customers/revenue/profit,
-        revenue, profit, mean and median lifetime and profit, share censored.
+        One row per group (one-time buyers, then the four quadrants): customers, shares
+        of all customers, of repeat buyers, of revenue and profit, lifetimes, profits.
     association : DataFrame
-        Tidy: ``statistic, sample, estimate, lower, upper, p_value, n, method``.
+        Tidy: ``statistic, sample, estimate, lower, upper, p_value, n, method``; samples
+        ``repeat buyers``, ``all customers``, ``repeat buyers, end observed``.
     sensitivity : DataFrame
-        Headline statistics for each (alive_threshold, margin) on the grid.
+        Headline statistics for each (alive_threshold, margin, marketing_cost_per_week).
     propositions : DataFrame
-        The four propositions of Reinartz & Kumar (2000), each with its test,
-        estimate, interval, p-value and verdict.
+        The four propositions, each with its test, estimate, interval, p-value, verdict
+        and the caveat that limits it.
     splits : DataFrame
-        How lifetime and profit were cut: rule, cut value, customers on each
-        side and customers tied at the cut (ties go to the lower group).
+        How lifetime and profit were cut: rule, cut, customers on each side and tied at
+        the cut (ties go to the lower group), and the customers the cut was made among.
+    ties : dict
+        ``one_time_buyers``, ``one_time_tied`` (the largest set of one-time buyers
+        sharing one lifetime) and ``one_time_lifetime`` (that lifetime, weeks).
     survival : DataFrame
-        Kaplan-Meier curves of lifetime per profit group (``group, time, survival``).
+        Kaplan-Meier curves of lifetime per profit group among repeat buyers.
     profit_by_tenure : DataFrame
         Mean profit per tenure period (``tenure_period`` weeks) by lifetime group.
+    bootstrap : BootstrapRun
+        The refitting bootstrap behind the intervals (draws, failures, seconds).
     fit : object
         The fitted model that gave P(alive).
+    costs : CostModel
+        The cost model.
     settings : dict
         Every assumption the study used.
     excluded : dict
@@ -103,14 +123,17 @@ class LoyaltyProfitResult:
     sensitivity: pd.DataFrame
     propositions: pd.DataFrame
     splits: pd.DataFrame
+    ties: dict
     survival: pd.DataFrame
     profit_by_tenure: pd.DataFrame
+    bootstrap: BootstrapRun
     fit: Any
+    costs: CostModel
     settings: dict = field(default_factory=dict)
     excluded: dict = field(default_factory=dict)
 
-    def statistic(self, name: str, sample: str = "all") -> pd.Series:
-        """One row of :attr:`association`, e.g. ``statistic("pearson")``."""
+    def statistic(self, name: str, sample: str = REPEAT) -> pd.Series:
+        """One row of :attr:`association`, e.g. ``statistic("pearson", "all customers")``."""
         rows = self.association[
             (self.association["statistic"] == name) & (self.association["sample"] == sample)
         ]
@@ -119,64 +142,16 @@ class LoyaltyProfitResult:
         return rows.iloc[0]
 
     def summary(self) -> str:
-        """The findings in words and numbers."""
-        c = self.customers
-        s = self.settings
-        pear = self.statistic("pearson")
-        spear = self.statistic("spearman")
-        slope = self.statistic("ols_slope")
-        lines = [
-            "Loyalty versus profit (Reinartz & Kumar 2000)",
-            f"Customers: {len(c):,} (first purchase {s['cohort'][0]} to {s['cohort'][1]}, "
-            f"observed to {s['observation_end']}); model {s['model']}, "
-            f"P(alive) threshold {s['alive_threshold']:g}.",
-            f"Lifetime: median {c['lifetime'].median():.1f} weeks; "
-            f"{c['censored'].mean():.1%} still alive at the end (censored).",
-            f"Profit: total {c['profit'].sum():,.0f}, median {c['profit'].median():,.2f} per "
-            f"customer; {(c['profit'] < 0).mean():.1%} of customers lose money.",
-            f"Correlation of lifetime and profit: Pearson {pear.estimate:.2f} "
-            f"[{pear.lower:.2f}, {pear.upper:.2f}], Spearman {spear.estimate:.2f} "
-            f"[{spear.lower:.2f}, {spear.upper:.2f}] (HBR 2002: 0.20-0.45).",
-            f"Each extra week of lifetime goes with {slope.estimate:,.2f} of profit "
-            f"[{slope.lower:,.2f}, {slope.upper:,.2f}] (OLS, HC3).",
-        ]
-        observed = self.association[self.association["sample"] == "end observed"]
-        if not observed.empty:
-            p_obs = observed[observed["statistic"] == "pearson"].iloc[0]
-            lines.append(
-                f"Customers whose end was observed ({int(p_obs.n):,}): Pearson "
-                f"{p_obs.estimate:.2f} [{p_obs.lower:.2f}, {p_obs.upper:.2f}]."
-            )
-        logrank = self.association[self.association["statistic"] == "logrank"]
-        if not logrank.empty:
-            lr = logrank.iloc[0]
-            lines.append(
-                f"Lifetimes of high- vs low-profit customers (log-rank): chi2 = "
-                f"{lr.estimate:,.1f}, p = {lr.p_value:.2g}."
-            )
-        seg = self.segments.set_index("segment")
-        lines.append(
-            "Segments: "
-            + "; ".join(
-                f"{name} {seg.loc[name, 'share_customers']:.0%} of customers, "
-                f"{seg.loc[name, 'share_profit']:.0%} of profit"
-                for name in SEGMENTS
-            )
-            + "."
-        )
-        for row in self.propositions.itertuples():
-            lines.append(f"P{row.proposition} {row.claim}: {row.verdict}.")
-        if self.excluded:
-            lines.append(
-                "Excluded: " + "; ".join(f"{k}: {v:,}" for k, v in self.excluded.items()) + "."
-            )
-        return "\n".join(lines)
+        """The findings in words and numbers (see :func:`loyalty_findings` for the report)."""
+        from crmlab.studies.loyalty_findings import loyalty_findings
+
+        return "\n".join(f.text for f in loyalty_findings(self))
 
     def __repr__(self) -> str:
         pear = self.statistic("pearson")
         return (
             f"<LoyaltyProfitResult: {len(self.customers):,} customers, "
-            f"Pearson r(lifetime, profit) = {pear.estimate:.3f}>"
+            f"Pearson r(lifetime, profit) among repeat buyers = {pear.estimate:.3f}>"
         )
 
 
@@ -185,9 +160,7 @@ class LoyaltyProfitResult:
 
 def _check_parameters(
     alive_threshold: float,
-    margin: float | None,
-    cost_per_order: float,
-    marketing_cost_per_week: float,
+    costs: Any,
     n_boot: int,
     tenure_period: float,
     level: float,
@@ -198,19 +171,15 @@ def _check_parameters(
             f"alive_threshold must lie strictly between 0 and 1; got {alive_threshold!r}. "
             "Reinartz & Kumar use 0.5."
         )
-    if margin is not None and not 0.0 <= float(margin) <= 1.0:
+    if not isinstance(costs, CostModel):
         raise DataError(
-            f"margin is the gross margin as a share of revenue and must lie in [0, 1]; got "
-            f"{margin!r}. Pass e.g. margin=0.3 for 30%, or margin=None to use the 'cost' column."
+            f"costs must be a crmlab.costs.CostModel; got {type(costs).__name__}. Build one "
+            "with CostModel.per_period(margin, cost_per_order, marketing_per_week, 'W')."
         )
-    for name, value in (
-        ("cost_per_order", cost_per_order),
-        ("marketing_cost_per_week", marketing_cost_per_week),
-    ):
-        if not np.isfinite(value) or value < 0:
-            raise DataError(f"{name} must be a cost >= 0 (currency units); got {value!r}.")
-    if int(n_boot) < 10:
-        raise DataError(f"n_boot must be at least 10 bootstrap draws; got {n_boot!r}.")
+    if int(n_boot) != 0 and int(n_boot) < 10:
+        raise DataError(
+            f"n_boot must be at least 10 bootstrap draws (or 0 for no intervals); got {n_boot!r}."
+        )
     if not tenure_period > 0:
         raise DataError(f"tenure_period must be > 0 weeks; got {tenure_period!r}.")
     if not 0.5 < level < 1:
@@ -219,6 +188,9 @@ def _check_parameters(
         raise DataError(
             f"marketing_until must be 'lifetime' or 'observation_end'; got {marketing_until!r}."
         )
+
+
+# --------------------------------------------------------------------------- data
 
 
 def _timestamp(value: Any, name: str) -> pd.Timestamp:
@@ -235,17 +207,10 @@ def _prepare(
     transactions: pd.DataFrame,
     cohort: Sequence[Any] | None,
     observation_end: Any,
-    margin: float | None,
 ) -> tuple[pd.DataFrame, pd.Timestamp, tuple[pd.Timestamp, pd.Timestamp], dict[str, int]]:
     missing = [c for c in ("customer_id", "date", "amount") if c not in transactions.columns]
-    if margin is None and "cost" not in transactions.columns:
-        missing.append("cost")
     if missing:
-        fix = (
-            "load it with crmlab.load_source or crmlab.read_transactions"
-            if "cost" not in missing
-            else "pass a margin (e.g. margin=0.3) or add a 'cost' column (cost of goods)"
-        )
+        fix = "load it with crmlab.load_source or crmlab.read_transactions"
         raise DataError(
             f"transactions have no column {', '.join(map(repr, missing))}; they have "
             f"{', '.join(map(repr, map(str, transactions.columns)))}. Fix: {fix}."
@@ -304,85 +269,6 @@ def _prepare(
         excluded["their transactions"] = int((~inside).sum())
         tx = tx.loc[inside]
     return tx, end, (start, stop), excluded
-
-
-def _customer_table(tx: pd.DataFrame, end: pd.Timestamp, margin: float | None) -> pd.DataFrame:
-    """Frequency/recency/T in weeks (``crmlab.rfm_summary``: same-day purchases are one
-    occasion) plus orders, units, revenue and cost of goods per customer."""
-    from crmlab.summary import rfm_summary
-
-    rfm = rfm_summary(tx, calibration_end=end, time_unit="W")
-    g = tx.groupby("customer_id", sort=True)
-    out = pd.DataFrame(
-        {
-            "first_purchase": rfm["first_purchase"],
-            "frequency": rfm["frequency"].astype(float),
-            "recency": rfm["recency"].astype(float),
-            "T": rfm["T"].astype(float),
-        }
-    ).sort_index()
-    out["orders"] = g.size().astype(float)
-    if "quantity" in tx.columns:
-        out["units"] = g["quantity"].sum().astype(float)
-    out["revenue"] = g["amount"].sum().astype(float)
-    if margin is None:
-        out["cost_of_goods"] = g["cost"].sum().astype(float)
-    else:
-        out["cost_of_goods"] = (1.0 - float(margin)) * out["revenue"]
-    out.index.name = "customer_id"
-    return out
-
-
-def _fit_model(model: Any, summary: pd.DataFrame) -> Any:
-    if not isinstance(model, str):
-        if not hasattr(model, "probability_alive"):
-            raise DataError(
-                f"model must be one of {sorted(MODELS)} or a fitted crmlab model with "
-                f"probability_alive(); got {type(model).__name__}."
-            )
-        return model
-    if model not in MODELS:
-        raise DataError(f"model must be one of {sorted(MODELS)}; got {model!r}.")
-    import crmlab.models as models
-
-    cls = getattr(models, MODELS[model], None)
-    if cls is None:
-        raise DataError(
-            f"crmlab.models has no {MODELS[model]} yet; choose another model= of "
-            f"{sorted(k for k, v in MODELS.items() if hasattr(models, v))}."
-        )
-    return cls().fit(summary[["frequency", "recency", "T"]])
-
-
-# --------------------------------------------------------------------------- money
-
-
-def _money(
-    table: pd.DataFrame,
-    lifetime: pd.Series,
-    margin: float | None,
-    base_margin: float | None,
-    cost_per_order: float,
-    marketing_cost_per_week: float,
-    marketing_until: str,
-) -> pd.DataFrame:
-    """Costs and profit per customer for one margin (and lifetime, through marketing)."""
-    revenue = table["revenue"]
-    if margin is None or margin == base_margin:
-        cogs = table["cost_of_goods"]
-    else:
-        cogs = (1.0 - float(margin)) * revenue
-    weeks = lifetime if marketing_until == "lifetime" else table["T"]
-    frame = pd.DataFrame(
-        {
-            "cost_of_goods": cogs,
-            "cost_orders": cost_per_order * table["orders"],
-            "cost_marketing": marketing_cost_per_week * weeks,
-        }
-    )
-    frame["cost"] = frame.sum(axis=1)
-    frame["profit"] = revenue - frame["cost"]
-    return frame
 
 
 def _cut(values: np.ndarray, rule: Any, name: str) -> float:
@@ -451,13 +337,100 @@ def split_groups(
     return high, info
 
 
-def _segments(long_life: np.ndarray, high_profit: np.ndarray) -> pd.Categorical:
-    code = 2 * long_life.astype(int) + high_profit.astype(int)
-    return pd.Categorical.from_codes(code, categories=SEGMENTS)
+def _uses_cost_column(tx: pd.DataFrame, costs: CostModel) -> bool:
+    return bool(costs.use_cost_column and "cost" in tx.columns)
+
+
+def _customer_table(tx: pd.DataFrame, end: pd.Timestamp, costs: CostModel) -> pd.DataFrame:
+    """Frequency/recency/T in weeks (``crmlab.rfm_summary``: same-day purchases are one
+    occasion) plus orders, units, revenue and cost of goods per customer."""
+    from crmlab.summary import rfm_summary
+
+    rfm = rfm_summary(tx, calibration_end=end, time_unit=UNIT)
+    g = tx.groupby("customer_id", sort=True)
+    out = pd.DataFrame(
+        {
+            "first_purchase": rfm["first_purchase"],
+            "frequency": rfm["frequency"].astype(float),
+            "recency": rfm["recency"].astype(float),
+            "T": rfm["T"].astype(float),
+        }
+    ).sort_index()
+    out["repeat_buyer"] = out["frequency"] > 0
+    out["orders"] = g.size().astype(float)
+    if "quantity" in tx.columns:
+        out["units"] = g["quantity"].sum().astype(float)
+    out["revenue"] = g["amount"].sum().astype(float)
+    if _uses_cost_column(tx, costs):
+        out["cost_of_goods"] = g["cost"].sum().astype(float)
+    else:
+        out["cost_of_goods"] = (1.0 - costs.margin) * out["revenue"]
+    out.index.name = "customer_id"
+    return out
+
+
+def _fit_model(model: Any, summary: pd.DataFrame) -> Any:
+    if not isinstance(model, str):
+        if not hasattr(model, "probability_alive"):
+            raise DataError(
+                f"model must be one of {sorted(MODELS)} or a fitted crmlab model with "
+                f"probability_alive(); got {type(model).__name__}."
+            )
+        return model
+    if model not in MODELS:
+        raise DataError(f"model must be one of {sorted(MODELS)}; got {model!r}.")
+    import crmlab.models as models
+
+    return getattr(models, MODELS[model])().fit(summary[["frequency", "recency", "T"]])
+
+
+# --------------------------------------------------------------------------- money
+
+
+def _money(
+    table: pd.DataFrame,
+    lifetime: pd.Series | np.ndarray,
+    costs: CostModel,
+    marketing_until: str,
+    *,
+    margin: float | None = None,
+    marketing_per_week: float | None = None,
+) -> pd.DataFrame:
+    """Costs and profit per customer; ``margin``/``marketing_per_week`` override the
+    cost model's (for the sensitivity grid; a margin override replaces recorded costs)."""
+    revenue = table["revenue"]
+    cogs = table["cost_of_goods"] if margin is None else (1.0 - float(margin)) * revenue
+    per_week = costs.cost_per_customer(UNIT) if marketing_per_week is None else marketing_per_week
+    weeks = np.asarray(lifetime, dtype=float) if marketing_until == "lifetime" else table["T"]
+    frame = pd.DataFrame(
+        {
+            "cost_of_goods": cogs,
+            "cost_orders": costs.cost_per_order * table["orders"],
+            "cost_marketing": per_week * np.asarray(weeks, dtype=float),
+        },
+        index=table.index,
+    )
+    frame["cost"] = frame.sum(axis=1)
+    frame["profit"] = revenue - frame["cost"]
+    return frame
+
+
+def _segments(
+    repeat: np.ndarray, long_life: np.ndarray, high_profit: np.ndarray, apart: bool
+) -> pd.Categorical:
+    code = 1 + 2 * long_life.astype(int) + high_profit.astype(int)
+    if apart:
+        code = np.where(repeat, code, 0)
+    return pd.Categorical.from_codes(code, categories=GROUPS)
 
 
 def segment_table(customers: pd.DataFrame) -> pd.DataFrame:
-    """Counts, shares, revenue, profit, lifetimes per segment (all four rows, even empty)."""
+    """Counts, shares, revenue, profit, lifetimes per group (every group, even empty).
+
+    ``share_customers`` is the share of all customers, ``share_of_repeat`` the share of
+    repeat buyers (NaN for the one-time buyers), ``share_revenue``/``share_profit`` shares
+    of the cohort's totals.
+    """
     g = customers.groupby("segment", observed=False)
     table = pd.DataFrame(
         {
@@ -470,14 +443,133 @@ def segment_table(customers: pd.DataFrame) -> pd.DataFrame:
             "median_profit": g["profit"].median(),
             "share_censored": g["censored"].mean(),
         }
-    ).reindex(SEGMENTS)
+    ).reindex(GROUPS)
     table["customers"] = table["customers"].fillna(0).astype(int)
+    repeat_total = int(customers["repeat_buyer"].sum())
+    quadrant_repeat = customers.groupby("segment", observed=False)["repeat_buyer"].sum()
+    share_repeat = quadrant_repeat.reindex(GROUPS) / repeat_total if repeat_total else np.nan
+    if customers["segment"].eq(ONE_TIME).any() or not customers["repeat_buyer"].all():
+        share_repeat = share_repeat.where(share_repeat.index != ONE_TIME)
     total = {k: customers[k].sum() for k in ("revenue", "profit")}
     table.insert(1, "share_customers", table["customers"] / len(customers))
-    table.insert(3, "share_revenue", table["revenue"] / total["revenue"])
-    table.insert(5, "share_profit", table["profit"] / total["profit"])
+    table.insert(2, "share_of_repeat", share_repeat)
+    table.insert(4, "share_revenue", table["revenue"] / total["revenue"])
+    table.insert(6, "share_profit", table["profit"] / total["profit"])
     table.index.name = "segment"
     return table.reset_index()
+
+
+def _samples(repeat: np.ndarray, censored: np.ndarray, apart: bool) -> dict[str, np.ndarray]:
+    everyone = np.ones(repeat.size, dtype=bool)
+    if not apart:
+        return {ALL: everyone, "all customers, end observed": ~censored}
+    return {REPEAT: repeat, ALL: everyone, OBSERVED: repeat & ~censored}
+
+
+def _point_statistics(
+    lifetime: np.ndarray,
+    profit: np.ndarray,
+    marketing: np.ndarray,
+    masks: dict[str, np.ndarray],
+    w: np.ndarray,
+) -> dict[str, float]:
+    """Statistics of one (re)sample: per sample Pearson, Spearman, the OLS slope and the
+    Pearson correlation without the lifetime-proportional marketing cost."""
+    out = {}
+    before = profit + marketing
+    for sample, mask in masks.items():
+        ww = w * mask
+        out[f"pearson|{sample}"] = _wpearson(lifetime, profit, ww)
+        out[f"spearman|{sample}"] = _wspearman(lifetime, profit, ww)
+        out[f"ols_slope|{sample}"] = _wslope(lifetime, profit, ww)
+        out[f"pearson_without_marketing|{sample}"] = _wpearson(lifetime, before, ww)
+    return out
+
+
+def _imputed(
+    fit: Any,
+    table: pd.DataFrame,
+    p_alive: pd.Series,
+    costs: CostModel,
+    marketing_until: str,
+    masks: dict[str, np.ndarray],
+    w: np.ndarray,
+    rng: np.random.Generator,
+) -> dict[str, float]:
+    """Pearson r of a draw of the true lifetimes with the profit they imply, per sample
+    (:func:`crmlab.studies.lifetime.draw_true_lifetimes`; empty for an unknown model)."""
+    drawn = draw_true_lifetimes(fit, table, rng, p_alive=p_alive.to_numpy())
+    if drawn is None:
+        return {}
+    profit = _money(table, drawn, costs, marketing_until)["profit"].to_numpy()
+    return {
+        f"{IMPUTED}|{sample}": _wpearson(drawn, profit, w * mask)
+        for sample, mask in masks.items()
+        if "end observed" not in sample
+    }
+
+
+def _imputed_estimate(
+    fit: Any,
+    table: pd.DataFrame,
+    life: pd.DataFrame,
+    costs: CostModel,
+    marketing_until: str,
+    masks: dict[str, np.ndarray],
+    seed: int,
+    draws: int = 20,
+) -> dict[str, float]:
+    """Mean over ``draws`` draws of the true lifetimes at the full-sample fit."""
+    rng = np.random.default_rng([seed, 1])
+    ones = np.ones(len(table))
+    runs = [
+        _imputed(fit, table, life["p_alive_end"], costs, marketing_until, masks, ones, rng)
+        for _ in range(draws)
+    ]
+    if not runs or not runs[0]:
+        return {}
+    return {k: float(np.nanmean([run[k] for run in runs])) for k in runs[0]}
+
+
+def _association(
+    customers: pd.DataFrame,
+    masks: dict[str, np.ndarray],
+    boot: BootstrapRun,
+    level: float,
+    imputed: dict[str, float],
+) -> pd.DataFrame:
+    lifetime = customers["lifetime"].to_numpy()
+    profit = customers["profit"].to_numpy()
+    before = profit + customers["cost_marketing"].to_numpy()
+    rows = []
+    method = boot.method if boot.requested else "no bootstrap (n_boot=0)"
+    for sample, mask in masks.items():
+        x, y, y0 = lifetime[mask], profit[mask], before[mask]
+        n = int(mask.sum())
+        varies = n >= 3 and np.ptp(x) > 0
+        for name, other in (("pearson", y), ("spearman", y), ("pearson_without_marketing", y0)):
+            if varies and np.ptp(other) > 0:
+                test = (stats.spearmanr if name == "spearman" else stats.pearsonr)(x, other)
+                est, p = float(test.statistic), float(test.pvalue)
+            else:
+                est = p = np.nan
+            lo, hi = boot.interval(f"{name}|{sample}", level)
+            rows.append([name, sample, est, lo, hi, p, n, method])
+        ols, _ = ols_hc3(x, y, level=level, sample=sample) if varies else (None, None)
+        if ols is not None:
+            slope = ols.iloc[0]
+            lo, hi = boot.interval(f"ols_slope|{sample}", level)
+            rows.append(["ols_slope", sample, slope.estimate, lo, hi, slope.p_value, n, method])
+            r2 = ols.iloc[1]
+            rows.append(["r_squared", sample, r2.estimate, np.nan, np.nan, np.nan, n, "OLS"])
+        if f"{IMPUTED}|{sample}" in imputed:
+            lo, hi = boot.interval(f"{IMPUTED}|{sample}", level)
+            how = (
+                "model-based: each customer's true lifetime drawn from the fitted model given "
+                f"their purchases (mean of 20 draws); interval: {method}, one draw each"
+            )
+            rows.append([IMPUTED, sample, imputed[f"{IMPUTED}|{sample}"], lo, hi, np.nan, n, how])
+    return pd.DataFrame(rows, columns=COLUMNS)
 
 
 # --------------------------------------------------------------------------- study
@@ -486,21 +578,21 @@ def segment_table(customers: pd.DataFrame) -> pd.DataFrame:
 def loyalty_profit(
     transactions: pd.DataFrame,
     *,
+    costs: CostModel | None = None,
     model: Any = "pareto_nbd",
     alive_threshold: float = 0.5,
-    margin: float | None = 0.3,
-    cost_per_order: float = 0.0,
-    marketing_cost_per_week: float = 0.0,
     marketing_until: str = "lifetime",
+    one_time_apart: bool = True,
     cohort: Sequence[Any] | None = None,
     observation_end: Any = None,
     split: Any = "median",
     min_group_share: float = 0.05,
-    n_boot: int = 1000,
+    n_boot: int = 200,
     seed: int = 0,
     level: float = 0.95,
     thresholds: Sequence[float] = (0.3, 0.4, 0.5, 0.6, 0.7),
     margins: Sequence[float] | None = None,
+    marketing_factors: Sequence[float] = (0.0, 0.5, 1.0, 2.0),
     tenure_period: float = 13.0,
     strong_correlation: float = 0.5,
 ) -> LoyaltyProfitResult:
@@ -510,41 +602,43 @@ def loyalty_profit(
     ----------
     transactions : DataFrame
         ``customer_id``, ``date``, ``amount`` (revenue per order); optional
-        ``quantity`` (units per order, for proposition 4) and ``cost`` (cost of
-        goods per order, used when ``margin`` is None).
+        ``quantity`` (units per order, for proposition 4) and ``cost`` (cost of goods
+        per order, used when ``costs.use_cost_column``).
+    costs : CostModel
+        Margin, cost per order and marketing per customer and week counted alive:
+        ``CostModel.per_period(margin, cost_per_order, marketing_per_week, "W")``.
+        Default: 30% margin, no other costs.
     model : str or fitted model
-        ``"pareto_nbd"`` (the paper's), ``"mbg_nbd"`` or ``"bg_nbd"`` (fitted on
-        the cohort), or an already fitted crmlab model (used as given).
+        ``"pareto_nbd"`` (the paper's), ``"mbg_nbd"`` or ``"bg_nbd"`` (fitted on the
+        cohort), or an already fitted model (used as given; a fitted crmlab model is
+        refitted in the bootstrap, a stand-in with only ``probability_alive`` is not and
+        the method column says so).
     alive_threshold : float
-        P(alive) below which a customer counts as gone, in (0, 1); the paper
-        uses 0.5.
-    margin : float or None
-        Gross margin as a share of revenue, in [0, 1]: cost of goods =
-        (1 - margin) x revenue. ``None`` uses the ``cost`` column instead.
-    cost_per_order : float
-        Cost of serving one order (picking, packing, handling), >= 0.
-    marketing_cost_per_week : float
-        Marketing spent on a customer per week (catalogues, mailings), >= 0.
+        P(alive) below which a customer counts as gone, in (0, 1); the paper uses 0.5.
     marketing_until : {"lifetime", "observation_end"}
-        Charge marketing while the customer counts as alive (the firm mails its
-        active customers; default) or over the whole observation window.
+        Charge marketing while the customer counts as alive (default) or over the whole
+        observation window.
+    one_time_apart : bool
+        Keep one-time buyers as their own group and cut the quadrants among repeat
+        buyers (default). False cuts everyone together, as the paper did.
     cohort : pair of dates or None
         First and last day of first purchase that defines the cohort (inclusive);
         None takes every customer. Customers outside are excluded and counted.
     observation_end : date or None
-        Last day observed (default: the last transaction date). Later
-        transactions are excluded and counted.
+        Last day observed (default: the last transaction date). Later transactions are
+        excluded and counted.
     split : "median", "mean" or (lifetime_cut, profit_cut)
-        Where "long" and "high" start; each cut may also be "median"/"mean".
-        Customers at the cut go to the lower group (see :func:`split_groups`).
+        Where "long" and "high" start, among the customers cut (repeat buyers by
+        default); customers at a cut go to the lower group (:func:`split_groups`).
     min_group_share : float
-        Smallest share of customers either side of a cut may hold before the
+        Smallest share of the cut customers either side of a cut may hold before the
         study refuses the split with a :class:`DataError`.
     n_boot, seed, level : int, int, float
-        Bootstrap draws, their seed, and the confidence level of all intervals.
-    thresholds, margins : sequences
-        The sensitivity grid; ``margins`` defaults to (margin - 0.1, margin,
-        margin + 0.1) clipped to [0.05, 0.95].
+        Bootstrap draws (each refits the model; 0 = no intervals), their seed, and the
+        confidence level of all intervals.
+    thresholds, margins, marketing_factors : sequences
+        The sensitivity grid: P(alive) thresholds, margins (default: the cost model's
+        margin +- 0.1, clipped to [0.05, 0.95]) and multiples of the marketing cost.
     tenure_period : float
         Length in weeks of the tenure periods of proposition 2 (13 = a quarter).
     strong_correlation : float
@@ -553,42 +647,31 @@ def loyalty_profit(
     Returns
     -------
     LoyaltyProfitResult
-        ``customers``, ``segments``, ``association``, ``sensitivity``,
-        ``propositions``, ``splits``, ``survival``, ``profit_by_tenure``,
-        ``fit``, ``settings``, ``excluded`` and ``summary()``.
 
     Notes
     -----
     Profit per customer over the observation window (undiscounted):
-    ``profit = revenue - cost_of_goods - cost_per_order * orders
-    - marketing_cost_per_week * weeks_marketed``. Reinartz & Kumar define profit
-    as gross contribution minus the mailing costs actually spent per customer;
-    crmlab data have no mailing records, so marketing follows the stated rule.
+    ``profit = revenue - cost_of_goods - cost_per_order * orders - m * weeks_marketed``
+    with ``m = costs.cost_per_customer("W")``. With ``marketing_until="lifetime"``
+    profit contains ``-m * lifetime``, a negative link to lifetime built in by the cost
+    model; the association table therefore also reports the correlation without it.
     """
-    _check_parameters(
-        alive_threshold,
-        margin,
-        cost_per_order,
-        marketing_cost_per_week,
-        n_boot,
-        tenure_period,
-        level,
-        marketing_until,
-    )
-    tx, end, (start, stop), excluded = _prepare(transactions, cohort, observation_end, margin)
-    table = _customer_table(tx, end, margin)
+    costs = CostModel() if costs is None else costs
+    _check_parameters(alive_threshold, costs, n_boot, tenure_period, level, marketing_until)
+    tx, end, (start, stop), excluded = _prepare(transactions, cohort, observation_end)
+    table = _customer_table(tx, end, costs)
     fit = _fit_model(model, table)
     life = alive_lifetimes(fit, table, alive_threshold)
-    money = _money(
-        table,
-        life["lifetime"],
-        margin,
-        margin,
-        cost_per_order,
-        marketing_cost_per_week,
-        marketing_until,
-    )
+    money = _money(table, life["lifetime"], costs, marketing_until)
     customers = table.drop(columns="cost_of_goods").join(life).join(money)
+    repeat = customers["repeat_buyer"].to_numpy()
+    apart = bool(one_time_apart)
+    if apart and repeat.sum() < 3:
+        raise DataError(
+            f"only {int(repeat.sum())} of {len(customers):,} customers bought more than once; "
+            "the quadrants are cut among repeat buyers. Fix: a longer observation window, a "
+            "larger cohort, or one_time_apart=False."
+        )
 
     if isinstance(split, str):
         rules = (split, split)
@@ -598,77 +681,88 @@ def loyalty_profit(
         raise DataError(
             f"split must be 'median', 'mean' or a pair (lifetime_cut, profit_cut); got {split!r}."
         )
-    long_life, info_l = split_groups(
-        customers["lifetime"].to_numpy(),
-        rules[0],
-        name="lifetime",
-        labels=("short", "long"),
-        min_share=min_group_share,
-    )
-    high_profit, info_p = split_groups(
-        customers["profit"].to_numpy(),
-        rules[1],
-        name="profit",
-        labels=("low", "high"),
-        min_share=min_group_share,
-    )
+    among = repeat if apart else np.ones(len(customers), dtype=bool)
+    long_life = np.zeros(len(customers), dtype=bool)
+    high_profit = np.zeros(len(customers), dtype=bool)
+    infos = []
+    for values, flags, rule, name, labels in (
+        (customers["lifetime"], long_life, rules[0], "lifetime", ("short", "long")),
+        (customers["profit"], high_profit, rules[1], "profit", ("low", "high")),
+    ):
+        high, info = split_groups(
+            values.to_numpy()[among], rule, name=name, labels=labels, min_share=min_group_share
+        )
+        flags[among] = high
+        info["among"] = REPEAT if apart else ALL
+        infos.append(info)
     customers["long_life"] = long_life
     customers["high_profit"] = high_profit
-    customers["segment"] = _segments(long_life, high_profit)
-    splits = pd.DataFrame([info_l, info_p])
+    customers["segment"] = _segments(repeat, long_life, high_profit, apart)
+    splits = pd.DataFrame(infos)
 
+    one = customers.loc[~repeat, "lifetime"]
+    counts = one.value_counts()
+    ties = {
+        "one_time_buyers": int((~repeat).sum()),
+        "one_time_tied": int(counts.iloc[0]) if len(counts) else 0,
+        "one_time_lifetime": float(counts.index[0]) if len(counts) else np.nan,
+        "one_time_censored": int(customers.loc[~repeat, "censored"].sum()),
+    }
+
+    masks = _samples(repeat, customers["censored"].to_numpy(), apart)
+    boot = _bootstrap(
+        table, fit, model, life, costs, alive_threshold, marketing_until, apart, n_boot, seed
+    )
+    imputed = _imputed_estimate(fit, table, life, costs, marketing_until, masks, seed)
+    association = _association(customers, masks, boot, level, imputed)
     lifetime = customers["lifetime"].to_numpy()
-    profit = customers["profit"].to_numpy()
-    observed = ~customers["censored"].to_numpy()
-    assoc = [
-        bootstrap_correlations(lifetime, profit, n_boot=n_boot, seed=seed, level=level),
-        ols_hc3(lifetime, profit, level=level)[0],
-    ]
-    if observed.sum() >= 3:
-        assoc += [
-            bootstrap_correlations(
-                lifetime[observed],
-                profit[observed],
-                n_boot=n_boot,
-                seed=seed + 1,
-                level=level,
-                sample="end observed",
-            ),
-            ols_hc3(lifetime[observed], profit[observed], level=level, sample="end observed")[0],
-        ]
-    group = np.where(high_profit, "high profit", "low profit")
-    survival, surv_tests = survival_by_group(lifetime, observed, group, level=level)
-    association = pd.concat([*assoc, surv_tests], ignore_index=True)
+    group = np.where(high_profit, "high profit", "low profit")[among]
+    survival, surv_tests = survival_by_group(
+        lifetime[among], ~customers["censored"].to_numpy()[among], group, level=level
+    )
+    surv_tests["sample"] = REPEAT if apart else ALL
+    association = pd.concat([association, surv_tests], ignore_index=True)
 
-    grid_margins = _margin_grid(margin, margins)
     sensitivity = _sensitivity(
         fit,
         table,
         life,
+        costs,
         alive_threshold,
         thresholds,
-        grid_margins,
-        margin,
-        cost_per_order,
-        marketing_cost_per_week,
+        _margin_grid(costs, margins),
+        marketing_factors,
         marketing_until,
         rules,
+        apart,
     )
-
+    studied = customers.loc[among]
     by_tenure, tenure_test = _props.profit_by_tenure(
-        tx, customers, margin, cost_per_order, marketing_cost_per_week, tenure_period, level
+        tx.loc[tx["customer_id"].isin(studied.index)],
+        studied,
+        None if _uses_cost_column(tx, costs) else costs.margin,
+        costs.cost_per_order,
+        costs.cost_per_customer(UNIT),
+        tenure_period,
+        level,
     )
     propositions = _props.test_propositions(
-        association, customers, tenure_test, strong_correlation=strong_correlation, level=level
+        association,
+        studied,
+        tenure_test,
+        sample=REPEAT if apart else ALL,
+        strong_correlation=strong_correlation,
+        level=level,
     )
     settings = {
         "model": model if isinstance(model, str) else type(model).__name__,
         "model_params": dict(getattr(fit, "params", pd.Series(dtype=float)).round(6)),
         "alive_threshold": alive_threshold,
-        "margin": margin,
-        "cost_per_order": cost_per_order,
-        "marketing_cost_per_week": marketing_cost_per_week,
+        "margin": None if _uses_cost_column(tx, costs) else costs.margin,
+        "cost_per_order": costs.cost_per_order,
+        "marketing_cost_per_week": costs.cost_per_customer(UNIT),
         "marketing_until": marketing_until,
+        "one_time_apart": apart,
         "cohort": (str(start.date()), str(stop.date())),
         "observation_end": str(end.date()),
         "split": rules,
@@ -685,122 +779,161 @@ def loyalty_profit(
         sensitivity=sensitivity,
         propositions=propositions,
         splits=splits,
+        ties=ties,
         survival=survival,
         profit_by_tenure=by_tenure,
+        bootstrap=boot,
         fit=fit,
+        costs=costs,
         settings=settings,
         excluded=excluded,
     )
 
 
-def _margin_grid(margin: float | None, margins: Sequence[float] | None) -> list[float | None]:
+def _bootstrap(
+    table: pd.DataFrame,
+    fit: Any,
+    model: Any,
+    life: pd.DataFrame,
+    costs: CostModel,
+    threshold: float,
+    marketing_until: str,
+    apart: bool,
+    n_boot: int,
+    seed: int,
+) -> BootstrapRun:
+    """Refit the model on each resample and recompute lifetimes, profit and statistics."""
+    repeat = table["repeat_buyer"].to_numpy()
+
+    def statistics(fit_b: Any, w: np.ndarray, rng: np.random.Generator) -> dict[str, float]:
+        lt = life if fit_b is fit else alive_lifetimes(fit_b, table, threshold, tol=1e-4)
+        money = _money(table, lt["lifetime"], costs, marketing_until)
+        masks = _samples(repeat, lt["censored"].to_numpy(), apart)
+        out = _point_statistics(
+            lt["lifetime"].to_numpy(),
+            money["profit"].to_numpy(),
+            money["cost_marketing"].to_numpy(),
+            masks,
+            w,
+        )
+        out.update(_imputed(fit_b, table, lt["p_alive_end"], costs, marketing_until, masks, w, rng))
+        return out
+
+    refit = refitter(model, fit)
+    if int(n_boot) == 0:
+        return BootstrapRun(pd.DataFrame(), 0, 0, 0.0, refit is not None)
+    return refit_bootstrap(table, refit, fit, statistics, n_boot=n_boot, seed=seed)
+
+
+def _margin_grid(costs: CostModel, margins: Sequence[float] | None) -> list[float]:
     if margins is not None:
         grid = [float(m) for m in margins]
         bad = [m for m in grid if not 0 <= m <= 1]
         if bad:
             raise DataError(f"margins must lie in [0, 1]; got {bad[0]!r}.")
         return grid
-    if margin is None:
-        return [None]
-    return sorted({float(np.clip(round(margin + d, 4), 0.05, 0.95)) for d in (-0.1, 0.0, 0.1)})
+    m = costs.margin
+    return sorted({float(np.clip(round(m + d, 4), 0.05, 0.95)) for d in (-0.1, 0.0, 0.1)})
 
 
 def _sensitivity(
     fit: Any,
     table: pd.DataFrame,
     life: pd.DataFrame,
+    costs: CostModel,
     base_threshold: float,
     thresholds: Sequence[float],
-    margins: list[float | None],
-    base_margin: float | None,
-    cost_per_order: float,
-    marketing_cost_per_week: float,
+    margins: list[float],
+    factors: Sequence[float],
     marketing_until: str,
     rules: tuple[Any, Any],
+    apart: bool,
 ) -> pd.DataFrame:
-    """Headline statistics for every (threshold, margin); a degenerate split gives NaN shares."""
+    """Headline statistics for every (threshold, margin, marketing cost).
+
+    Besides the correlations among repeat buyers and among all customers, each row
+    gives the one-time buyers' median lifetime and marketing cost, the quantities that
+    move the all-customer correlation when the threshold changes. ``margin`` replaces
+    recorded costs of goods with ``(1 - margin) x revenue``.
+    """
+    base_week = costs.cost_per_customer(UNIT)
+    weeks_grid = sorted({float(f) * base_week for f in factors} | {base_week})
+    repeat = table["repeat_buyer"].to_numpy()
     rows = []
     for c in sorted({float(t) for t in thresholds} | {float(base_threshold)}):
         lt = life if c == base_threshold else alive_lifetimes(fit, table, c)
         lifetime = lt["lifetime"].to_numpy()
         for m in margins:
-            money = _money(
-                table,
-                lt["lifetime"],
-                m,
-                base_margin,
-                cost_per_order,
-                marketing_cost_per_week,
-                marketing_until,
-            )
-            profit = money["profit"].to_numpy()
-            row = {
-                "alive_threshold": c,
-                "margin": np.nan if m is None else m,
-                "median_lifetime": float(np.median(lifetime)),
-                "share_censored": float(lt["censored"].mean()),
-                "pearson": np.nan,
-                "spearman": np.nan,
-                "share_unprofitable": float(np.mean(profit < 0)),
-            }
-            if np.ptp(lifetime) > 0 and np.ptp(profit) > 0:
-                row["pearson"] = float(np.corrcoef(lifetime, profit)[0, 1])
-                row["spearman"] = float(spearmanr(lifetime, profit).statistic)
-            try:
-                long_life, _ = split_groups(
-                    lifetime, rules[0], name="lifetime", labels=("short", "long"), min_share=0
+            for k in weeks_grid:
+                money = _money(
+                    table, lifetime, costs, marketing_until, margin=m, marketing_per_week=k
                 )
-                high, _ = split_groups(
-                    profit, rules[1], name="profit", labels=("low", "high"), min_share=0
-                )
-                seg = pd.Series(_segments(long_life, high)).value_counts(normalize=True)
-                for name in SEGMENTS:
-                    row[f"share_{name.lower().replace(' ', '_')}"] = float(seg.get(name, 0.0))
-            except DataError:
-                pass
-            rows.append(row)
+                profit = money["profit"].to_numpy()
+                ones = np.ones(lifetime.size)
+                row = {
+                    "alive_threshold": c,
+                    "margin": m,
+                    "marketing_cost_per_week": k,
+                    "median_lifetime": float(np.median(lifetime)),
+                    "share_censored": float(lt["censored"].mean()),
+                    "pearson_repeat": _wpearson(lifetime, profit, ones * repeat),
+                    "pearson_all": _wpearson(lifetime, profit, ones),
+                    "one_time_median_lifetime": float(np.median(lifetime[~repeat]))
+                    if (~repeat).any()
+                    else np.nan,
+                    "one_time_mean_marketing": float(money["cost_marketing"][~repeat].mean())
+                    if (~repeat).any()
+                    else np.nan,
+                    "share_unprofitable": float(np.mean(profit < 0)),
+                }
+                among = repeat if apart else np.ones(lifetime.size, dtype=bool)
+                try:
+                    long_life, _ = split_groups(
+                        lifetime[among], rules[0], name="lifetime", labels=("s", "l"), min_share=0
+                    )
+                    high, _ = split_groups(
+                        profit[among], rules[1], name="profit", labels=("l", "h"), min_share=0
+                    )
+                    seg = pd.Series(
+                        _segments(np.ones(long_life.size, bool), long_life, high, False)
+                    ).value_counts(normalize=True)
+                    for name in SEGMENTS:
+                        row[f"share_{name.lower().replace(' ', '_')}"] = float(seg.get(name, 0))
+                except DataError:
+                    pass
+                rows.append(row)
     return pd.DataFrame(rows)
 
 
-def compare_with_truth(result: LoyaltyProfitResult, simulation: SimulatedData) -> pd.Series:
-    """How well a loyalty study of ``cohort.transactions`` recovered the simulated truth.
-
-    Parameters
-    ----------
-    result : LoyaltyProfitResult
-        :func:`crmlab.studies.loyalty_profit` run on ``simulation.transactions``.
-    simulation : SimulatedData
-        :func:`crmlab.simulate.retailer` output whose transactions were studied.
-
-    Returns
-    -------
-    Series
-        ``true_pearson`` (true observed lifetime vs true profit), ``estimated_pearson``
-        with ``lower``/``upper`` (the study's bootstrap interval), ``interval_covers_truth``,
-        ``lifetime_rank_correlation`` (Spearman of estimated lifetime and true
-        ``min(dropout, T)``), ``lifetime_median_abs_error`` (weeks) and
-        ``censoring_agreement`` (share of customers whose censoring flag equals
-        "truly alive at the end").
-    """
-    customers = result.customers
-    truth = simulation.truth.loc[customers.index]
-    pearson = result.statistic("pearson")
-    true_r = float(np.corrcoef(truth["observed_lifetime"], truth["profit"])[0, 1])
-    return pd.Series(
-        {
-            "true_pearson": true_r,
-            "estimated_pearson": float(pearson.estimate),
-            "lower": float(pearson.lower),
-            "upper": float(pearson.upper),
-            "interval_covers_truth": bool(pearson.lower <= true_r <= pearson.upper),
-            "lifetime_rank_correlation": float(
-                spearmanr(customers["lifetime"], truth["observed_lifetime"]).statistic
-            ),
-            "lifetime_median_abs_error": float(
-                np.median(np.abs(customers["lifetime"] - truth["observed_lifetime"]))
-            ),
-            "censoring_agreement": float(
-                (customers["censored"].to_numpy() == truth["alive_at_end"].to_numpy()).mean()
-            ),
-        }
+def rerun(
+    result: LoyaltyProfitResult,
+    transactions: pd.DataFrame,
+    *,
+    alive_threshold: float,
+    margin: float,
+    marketing_cost_per_week: float,
+) -> LoyaltyProfitResult:
+    """The study again at another threshold, margin and marketing cost, on the same cohort
+    and the same fitted model, without bootstrap (for sliders; intervals are NaN)."""
+    s = result.settings
+    costs = CostModel.per_period(
+        margin, result.costs.cost_per_order, marketing_cost_per_week, UNIT, use_cost_column=False
+    )
+    return loyalty_profit(
+        transactions,
+        costs=costs,
+        model=result.fit,
+        alive_threshold=alive_threshold,
+        marketing_until=s["marketing_until"],
+        one_time_apart=s["one_time_apart"],
+        cohort=s["cohort"],
+        observation_end=s["observation_end"],
+        split=s["split"],
+        n_boot=0,
+        seed=s["seed"],
+        level=s["level"],
+        thresholds=(alive_threshold,),
+        margins=(margin,),
+        marketing_factors=(1.0,),
+        tenure_period=s["tenure_period"],
     )

@@ -19,9 +19,9 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
-from crmlab.units import DAYS_PER_UNIT
+from crmlab import units
 
-DAYS_PER_WEEK = DAYS_PER_UNIT["W"]
+DAYS_PER_WEEK = units.days_per("W")
 COLUMNS = [
     "proposition",
     "claim",
@@ -33,7 +33,19 @@ COLUMNS = [
     "n",
     "verdict",
     "detail",
+    "caveat",
 ]
+#: What limits each proposition's test, carried into the executive summary.
+CAVEATS = {
+    1: "the lifetime is itself estimated from the purchases that make the revenue, and the "
+    "marketing cost charged per week alive builds a negative link into profit",
+    2: "only complete quarters inside each estimated lifetime count, and every quarter "
+    "carries the same marketing cost",
+    3: "with a fixed margin, cost per revenue dollar can differ only through order "
+    "handling and marketing, so this verdict follows from the cost model",
+    4: "price is revenue per unit recorded in the data (per CD on CDNOW), not a price paid "
+    "for the same item",
+}
 
 
 def profit_by_tenure(
@@ -185,14 +197,16 @@ def test_propositions(
     customers: pd.DataFrame,
     tenure_test: dict[str, Any],
     *,
+    sample: str = "repeat buyers",
     strong_correlation: float = 0.5,
     level: float = 0.95,
 ) -> pd.DataFrame:
-    """Test the four propositions; one row each (see module docstring for verdicts)."""
+    """Test the four propositions on ``customers`` (the customers cut into long and short
+    life; repeat buyers by default); one row each with the ``caveat`` that limits it."""
     alpha = 1 - level
     rows = []
 
-    corr = association[association["sample"] == "all"].set_index("statistic")
+    corr = association[association["sample"] == sample].set_index("statistic")
     pear, spear = corr.loc["pearson"], corr.loc["spearman"]
     if not (np.isfinite(pear.estimate) and np.isfinite(pear.lower)):
         verdict = "not testable"
@@ -287,4 +301,6 @@ def test_propositions(
             "detail": detail,
         }
     )
+    for row in rows:
+        row["caveat"] = CAVEATS[row["proposition"]]
     return pd.DataFrame(rows, columns=COLUMNS)
