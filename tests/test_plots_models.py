@@ -138,5 +138,11 @@ def test_model_totals_bars_intervals_and_used_model():
     assert len(segments) == 2  # no interval drawn where lower/upper are missing
     np.testing.assert_allclose(sorted(s[0][0] for s in segments), [600.0, 850.0])
     assert "90% interval" in ax.get_title()
+    from crmlab.plots.alt import alt_text
+
+    assert alt_text(ax) == (
+        "Bars of total CLV by model: Pareto/NBD $900 ($850 to $990); BG/NBD $800; "
+        "MBG/NBD $700 ($600 to $760)."
+    )
     with pytest.raises(DataError, match="no models"):
         pm.model_totals(totals.iloc[:0])

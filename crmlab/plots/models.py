@@ -21,6 +21,7 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter
 
 from crmlab.errors import DataError, require_columns
+from crmlab.plots.alt import describe
 
 
 def _axes(ax: Axes | None, size: tuple[float, float] = (8, 4.5)) -> Axes:
@@ -64,7 +65,14 @@ def frequency_fit(
     )
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.legend(title=None)
-    return ax
+    first = table.iloc[0]
+    parts = ", ".join(f"{m} {first[m]:,.0f}" for m in models)
+    return describe(
+        ax,
+        f"Bars of customers by repeat purchases ({table['frequency'].iloc[0]} to "
+        f"{table['frequency'].iloc[-1]}), actual and expected by {', '.join(map(str, models))}; "
+        f"with {first['frequency']} repeat purchases: actual {first['observed']:,.0f}, {parts}.",
+    )
 
 
 def tracking(
@@ -132,7 +140,18 @@ def tracking(
     )
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.legend()
-    return ax
+    last = frame.iloc[-1]
+    ends = "; ".join(
+        f"{col.removeprefix(prefix).removeprefix('expected').strip('_ ') or 'model'} "
+        f"{last[col]:,.0f}"
+        for col in expected
+    )
+    return describe(
+        ax,
+        f"{kind} transactions per {time_label.lower()}, actual and expected, with a dashed line "
+        f"at the end of calibration ({calibration_end}); at the last {time_label.lower()}: "
+        f"actual {last[actual]:,.0f}, {ends}.",
+    )
 
 
 def conditional_expectations(
@@ -167,7 +186,13 @@ def conditional_expectations(
         title="Conditional expectations: who buys again, and how much",
     )
     ax.legend()
-    return ax
+    return describe(
+        ax,
+        f"Lines of mean purchases per customer in the {holdout_label} by repeat purchases in "
+        f"calibration ({labels[0].split(chr(10))[0]} to {labels[-1].split(chr(10))[0]}), actual "
+        f"from {table['actual_holdout'].min():.2f} to {table['actual_holdout'].max():.2f}, "
+        f"against {len(models)} model forecast(s).",
+    )
 
 
 def frequency_recency_heatmap(
@@ -212,7 +237,14 @@ def frequency_recency_heatmap(
         ylabel="Frequency: repeat purchases",
         title=title or f"{label} by frequency and recency",
     )
-    return ax
+    top_left = data.iloc[0, 0]
+    top_right = data.iloc[0, -1]
+    return describe(
+        ax,
+        f"Heat map: {title or label}. For {data.index[0]} repeat purchases, {label} is "
+        f"{top_left:.2f} when the last purchase was at the start and {top_right:.2f} when it "
+        f"was at {data.columns[-1]:.0f} {time_label}.",
+    )
 
 
 def clv_distribution(
@@ -249,7 +281,11 @@ def clv_distribution(
         ylabel="Customers",
         title=f"Distribution of CLV ({beyond:,} customers above {unit}{upper:,.0f} not shown)",
     )
-    return ax
+    marks = "".join(f", {k} {unit}{v:,.2f}" for k, v in (markers or {}).items())
+    return describe(
+        ax,
+        f"Histogram of the CLV of {len(values):,} customers up to {unit}{upper:,.0f}{marks}.",
+    )
 
 
 def customer_paths(
@@ -282,7 +318,12 @@ def customer_paths(
         ax.axvline(pd.Timestamp(calibration_end), color="grey", ls="--", lw=1)
     ax.set(xlabel="Date of purchase (dot size: amount)", title="Purchase histories")
     ax.grid(axis="y", visible=False)
-    return ax
+    return describe(
+        ax,
+        "Purchase dates of "
+        + " and ".join(labels.get(c, f"customer {c}") for c in customers)
+        + ", one row of dots each, with a dashed line at the end of calibration.",
+    )
 
 
 def model_totals(
@@ -328,4 +369,15 @@ def model_totals(
         title=f"Total CLV of the cohort under each model{what}",
     )
     ax.grid(axis="y", visible=False)
-    return ax
+    parts = []
+    for name in totals.index:
+        part = f"{name} {unit}{totals.loc[name, value]:,.0f}"
+        if {"lower", "upper"} <= set(totals.columns) and totals.loc[
+            name, ["lower", "upper"]
+        ].notna().all():
+            part += (
+                f" ({unit}{totals.loc[name, 'lower']:,.0f} to "
+                f"{unit}{totals.loc[name, 'upper']:,.0f})"
+            )
+        parts.append(part)
+    return describe(ax, f"Bars of total CLV by model: {'; '.join(parts)}.")

@@ -1,0 +1,143 @@
+"""Notebook 04 rendered on small parameters: every number of its executive summary is
+recomputed from the tables it exports, and printed as the finding formats it."""
+
+from __future__ import annotations
+
+import html
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from crmlab import render
+
+NAME = "customer_lifetime_value"
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    path = render.list_notebooks()[NAME]
+    small = yaml.safe_load((render.NOTEBOOKS_DIR / "test_parameters.yaml").read_text())
+    out = tmp_path_factory.mktemp("clv")
+    rendered = render.render_report(path, dict(small[NAME]), out)
+    folder = rendered.html.parent
+    findings = json.loads((folder / "executive_summary.json").read_text(encoding="utf-8"))
+    tables = {
+        name: pd.read_csv(folder / f"{name}.csv", index_col=0)
+        for name in ("model_comparison", "clv_model_totals", "customers_clv")
+    }
+    tables["tracking"] = pd.read_csv(folder / "tracking.csv", parse_dates=["date"])
+    return findings, tables, rendered.html.read_text(encoding="utf-8")
+
+
+def _slug(name: str) -> str:
+    return name.lower().replace("/", "_")
+
+
+def _finding(findings, start):
+    (hit,) = [f for f in findings if f["text"].startswith(start)]
+    return hit
+
+
+def test_summary_is_printed_as_recorded(report):
+    findings, _, page = report
+    assert len(findings) >= 6 and not any(f["simulated"] for f in findings)
+    for f in findings:
+        assert f["text"] in html.unescape(page)
+
+
+def test_model_choice_and_under_forecast_from_the_comparison_table(report):
+    findings, tables, _ = report
+    table = tables["model_comparison"]
+    used = table["holdout_error_pct"].abs().idxmin()
+    best_bic = table["bic"].idxmin()
+    choice = findings[0]
+    n = choice["numbers"]
+    assert n["used"] == used
+    assert n["err_used"] == pytest.approx(table.loc[used, "holdout_error_pct"])
+    assert f"{n['err_used']:+.1f}%" in choice["text"] and used in choice["text"]
+    if best_bic != used:
+        assert n["best_bic"] == best_bic
+        assert n["bic_gap"] == pytest.approx(table.loc[used, "bic"] - table.loc[best_bic, "bic"])
+        assert f"{n['bic_gap']:,.0f}" in choice["text"]
+    assert (table.loc[used, "used_for"]).startswith("forecasts and CLV")
+
+    under = findings[1]["numbers"]
+    assert under["actual"] == table["holdout_actual"].iloc[0]
+    assert under["low"] == pytest.approx(table["holdout_expected"].min())
+    assert under["high"] == pytest.approx(table["holdout_expected"].max())
+    assert under["low_err"] == pytest.approx(table["holdout_error_pct"].min())
+    assert f"{under['actual']:,.0f}" in findings[1]["text"]
+    if (table["holdout_error_pct"] < 0).all():
+        assert findings[1]["text"].startswith("Every model forecasts fewer")
+
+
+def test_shortfall_by_month_from_the_tracking_table(report):
+    findings, tables, _ = report
+    used = tables["model_comparison"]["holdout_error_pct"].abs().idxmin()
+    track = tables["tracking"]
+    hold = track[track["holdout"]]
+    month = hold["date"].dt.strftime("%B %Y")
+    gap = (hold["actual"] - hold[f"expected_{used}"]).groupby(month).sum()
+    ratio = hold["actual"].groupby(month).sum() / hold[f"expected_{used}"].groupby(month).sum()
+    if gap.sum() <= 0:
+        pytest.skip("no shortfall on these data")
+    f = _finding(findings, "The models assume")
+    n = f["numbers"]
+    assert n["gap"] == pytest.approx(gap.sum())
+    top = gap.nlargest(2)
+    assert [n["month1"], n["month2"]] == list(top.index)
+    assert n["ratio1"] == pytest.approx(ratio[n["month1"]])
+    assert n["share"] == pytest.approx(top.sum() / gap.sum())
+    assert f"{n['share']:.0%}" in f["text"] and n["month1"] in f["text"]
+
+
+def test_clv_and_p_alive_per_model_from_the_customer_table(report):
+    findings, tables, _ = report
+    customers, totals = tables["customers_clv"], tables["clv_model_totals"]
+    clv = _finding(findings, "Total CLV")
+    alive = _finding(findings, "Customers more likely alive")
+    for name in totals.index:
+        key = _slug(name)
+        total = customers[f"clv_{key}"].sum()
+        assert clv["numbers"][f"clv_{key}"] == pytest.approx(total, rel=1e-9)
+        assert f"${total:,.0f}" in clv["text"]
+        lo, hi = totals.loc[name, "lower"], totals.loc[name, "upper"]
+        assert clv["numbers"][f"lower_{key}"] == pytest.approx(lo)
+        assert clv["numbers"][f"upper_{key}"] == pytest.approx(hi)
+        assert lo < total < hi
+        share = (customers[f"p_alive_{key}"] > 0.5).mean()
+        assert alive["numbers"][f"alive_{key}"] == pytest.approx(share)
+        assert f"{share:.1%} under {name}" in alive["text"]
+    sums = [customers[f"clv_{_slug(m)}"].sum() for m in totals.index]
+    assert clv["numbers"]["spread"] == pytest.approx(max(sums) / min(sums) - 1)
+    # the used model's columns are the customer table's clv / lower / upper / p_alive
+    used = customers["model"].iloc[0]
+    assert (customers["model"] == used).all()
+    np.testing.assert_allclose(customers["clv"], customers[f"clv_{_slug(used)}"])
+    assert (customers["lower"] <= customers["clv"] + 1e-9).all()
+    assert (customers["upper"] >= customers["clv"] - 1e-9).all()
+    one_time = customers["frequency"] == 0
+    if "BG/NBD" in totals.index and one_time.any():
+        assert (customers.loc[one_time, "p_alive_bg_nbd"] == 1).all()
+        assert alive["numbers"]["one_time"] == pytest.approx(one_time.mean())
+
+
+def test_students_at_the_bank_from_the_customer_table(report):
+    findings, tables, _ = report
+    c = tables["customers_clv"]
+    f = _finding(findings, "Students at the bank")
+    n = f["numbers"]
+    value_cut = c["value_so_far"].quantile(n["value_quantile"])
+    clv_cut = c["clv"].quantile(1 - n["top"])
+    top = c["clv"] > clv_cut
+    students = (c["value_so_far"] <= value_cut) & top
+    assert students.equals(c["student"].astype(bool))
+    assert n["customers"] == students.sum()
+    assert n["share_customers"] == pytest.approx(students.mean())
+    assert n["share_clv"] == pytest.approx(c.loc[students, "clv"].sum() / c["clv"].sum())
+    assert n["top_clv"] == pytest.approx(c.loc[top, "clv"].sum() / c["clv"].sum())
+    assert n["value_cut"] == pytest.approx(value_cut)
+    assert f"{n['share_clv']:.1%} of total CLV" in f["text"]
