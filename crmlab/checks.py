@@ -134,8 +134,11 @@ def reject_rows(
     pos = int(np.flatnonzero(mask)[0])
     name = column if column.startswith("column ") or "'" in column else label(column)
     what = problem if n == 1 or plural is None else plural
+    index = values.index
+    plain = isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
+    where = f"row {pos + 1}" if plain else f"row {pos + 1} (index {show(index[pos])})"
     raise DataError(
-        f"{name} has {n:,} {what}, first at row {pos + 1}: {show(values.iloc[pos])} ({ROWS}). {fix}"
+        f"{name} has {n:,} {what}, first at {where}: {show(values.iloc[pos])} ({ROWS}). {fix}"
     )
 
 

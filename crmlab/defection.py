@@ -20,61 +20,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from crmlab.errors import DataError, require_columns
+from crmlab.checks import require_columns, require_no_missing
+from crmlab.errors import DataError
 from crmlab.reports import Finding
+from crmlab.stats import wilson_interval  # moved to crmlab.stats; still importable here
 
-
-def show(value: object) -> str:
-    """A value as a user would type it: strings quoted, numpy scalars as plain numbers."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    return repr(value)
-
-
-def require_no_missing(frame: pd.DataFrame, columns: list[str], what: str) -> None:
-    """Raise :class:`DataError` naming the first missing value in ``columns``."""
-    for col in columns:
-        bad = frame[col].isna().to_numpy()
-        if bad.any():
-            first = frame.index[np.flatnonzero(bad)[0]]
-            raise DataError(
-                f"{what} column '{col}' has {int(bad.sum())} missing values, first at "
-                f"row {show(first)}; fill or remove them before the analysis."
-            )
-
-
-def wilson_interval(
-    successes: np.ndarray | int, n: np.ndarray | int, *, level: float = 0.95
-) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval for a binomial proportion.
-
-    .. math::
-        \\frac{\\hat p + z^2/2n \\pm z\\sqrt{\\hat p(1-\\hat p)/n + z^2/4n^2}}{1 + z^2/n}
-
-    Parameters
-    ----------
-    successes, n : int or array
-        Counts of successes and trials (``0 <= successes <= n``, ``n >= 1``).
-    level : float
-        Confidence level, e.g. 0.95.
-
-    Returns
-    -------
-    (lower, upper) : arrays
-    """
-    k = np.asarray(successes, dtype=float)
-    m = np.asarray(n, dtype=float)
-    if not 0 < level < 1:
-        raise DataError(f"level must be between 0 and 1, got {level}.")
-    if np.any(m < 1):
-        raise DataError("n must be at least 1 for every proportion; got a group with n < 1.")
-    if np.any((k < 0) | (k > m)):
-        raise DataError("successes must lie between 0 and n; got a count outside that range.")
-    z = stats.norm.ppf(0.5 + level / 2)
-    p = k / m
-    centre = (p + z**2 / (2 * m)) / (1 + z**2 / m)
-    half = z * np.sqrt(p * (1 - p) / m + z**2 / (4 * m**2)) / (1 + z**2 / m)
-    return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
 
 
 def reason_shares(

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from crmlab.defection import require_no_missing, show
+from crmlab.checks import require_no_missing, show
 from crmlab.errors import DataError, require_columns
 from crmlab.reports import Finding
 

@@ -35,7 +35,7 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from crmlab.defection import show
+from crmlab.checks import show
 from crmlab.errors import DataError, require_columns
 from crmlab.reports import Finding
 

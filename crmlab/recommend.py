@@ -23,9 +23,10 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from crmlab.defection import require_no_missing, wilson_interval
+from crmlab.checks import require_no_missing
 from crmlab.errors import DataError, require_columns
 from crmlab.reports import Finding
+from crmlab.stats import wilson_interval
 
 METHODS = ("cosine", "lift", "popularity")
 

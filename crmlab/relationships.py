@@ -32,9 +32,10 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
-from crmlab.defection import require_no_missing, show, wilson_interval
+from crmlab.checks import require_no_missing, show
 from crmlab.errors import DataError, require_columns
 from crmlab.reports import Finding
+from crmlab.stats import wilson_interval
 
 
 def _check(customers: pd.DataFrame, breadth: str, outcome: str) -> pd.DataFrame:

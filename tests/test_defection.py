@@ -84,7 +84,7 @@ def test_claim_errors():
         test_claim(frame, category="Service ")
     with pytest.raises(DataError, match="lacks column"):
         test_claim(frame, reason="why")
-    with pytest.raises(DataError, match="missing values, first at row 1"):
+    with pytest.raises(DataError, match="missing value, first at row 2"):
         test_claim(pd.DataFrame({"reason": ["service", None]}))
 
 
@@ -123,7 +123,7 @@ def test_compare_segments_needs_two_by_two():
 
 def test_messages_show_numpy_values_plainly():
     frame = pd.DataFrame({"reason": ["a", None]}, index=pd.Index(np.array([10, 11])))
-    with pytest.raises(DataError, match=r"first at row 11;"):
+    with pytest.raises(DataError, match=r"first at row 2 \(index 11\)"):
         reason_shares(frame)
 
 

@@ -107,7 +107,7 @@ def test_cross_buying_hand_case():
         (pd.DataFrame({"n_employees": [1, 2], "retained": [1, 2]}), "must be 0/1; 1 values"),
         (pd.DataFrame({"n_employees": [1, -2], "retained": [1, 0]}), "count >= 0"),
         (pd.DataFrame({"n_employees": [1, 2], "retained": [1, 1]}), "only the value"),
-        (pd.DataFrame({"n_employees": [1, None], "retained": [1, 0]}), "missing values"),
+        (pd.DataFrame({"n_employees": [1, None], "retained": [1, 0]}), "missing value, first at row 2"),
         (pd.DataFrame({"employees": [1, 2], "retained": [1, 0]}), "lacks column"),
     ],
 )
