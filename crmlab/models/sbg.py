@@ -261,7 +261,6 @@ class ShiftedBetaGeometric(Model):
     names = PARAMS
     start = (1.0, 1.0)
     result_class = ShiftedBetaGeometricResult
-    gradient = False  # the published fits: Nelder-Mead then L-BFGS-B on the exact sums
     advice = "Use a longer series of periods or a larger cohort."
     links = {"alpha": ("alpha", 1), "beta": ("beta", 1)}
 
@@ -383,12 +382,17 @@ class ShiftedBetaGeometric(Model):
     def _time_unit(self, data: Any) -> str | None:
         return None
 
-    def _loglik(self, theta: np.ndarray, p: _Contracts, grad: bool = False) -> float:
+    def _loglik(self, theta: np.ndarray, p: _Contracts, grad: bool = False) -> Any:
         a, b = np.exp(theta)
+        each, derivs = self._loglik_each({"alpha": a, "beta": b}, p)
         if p.counts is None:
-            each, _ = self._loglik_each({"alpha": a, "beta": b}, p)
-            return float(p.w @ each)
-        counts = p.counts
+            total = float(p.w @ each)
+            return (total, derivs @ p.w) if grad else total
+        total = self._exact_counts_loglik(a, b, p.counts)
+        return (total, derivs @ p.w) if grad else total
+
+    @staticmethod
+    def _exact_counts_loglik(a: float, b: float, counts: np.ndarray) -> float:
         lost = counts[:-1] - counts[1:]
         t = np.arange(1, counts.size)
         # log r(k) = -log1p(a / (b + k - 1)); log P(T = t) = -log1p((b + t - 1) / a)

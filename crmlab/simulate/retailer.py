@@ -27,7 +27,15 @@ Per customer ``i`` (all draws independent, time in units of ``time_unit``):
   ``cost`` of every order; a marketing cost per customer per period runs from the first
   purchase to the end of observation (the firm cannot see who has left);
 * **categories** (optional): each customer's preferences over product categories are
-  ``Dirichlet(category_concentration)`` and every order draws its category from them.
+  ``Dirichlet(category_concentration)`` and every order draws its category from them;
+* **covariates** (optional): given per-customer values ``z_i`` and ``effects``, the rates
+  are drawn from individual parameters as in Fader & Hardie's (2007) note on
+  time-invariant covariates and :class:`crmlab.models.base.Covariates`:
+  ``alpha_i = alpha exp(-g_purchase' z_i)`` (the mean purchase rate is multiplied by
+  ``exp(g_purchase' z_i)``), ``beta_i = beta exp(-g_dropout' z_i)`` (Pareto/NBD),
+  ``a_i = a exp(g_a' z_i)`` and ``b_i = b exp(g_b' z_i)`` (BG/NBD, MBG/NBD), and
+  ``gamma_i = gamma exp(g_spend' z_i)`` (mean order value multiplied by
+  ``exp(g_spend' z_i)``).
 
 Purchase times are drawn without loops: given ``k`` events of a Poisson process on
 ``(0, L]``, their times are the order statistics of ``k`` uniforms, obtained as the
@@ -36,7 +44,7 @@ normalised cumulative sums of ``k + 1`` exponential spacings (Devroye 1986, ch. 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -73,6 +81,8 @@ def retailer(
     start: str = "1997-01-01",
     categories: int | Sequence[str] | None = None,
     category_concentration: float = 1.0,
+    covariates: pd.DataFrame | None = None,
+    effects: Mapping[str, Mapping[str, float]] | None = None,
     seed: int = 0,
 ) -> SimulatedData:
     """Simulate a retailer's transactions with each customer's true process beside them.
@@ -123,6 +133,14 @@ def retailer(
     category_concentration : float
         Dirichlet concentration of customers' category preferences (small = each customer
         sticks to few categories).
+    covariates : DataFrame, optional
+        Numeric covariates, one row per customer in order (``n_customers`` rows); copied
+        into ``truth``. Draw them yourself with a seeded generator.
+    effects : dict, optional
+        Coefficients by group and covariate column, e.g. ``{"purchase": {"z": 0.5},
+        "dropout": {"z": -0.3}}``; groups ``purchase``, ``dropout`` (Pareto/NBD), ``a``,
+        ``b`` (BG/NBD, MBG/NBD) and ``spend`` (see the module docstring). Without
+        covariates or with all effects 0 the draws are exactly those without them.
     seed : int
         Seed of ``numpy.random.default_rng``.
 
@@ -163,6 +181,9 @@ def retailer(
             f"parameter 'acquisition_periods' is {acquisition_periods!r}; give a number in "
             f"(0, horizon={horizon!r}], or None for acquisition over the whole horizon."
         )
+    mult = _covariate_multipliers(covariates, effects, model, n)
+    alpha_i, beta_i = alpha * mult["purchase"], beta * mult["dropout"]
+    a_i, b_i, gamma_i = a * mult["a"], b * mult["b"], gamma * mult["spend"]
     rng = np.random.default_rng(seed)
 
     # first purchase on a whole day; observed until the horizon (a whole day too)
@@ -170,17 +191,17 @@ def retailer(
     window_days = min(max(int(np.floor(window * unit_days)), 1), horizon_days)
     arrival_day = rng.integers(0, window_days, n)
     T = (horizon_days - arrival_day) / unit_days
-    lam = rng.gamma(r, 1.0 / alpha, n)
+    lam = rng.gamma(r, 1.0 / alpha_i, n)
 
     # repeat purchases and lifetimes
     if model == "pareto_nbd":
-        dropout = rng.gamma(s, 1.0 / beta, n)
+        dropout = rng.gamma(s, 1.0 / beta_i, n)
         lifetime = rng.exponential(1.0 / np.maximum(dropout, 1e-300))
         span = np.minimum(lifetime, T)
         x = rng.poisson(lam * span)
         rest = rng.exponential(1.0, n)  # the (x + 1)-th spacing of x uniforms on (0, span]
     else:
-        dropout = rng.beta(a, b, n)
+        dropout = rng.beta(a_i, b_i, n)
         n_events = rng.poisson(lam * T)  # purchase opportunities if nobody ever left
         leave_after = rng.geometric(np.maximum(dropout, 1e-12))  # repeat purchase count
         if model == "mbg_nbd":
@@ -209,7 +230,7 @@ def retailer(
     recency[x > 0] = t_rel[(starts + x)[x > 0]]
 
     # spend
-    nu = rng.gamma(q, 1.0 / gamma, n)
+    nu = rng.gamma(q, 1.0 / gamma_i, n)
     linked = rng.gamma(p, 1.0 / nu[owner])
     if link < 1.0:
         linked_total = np.bincount(owner, weights=linked, minlength=n)
@@ -277,6 +298,9 @@ def retailer(
         },
         index=pd.Index(ids, name="customer_id"),
     )
+    if covariates is not None:
+        for column in covariates.columns:
+            truth[column] = covariates[column].to_numpy()
     params = {
         "n_customers": n,
         "model": model,
@@ -298,10 +322,54 @@ def retailer(
         "start": start,
         "categories": None if categories is None else list(_category_names(categories)),
         "category_concentration": category_concentration,
+        "effects": None if effects is None else {g: dict(e) for g, e in effects.items()},
         "seed": seed,
         "observation_end": pd.Timestamp(origin) + pd.Timedelta(days=horizon_days),
     }
     return SimulatedData({"transactions": transactions}, truth, params)
+
+
+EFFECT_GROUPS = {
+    "pareto_nbd": ("purchase", "dropout", "spend"),
+    "bg_nbd": ("purchase", "a", "b", "spend"),
+    "mbg_nbd": ("purchase", "a", "b", "spend"),
+}
+SIGNS = {"purchase": -1.0, "dropout": -1.0, "a": 1.0, "b": 1.0, "spend": 1.0}
+
+
+def _covariate_multipliers(
+    covariates: pd.DataFrame | None,
+    effects: Mapping[str, Mapping[str, float]] | None,
+    model: str,
+    n: int,
+) -> dict[str, np.ndarray]:
+    """``exp(sign * g' z_i)`` per parameter group (ones without covariates)."""
+    out = {group: np.ones(n) for group in SIGNS}
+    if covariates is None:
+        if effects:
+            raise DataError("effects need covariates: give a frame of per-customer values.")
+        return out
+    if not isinstance(covariates, pd.DataFrame) or len(covariates) != n:
+        raise DataError(
+            f"covariates must be a DataFrame with one row per customer ({n:,} rows); got a "
+            f"{type(covariates).__name__} of length {getattr(covariates, 'shape', ['?'])[0]}."
+        )
+    for group, coefs in (effects or {}).items():
+        if group not in EFFECT_GROUPS[model]:
+            raise DataError(
+                f"effects group {group!r} does not apply to {model}; use "
+                f"{', '.join(EFFECT_GROUPS[model])}."
+            )
+        eta = np.zeros(n)
+        for column, coef in coefs.items():
+            if column not in covariates.columns:
+                raise DataError(f"effect on {column!r}, which is not a covariate column.")
+            values = pd.to_numeric(covariates[column], errors="coerce").to_numpy(dtype=float)
+            if not np.all(np.isfinite(values)):
+                raise DataError(f"covariate {column!r} has values that are not finite numbers.")
+            eta += float(coef) * values
+        out[group] = np.exp(SIGNS[group] * eta)
+    return out
 
 
 def _sorted_uniform_times(
