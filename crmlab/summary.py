@@ -6,27 +6,25 @@ one purchase occasion (their amounts add up), as in Fader, Hardie & Lee (2005).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
+from crmlab.checks import timestamp
 from crmlab.errors import DataError
 from crmlab.units import DAYS_PER_UNIT
 
 UNITS = {u: DAYS_PER_UNIT[u] for u in ("D", "W")}  # the units BTYD summaries use
 
 
-def _timestamp(value: object, name: str) -> pd.Timestamp | None:
-    if value is None or value == "":
-        return None
-    try:
-        return pd.Timestamp(value)
-    except (TypeError, ValueError):
-        raise DataError(f"{name}={value!r} is not a date; use e.g. '1997-09-30'.") from None
+class HoldoutWarning(UserWarning):
+    """The holdout window reaches beyond the data: forecasts would be judged on empty days."""
 
 
 def _day(value: object, name: str, default: int | None) -> int | None:
     """A date parameter as days since 1970-01-01 (its calendar day)."""
-    stamp = _timestamp(value, name)
+    stamp = timestamp(value, name, optional=True)
     if stamp is None:
         return default
     return int(stamp.to_datetime64().astype("datetime64[D]").astype(np.int64))
@@ -223,6 +221,16 @@ def rfm_summary(
         raise DataError(
             f"observation_end {_date(obs_day)} must be after calibration_end {_date(cal_day)}."
         )
+    if obs_day is not None and obs_day > last_data:
+        empty, length = obs_day - max(last_data, cal_day), obs_day - cal_day
+        warnings.warn(
+            f"observation_end {_date(obs_day)} is after the last transaction "
+            f"({_date(last_data)}): {empty:,} of the holdout's {length:,} days "
+            f"({empty / length:.0%}) have no data, so holdout counts are too low for them. "
+            "Set observation_end to the last day the data cover.",
+            HoldoutWarning,
+            stacklevel=2,
+        )
     ids, codes = _customer_codes(transactions["customer_id"])
     amounts = transactions["amount"].to_numpy(dtype=float)
     n_cust = ids.size
@@ -273,8 +281,8 @@ def rfm_summary(
     keep = first_day <= cal_day
     excluded = {"first purchase after calibration_end": int((~keep).sum())}
     if cohort_start is not None or cohort_end is not None:
-        lo = _timestamp(cohort_start, "cohort_start") or pd.Timestamp.min
-        hi = _timestamp(cohort_end, "cohort_end") or pd.Timestamp.max
+        lo = timestamp(cohort_start, "cohort_start", optional=True) or pd.Timestamp.min
+        hi = timestamp(cohort_end, "cohort_end", optional=True) or pd.Timestamp.max
         first = out["first_purchase"]
         in_cohort = ((first >= lo) & (first <= hi)).to_numpy()
         excluded["first purchase outside the cohort window"] = int((keep & ~in_cohort).sum())

@@ -57,6 +57,7 @@ def test_matches_brute_force(seed):
         ("2020-01-01", "2020-03-05"),  # calibration is the first day alone
     ],
 )
+@pytest.mark.filterwarnings("ignore::crmlab.summary.HoldoutWarning")  # windows past the data
 def test_every_path_matches_brute_force(monkeypatch, path, order, cal, obs):
     """Large logs go day by day (date order as it is, others radix-sorted by day), small
     ones and customer-day-ordered ones through one key sort: all equal the reference."""
@@ -232,3 +233,13 @@ def test_summary_saves_to_parquet_with_its_settings(tmp_path):
     back = pd.read_parquet(tmp_path / "s.parquet")
     assert back.attrs["calibration_end"] == "2020-02-15" and back.attrs["time_unit"] == "W"
     pd.testing.assert_frame_equal(back, s, check_freq=False)
+
+
+def test_holdout_beyond_the_data_warns_with_the_empty_share(cdnow_sample):
+    from crmlab.summary import HoldoutWarning
+
+    with pytest.warns(HoldoutWarning, match=r"after the last transaction .*\(\d+%\) have no data"):
+        out = crmlab.rfm_summary(
+            cdnow_sample, calibration_end="1997-09-30", observation_end="2000-12-31"
+        )
+    assert "frequency_holdout" in out.columns
