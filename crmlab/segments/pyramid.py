@@ -689,7 +689,7 @@ def migration_finding(
     simulated : bool
         Whether the data are simulated.
     """
-    from crmlab.defection import wilson_interval
+    from crmlab.stats import wilson_interval
 
     counts = migration.counts
     labels = [c for c in counts.columns if c in counts.index and c not in _NON_TIERS]

@@ -136,7 +136,7 @@ def dirichlet_misfits(
         ``s_used`` (whether it entered the fitted S) and ``misfit``; sorted by absolute
         penetration deviation, largest first.
     """
-    from crmlab.defection import wilson_interval
+    from crmlab.stats import wilson_interval
 
     if not 0 <= tolerance < 1:
         raise DataError(f"tolerance is a fraction in [0, 1), got {tolerance!r}.")
