@@ -18,6 +18,14 @@ from statsmodels.duration.survfunc import SurvfuncRight, survdiff
 COLUMNS = ["statistic", "sample", "estimate", "lower", "upper", "p_value", "n", "method"]
 
 
+def format_p_value(p: float) -> str:
+    """A p-value for a table: empty when missing, an upper bound below 1e-300 (a
+    double cannot hold a smaller one, so "0" would be wrong), else two significant digits."""
+    if p is None or p != p:
+        return ""
+    return "< 1e-300" if p < 1e-300 else f"{p:.2g}"
+
+
 def _rowwise_pearson(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Pearson correlation of each row of ``x`` with the same row of ``y`` (NaN if constant)."""
     xc = x - x.mean(axis=1, keepdims=True)

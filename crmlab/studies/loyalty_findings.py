@@ -55,8 +55,9 @@ def headline_finding(result: LoyaltyProfitResult) -> Finding:
         "hbr_low": float(HBR_CORRELATIONS["correlation"].min()),
         "hbr_high": float(HBR_CORRELATIONS["correlation"].max()),
     }
+    who = f"the {{n:,}} {sample}" if sample == REPEAT else "all {n:,} customers"
     text = (
-        f"Among the {{n:,}} {sample}, lifetime and profit are correlated at r = {{r:.2f}} "
+        f"Among {who}, lifetime and profit are correlated at r = {{r:.2f}} "
         "({level:.0%} interval {lower:.2f} to {upper:.2f}) with lifetimes ended where "
         "P(alive) falls below {threshold:g}, as Reinartz and Kumar did"
     )

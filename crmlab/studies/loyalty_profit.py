@@ -141,6 +141,30 @@ class LoyaltyProfitResult:
             raise KeyError(f"no statistic {name!r} for sample {sample!r}")
         return rows.iloc[0]
 
+    def assumptions(self) -> pd.DataFrame:
+        """Every assumption of the study as an ``Assumption``/``Value`` table for a report."""
+        s = self.settings
+        boot = self.bootstrap
+        how = "model refitted on each" if boot.refitted else "lifetimes held fixed"
+        rows = {
+            "Cohort (first purchase)": f"{s['cohort'][0]} to {s['cohort'][1]}",
+            "Observed until": s["observation_end"],
+            "Model for P(alive)": s["model"],
+            "Alive threshold": f"{s['alive_threshold']:g}",
+            "Gross margin": "recorded cost of goods"
+            if s["margin"] is None
+            else f"{s['margin']:.0%} of revenue",
+            "Cost per order ($)": f"{s['cost_per_order']:.2f}",
+            "Marketing per week counted alive ($)": f"{s['marketing_cost_per_week']:.2f}",
+            "Marketing charged until": "the estimated end of the lifetime"
+            if s["marketing_until"] == "lifetime"
+            else "the end of observation",
+            "One-time buyers": "their own group" if s["one_time_apart"] else "cut with the rest",
+            "Split rule (lifetime, profit)": ", ".join(map(str, s["split"])),
+            "Bootstrap": f"{boot.requested:,} resamples, {how}; {boot.failed} refits failed",
+        }
+        return pd.DataFrame({"Assumption": list(rows), "Value": list(rows.values())})
+
     def summary(self) -> str:
         """The findings in words and numbers (see :func:`loyalty_findings` for the report)."""
         from crmlab.studies.loyalty_findings import loyalty_findings
