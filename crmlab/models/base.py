@@ -267,7 +267,8 @@ class FitResult:
 
     @property
     def k(self) -> int:
-        return len(self.params)
+        """Number of estimated parameters (held ``fixed`` ones not counted)."""
+        return len(self.params) - len(self.extra.get("fixed", {}))
 
     @property
     def aic(self) -> float:
@@ -1090,6 +1091,7 @@ class Model:
         initial: Mapping[str, float] | Sequence[float] | None = None,
         maxiter: int = 2000,
         strict: bool = True,
+        fixed: Mapping[str, float] | None = None,
     ) -> FitResult:
         """Fit by maximum likelihood on distinct patterns with customer counts.
 
@@ -1111,6 +1113,10 @@ class Model:
             estimate runs to the edge of the parameter space, the Hessian is singular or
             the optimiser does not converge; with False, warn and return the result
             flagged ``converged=False``.
+        fixed : dict, optional
+            Parameters held at given values (a profile likelihood, or a published value
+            of a weakly identified parameter); they get standard error 0 and do not count
+            in ``k`` for AIC/BIC.
         """
         if not isinstance(strict, bool | np.bool_):
             raise DataError(f"strict must be True or False; got {strict!r}.")
@@ -1164,14 +1170,39 @@ class Model:
                 scales={},
             )
         negll = self._objective(p, spec)
+        fixed = dict(fixed or {})
+        unknown = set(fixed) - set(self.names)
+        if unknown or any(not (np.isfinite(v) and v > 0) for v in fixed.values()):
+            raise DataError(
+                f"fixed must map parameters of {self.name} ({', '.join(self.names)}) to "
+                f"positive values; got {fixed!r}."
+            )
+        jac = self.gradient or spec is not None
+        if fixed:
+            held = np.array([n in fixed for n in names])
+            held_values = np.log([float(fixed[n]) for n in names if n in fixed])
+            inner = negll
+
+            def negll(theta: np.ndarray) -> Any:
+                full = np.empty(held.size)
+                full[held], full[~held] = held_values, theta
+                out = inner(full)
+                return (out[0], np.asarray(out[1])[~held]) if jac else out
+
+        fitted = [n for n in names if n not in fixed]
         params, cov, loglik, ok, msg, nit = fit_mle(
             negll,
-            x0,
-            names,
-            jac=self.gradient or spec is not None,
+            [v for n, v in zip(names, x0, strict=True) if n not in fixed],
+            fitted,
+            jac=jac,
             maxiter=maxiter,
             free=spec.coef_names if spec else (),
         )
+        if fixed:
+            params = pd.Series(
+                [float(fixed[n]) if n in fixed else float(params[n]) for n in names], names
+            )
+            cov = cov.reindex(index=names, columns=names).fillna(0.0)
         size = self._size(p)
         ok, msg = guard_fit(
             self.name,
@@ -1198,6 +1229,8 @@ class Model:
             covariates=spec,
             **self._result_kwargs(p),
         )
+        if fixed:
+            result.extra["fixed"] = fixed
         return self._after_fit(result)
 
     def _objective(self, p: Any, spec: Covariates | None) -> Callable:

@@ -552,6 +552,7 @@ class _Model(Model):
         initial: Any = None,
         maxiter: int = 2000,
         strict: bool = True,
+        fixed: Any = None,
     ) -> NBDResult:
         """Fit by maximum likelihood on distinct (frequency, recency, T) patterns.
 
@@ -559,7 +560,8 @@ class _Model(Model):
         log-parameters with the analytic gradient; the standard errors come from a
         numerical Hessian of the log-likelihood at the optimum. ``covariates`` names
         time-invariant covariate columns of the summary (see the class for how they
-        enter); ``initial`` is a dict by parameter name (or values in parameter order).
+        enter); ``initial`` is a dict by parameter name (or values in parameter order);
+        ``fixed`` holds parameters at given values (see :meth:`Model.fit`).
 
         Raises
         ------
@@ -577,6 +579,7 @@ class _Model(Model):
             initial=initial,
             maxiter=maxiter,
             strict=strict,
+            fixed=fixed,
         )
 
 
