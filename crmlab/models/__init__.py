@@ -1,14 +1,14 @@
 """Probability models of customer bases, fitted by maximum likelihood."""
 
 from crmlab.models.base import ConvergenceWarning as ConvergenceWarning
+from crmlab.models.base import Covariates as Covariates
 from crmlab.models.base import IdentificationError as IdentificationError
+from crmlab.models.base import Model as Model
 from crmlab.models.bgbb import BGBB as BGBB
 from crmlab.models.bgbb import BGBBResult as BGBBResult
 from crmlab.models.gammagamma import GammaGamma as GammaGamma
 from crmlab.models.gammagamma import GammaGammaResult as GammaGammaResult
 from crmlab.models.gammagamma import InfiniteMeanWarning as InfiniteMeanWarning
-from crmlab.models.base import Covariates as Covariates
-from crmlab.models.base import Model as Model
 from crmlab.models.ggompertz import GGompertzNBD as GGompertzNBD
 from crmlab.models.ggompertz import GGompertzNBDResult as GGompertzNBDResult
 from crmlab.models.nbd import BGNBD as BGNBD
