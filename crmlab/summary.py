@@ -7,6 +7,8 @@ one purchase occasion (their amounts add up), as in Fader, Hardie & Lee (2005).
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -151,21 +153,45 @@ def _counts_day_by_day(
     )
 
 
+def _engine_source(transactions: object) -> bool:
+    """A source the engines read: a path, a DuckDB relation or a PySpark DataFrame."""
+    if isinstance(transactions, str | Path):
+        return True
+    module = type(transactions).__module__
+    return module.startswith(("duckdb", "pyspark"))
+
+
 def rfm_summary(
-    transactions: pd.DataFrame,
+    transactions: pd.DataFrame | str | Path | Any,
     *,
     calibration_end: object = None,
     observation_end: object = None,
     time_unit: str = "W",
     cohort_start: object = None,
     cohort_end: object = None,
+    patterns: bool = False,
+    **source: Any,
 ) -> pd.DataFrame:
     """Summarise a transaction log into frequency, recency, T and monetary value.
 
     Parameters
     ----------
-    transactions : DataFrame
-        Validated transactions with ``customer_id``, ``date``, ``amount``.
+    transactions : DataFrame, str, DuckDB relation or PySpark DataFrame
+        Validated transactions with ``customer_id``, ``date``, ``amount`` (pandas); or
+        a source summarised where it lives (:func:`crmlab.engines.summarize`): a
+        DuckDB relation, a PySpark DataFrame, a Parquet file/folder/glob, a CSV, a
+        DuckDB file (``duckdb:///shop.duckdb``) or a SQLAlchemy URL. Such sources are
+        validated in the engine (the checks and messages of
+        :func:`crmlab.read_transactions`) and only one row per customer comes back.
+    patterns : bool
+        Return the distinct (frequency, recency, T) with the number of customers
+        sharing each (``weight``) instead of one row per customer: the input every
+        transaction model fits from, at the size of the patterns.
+    **source
+        For engine sources: the column map (``customer_id=``, ``date=``,
+        ``amount=``), ``table=``/``query=`` for databases, ``engine='spark'``,
+        ``spark=`` (a session), ``returns=``, ``duplicates=``, ``date_format=``,
+        ``allow_large_amounts=``, ``today=``, ``sep=``, ``memory_limit=``, ``threads=``.
     calibration_end : date, optional
         Last day of the calibration period (inclusive; default: the last date).
     observation_end : date, optional
@@ -192,6 +218,41 @@ def rfm_summary(
         ``attrs["excluded"]`` counts customers left out (first purchase after
         ``calibration_end`` or outside the cohort window).
     """
+    window = {
+        "calibration_end": calibration_end,
+        "observation_end": observation_end,
+        "time_unit": time_unit,
+        "cohort_start": cohort_start,
+        "cohort_end": cohort_end,
+    }
+    if not isinstance(transactions, pd.DataFrame) and _engine_source(transactions):
+        from crmlab.engines import summarize
+
+        return summarize(transactions, patterns=patterns, **window, **source)
+    if source:
+        raise DataError(
+            f"option(s) {', '.join(source)} apply to sources read by an engine (a path, a "
+            "DuckDB relation or a Spark DataFrame); a pandas frame is summarised as it is."
+        )
+    out = _summary(transactions, **window)
+    if patterns:
+        found = out.groupby(["frequency", "recency", "T"]).size().rename("weight").reset_index()
+        found["weight"] = found["weight"].astype(np.int64)
+        found.attrs.update(out.attrs)
+        return found
+    return out
+
+
+def _summary(
+    transactions: pd.DataFrame,
+    *,
+    calibration_end: object,
+    observation_end: object,
+    time_unit: str,
+    cohort_start: object,
+    cohort_end: object,
+) -> pd.DataFrame:
+    """The pandas path of :func:`rfm_summary`."""
     if not isinstance(time_unit, str) or time_unit not in UNITS:
         raise DataError(f"time_unit={time_unit!r} is not known; use 'W' (weeks) or 'D' (days).")
     if not isinstance(transactions, pd.DataFrame):
