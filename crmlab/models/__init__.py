@@ -4,6 +4,8 @@ from crmlab.models.base import ConvergenceWarning as ConvergenceWarning
 from crmlab.models.base import Covariates as Covariates
 from crmlab.models.base import IdentificationError as IdentificationError
 from crmlab.models.base import Model as Model
+from crmlab.models.bdw import BetaDiscreteWeibull as BetaDiscreteWeibull
+from crmlab.models.bdw import BetaDiscreteWeibullResult as BetaDiscreteWeibullResult
 from crmlab.models.bgbb import BGBB as BGBB
 from crmlab.models.bgbb import BGBBResult as BGBBResult
 from crmlab.models.gammagamma import GammaGamma as GammaGamma

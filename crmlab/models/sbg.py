@@ -273,6 +273,7 @@ class ShiftedBetaGeometric(Model):
         initial: dict[str, float] | None = None,
         maxiter: int = 2000,
         strict: bool = True,
+        fixed: Mapping[str, float] | None = None,
     ) -> ShiftedBetaGeometricResult:
         """Fit by maximum likelihood to survivor counts or contract patterns.
 
@@ -304,6 +305,7 @@ class ShiftedBetaGeometric(Model):
             initial=initial,
             maxiter=maxiter,
             strict=strict,
+            fixed=fixed,
         )
 
     def _data(self, alive: Any, design: np.ndarray | None) -> _Contracts:
