@@ -53,6 +53,7 @@ class Columns:
     amount_text: bool = False
     date_format: str | None = None
     has_nan: bool = True
+    normalizes_dates: bool = False
 
 
 def parsed(cols: Columns) -> str:
@@ -68,6 +69,11 @@ def parsed(cols: Columns) -> str:
             if cols.date_format
             else f"TRY_CAST({text} AS TIMESTAMP)"
         )
+        if cols.normalizes_dates and not cols.date_format:
+            ts = (
+                f"CASE WHEN CAST(CAST(JULIANDAY({text}) AS DATE) AS VARCHAR) = "
+                f"SUBSTR({text}, 1, 10) THEN {ts} END"
+            )
         date_raw = text
     else:
         ts = f"CAST({date} AS TIMESTAMP)"

@@ -37,8 +37,7 @@ def _problems(cols: q.Columns, today: pd.Timestamp) -> dict[str, tuple[str, str,
         if fmt
         else (
             "value that is not a date",
-            "Fix or remove those rows, or pass date_format= (e.g. '%Y-%m-%d'); engines read "
-            "text dates as ISO (2024-01-31) unless date_format= is given.",
+            "Fix or remove those rows, or pass date_format= (e.g. '%d/%m/%Y').",
         )
     )
     future = f"in the future (after {today:%Y-%m-%d})"
@@ -189,6 +188,7 @@ def _columns(engine: Engine, mapping: dict[str, str], date_format: str | None) -
         amount_text=kinds[amount] == "text",
         date_format=date_format if kinds[date] == "text" else None,
         has_nan=engine.name in ("duckdb", "spark"),
+        normalizes_dates=engine.name == "sqlite",
     )
 
 
