@@ -157,33 +157,109 @@ def _plain(value: Any) -> Any:
     return value
 
 
-SUMMARY_FILE = "executive_summary.json"
+@dataclass(frozen=True)
+class Action:
+    """A recommended action for a client: what to do, for whom, and how much it concerns.
 
-
-def executive_summary(
-    points: Sequence[Finding | str], title: str = "Executive summary", *, save: bool = True
-) -> None:
-    """Show the report's key findings; the renderer moves this block to the top.
-
-    Each point is a :class:`Finding` (a sentence with the numbers it cites, made by a
-    tested function in crmlab) or plain text. With ``save`` the findings are also
-    written to ``executive_summary.json`` beside the exported tables, so a test can
-    check every cited number against them.
+    ``what`` is a :meth:`str.format` template in plain words whose fields are the keys of
+    ``numbers`` (like :class:`Finding`); ``customers`` and ``value`` say how many
+    customers and how much money the action concerns (``value`` in the report's
+    currency, None where no money figure applies); ``list_file`` names the exported
+    table that lists those customers, so the client can act on it.
     """
-    findings = [
+
+    verb: str  # "keep", "grow", "win back", "serve more cheaply", "test", ...
+    what: str
+    numbers: Mapping[str, Any] = field(default_factory=dict)
+    customers: int | None = None
+    value: float | None = None
+    list_file: str | None = None
+
+    @property
+    def text(self) -> str:
+        """The recommendation as printed."""
+        return self.what.format(**self.numbers)
+
+    def record(self) -> dict[str, Any]:
+        """Every field as plain JSON-ready values, plus the printed text."""
+        return {
+            "verb": self.verb,
+            "text": self.text,
+            "numbers": {k: _plain(v) for k, v in self.numbers.items()},
+            "customers": _plain(self.customers),
+            "value": _plain(self.value),
+            "list_file": self.list_file,
+        }
+
+
+SUMMARY_FILE = "executive_summary.json"
+CLIENT_FILE = "client_summary.json"
+CLIENT_CLASS = "crmlab-client-summary"
+
+
+def _as_findings(points: Sequence[Finding | str]) -> list[Finding]:
+    return [
         p if isinstance(p, Finding) else Finding(p.replace("{", "{{").replace("}", "}}"))
         for p in points
     ]
+
+
+def executive_summary(
+    points: Sequence[Finding | str],
+    title: str = "Executive summary",
+    *,
+    client: Sequence[Finding | str] | None = None,
+    actions: Sequence[Action] = (),
+    save: bool = True,
+) -> None:
+    """Show the report's key findings; the renderer moves this block to the top.
+
+    Parameters
+    ----------
+    points : list of Finding or str
+        The teaching/research edition's sentences, each made by a tested function in
+        crmlab (plain text is accepted but cites no checked numbers).
+    client : list of Finding or str, optional
+        The same results in plain words for a client (no model names or symbols, every
+        number with its unit, uncertainty in words); the client edition shows these
+        instead of ``points``.
+    actions : list of Action
+        Recommended actions derived from the results, shown after the client summary.
+    save : bool
+        Also write the findings to ``executive_summary.json`` (and the client sentences
+        and actions to ``client_summary.json``) beside the exported tables, so a test can
+        check every cited number against them.
+    """
+    findings = _as_findings(points)
+    plain = _as_findings(client) if client is not None else None
     if save:
         folder = export_dir()
         folder.mkdir(parents=True, exist_ok=True)
         (folder / SUMMARY_FILE).write_text(
             json.dumps([f.record() for f in findings], indent=1, default=str), encoding="utf-8"
         )
+        if plain is not None or actions:
+            record = {
+                "client": [f.record() for f in plain or []],
+                "actions": [a.record() for a in actions],
+            }
+            (folder / CLIENT_FILE).write_text(
+                json.dumps(record, indent=1, default=str), encoding="utf-8"
+            )
     items = "".join(f"<li>{html.escape(f.text)}</li>" for f in findings)
-    display(
-        HTML(f'<div class="{SUMMARY_CLASS}"><h2>{html.escape(title)}</h2><ul>{items}</ul></div>')
-    )
+    blocks = f'<div class="{SUMMARY_CLASS}"><h2>{html.escape(title)}</h2><ul>{items}</ul></div>'
+    if plain is not None or actions:
+        told = "".join(f"<li>{html.escape(f.text)}</li>" for f in plain or [])
+        todo = "".join(
+            f"<li><strong>{html.escape(a.verb.capitalize())}:</strong> {html.escape(a.text)}</li>"
+            for a in actions
+        )
+        blocks += (
+            f'<div class="{CLIENT_CLASS}"><h2>{html.escape(title)}</h2><ul>{told}</ul>'
+            + (f"<h3>Recommended actions</h3><ul>{todo}</ul>" if todo else "")
+            + "</div>"
+        )
+    display(HTML(blocks))
 
 
 def data_report_html(frame: pd.DataFrame) -> str:

@@ -40,3 +40,29 @@ def test_executive_summary_saves_findings(tmp_path, monkeypatch, capsys):
     saved = json.loads((tmp_path / reports.SUMMARY_FILE).read_text())
     assert [s["text"] for s in saved] == ["50% of <b>revenue</b>", "plain {text}"]
     assert saved[0]["numbers"] == {"x": 0.5}
+
+
+def test_client_summary_and_actions_are_saved_and_shown(tmp_path, monkeypatch):
+    shown = []
+    monkeypatch.setenv(reports.EXPORT_ENV, str(tmp_path))
+    monkeypatch.setattr(reports, "display", lambda obj: shown.append(obj.data))
+    act = reports.Action(
+        "win back",
+        "call the {n:,} lapsed customers who spent over ${spend:,.0f}",
+        {"n": 120, "spend": 500.0},
+        customers=120,
+        value=np.float64(61000.0),
+        list_file="win_back.csv",
+    )
+    reports.executive_summary(
+        [reports.Finding("{x:.0%} of revenue", {"x": 0.5})],
+        client=["Half the revenue comes from a fifth of the customers."],
+        actions=[act],
+    )
+    assert json.loads((tmp_path / reports.SUMMARY_FILE).read_text())[0]["numbers"] == {"x": 0.5}
+    client = json.loads((tmp_path / reports.CLIENT_FILE).read_text())
+    assert client["actions"][0]["text"] == "call the 120 lapsed customers who spent over $500"
+    assert client["actions"][0]["value"] == 61000.0
+    page = shown[0]
+    assert reports.CLIENT_CLASS in page and "Recommended actions" in page
+    assert "<strong>Win back:</strong>" in page
