@@ -146,3 +146,13 @@ def test_model_totals_bars_intervals_and_used_model():
     )
     with pytest.raises(DataError, match="no models"):
         pm.model_totals(totals.iloc[:0])
+
+
+def test_formula_draws_each_line_with_its_source_as_alt_text():
+    from crmlab.plots.alt import alt_text
+
+    fig = pm.formula([r"a = \frac{1}{2}", r"b = a^2"], title="Two lines")
+    assert [t.get_text() for t in fig.texts][:2] == [r"$a = \frac{1}{2}$", r"$b = a^2$"]
+    assert alt_text(fig) == r"a = \frac{1}{2} ; b = a^2"
+    with pytest.raises(DataError, match="at least one line"):
+        pm.formula([])

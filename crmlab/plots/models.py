@@ -381,3 +381,25 @@ def model_totals(
             )
         parts.append(part)
     return describe(ax, f"Bars of total CLV by model: {'; '.join(parts)}.")
+
+
+def formula(lines: Sequence[str], *, title: str | None = None, alt: str | None = None) -> Any:
+    """Draw formulas (matplotlib mathtext, one line each) as a figure.
+
+    A figure shows in a notebook and in a report alike, without MathJax; ``alt``
+    (default: the TeX source) becomes the figure's alt text.
+    """
+    if not lines:
+        raise DataError("formula needs at least one line of TeX.")
+    fig = plt.figure(figsize=(8, 0.75 * len(lines) + (0.4 if title else 0.1)))
+    for i, line in enumerate(lines):
+        fig.text(
+            0.02,
+            1 - (i + 0.6) / (len(lines) + (0.5 if title else 0.1)),
+            f"${line}$",
+            fontsize=14,
+            va="center",
+        )
+    if title:
+        fig.suptitle(title, x=0.02, ha="left", fontsize=12)
+    return describe(fig, alt or " ; ".join(lines))

@@ -556,47 +556,57 @@ def value_bands(
 # ------------------------------------------------------------------- formulas
 
 
-_ALIVE_FORMULAS = {
+#: Each model's P(alive) as mathtext lines (:func:`crmlab.plots.models.formula` draws them).
+P_ALIVE_TEX: dict[str, list[str]] = {
+    "BG/NBD": [
+        r"P(\mathrm{alive} \mid x, t_x, T) = 1 \ / \ \left(1 + \dfrac{a}{b + x - 1}"
+        r"\,\left(\dfrac{\alpha + T}{\alpha + t_x}\right)^{r + x}\right) \quad \mathrm{for}\ x > 0",
+        r"P(\mathrm{alive} \mid x = 0) = 1",
+    ],
+    "MBG/NBD": [
+        r"P(\mathrm{alive} \mid x, t_x, T) = 1 \ / \ \left(1 + \dfrac{a}{b + x}"
+        r"\,\left(\dfrac{\alpha + T}{\alpha + t_x}\right)^{r + x}\right)",
+    ],
+    "Pareto/NBD": [
+        r"P(\mathrm{alive} \mid x, t_x, T) = 1 \ / \ \left(1 + \dfrac{s}{r + s + x}"
+        r"\,(\alpha + T)^{r + x}\,(\beta + T)^{s}\,A_0\right)",
+        r"A_0 = \dfrac{F(\alpha + t_x)}{(\alpha + t_x)^{k}}"
+        r" - \dfrac{F(\alpha + T)}{(\alpha + T)^{k}},"
+        r"\quad F(y) = {}_2F_1\left(k,\, s + 1;\, k + 1;\, \dfrac{\alpha - \beta}{y}\right),"
+        r"\quad k = r + s + x",
+    ],
+}
+
+_ALIVE_NOTES = {
     "BG/NBD": (
-        r"$$P(\mathrm{alive} \mid x, t_x, T) = \frac{1}{1 + \frac{a}{b + x - 1}"
-        r"\left(\frac{\alpha + T}{\alpha + t_x}\right)^{r + x}} \quad (x > 0),"
-        r"\qquad P(\mathrm{alive} \mid x = 0) = 1$$",
         "Fader, Hardie & Lee (2005), eq. 13. A BG/NBD customer can only leave right after a "
         "repeat purchase, so a customer who never bought again cannot have left: every "
-        "one-time buyer has P(alive) = 1, however long ago the first purchase was.",
+        "one-time buyer has P(alive) = 1, however long ago the first purchase was."
     ),
     "MBG/NBD": (
-        r"$$P(\mathrm{alive} \mid x, t_x, T) = \frac{1}{1 + \frac{a}{b + x}"
-        r"\left(\frac{\alpha + T}{\alpha + t_x}\right)^{r + x}}$$",
         "Batislam, Denizel & Filiztekin (2007). The customer can also leave right after the "
-        "first purchase, so one-time buyers have P(alive) below 1 and falling with age T.",
+        "first purchase, so one-time buyers have P(alive) below 1, falling with their age T."
     ),
     "Pareto/NBD": (
-        r"$$P(\mathrm{alive} \mid x, t_x, T) = \frac{1}{1 + \frac{s}{r + s + x}"
-        r"(\alpha + T)^{r + x} (\beta + T)^{s} A_0}$$"
-        "\n\nwith, for $\\alpha \\ge \\beta$ and $k = r + s + x$, "
-        r"$A_0 = \frac{{}_2F_1\left(k, s + 1; k + 1; \frac{\alpha - \beta}{\alpha + t_x}\right)}"
-        r"{(\alpha + t_x)^{k}} - \frac{{}_2F_1\left(k, s + 1; k + 1; "
-        r"\frac{\alpha - \beta}{\alpha + T}\right)}{(\alpha + T)^{k}}$ "
-        r"(for $\alpha < \beta$, swap $\alpha \leftrightarrow \beta$ and $s + 1 \to r + x$).",
-        "Schmittlein, Morrison & Colombo (1987); the form of Fader & Hardie's (2005) note. The "
-        "customer can leave at any moment (an exponential lifetime), so a long silence lowers "
-        "P(alive) whatever the number of purchases, one-time buyers included.",
+        "Schmittlein, Morrison & Colombo (1987), in the form of Fader & Hardie's (2005) note "
+        "(written for alpha >= beta; otherwise alpha and beta swap and s + 1 becomes r + x). "
+        "The customer can leave at any moment (an exponential lifetime), so a long silence "
+        "lowers P(alive) whatever the number of purchases, one-time buyers included."
     ),
 }
 
 
 def p_alive_formula(name: str, result: Any | None = None, T: float | None = None) -> str:
-    """Markdown of model ``name``'s P(alive) formula, its source and what it implies.
+    """What model ``name``'s P(alive) formula (:data:`P_ALIVE_TEX`) says, as markdown.
 
-    With a fitted ``result`` and an age ``T``, the text adds the fitted parameters and
-    the P(alive) this model gives a one-time buyer of age ``T`` (so the formula shown
-    and the picture drawn come from the same model).
+    The source and the model's property the formula implies; with a fitted ``result``
+    and an age ``T``, also the fitted parameters and the P(alive) this model gives a
+    one-time buyer of age ``T`` (so the formula shown and the picture drawn come from
+    the same model).
     """
-    if name not in _ALIVE_FORMULAS:
-        raise DataError(f"no P(alive) formula for {name!r}; known: {', '.join(_ALIVE_FORMULAS)}.")
-    formula, note = _ALIVE_FORMULAS[name]
-    text = f"**{name}**: {formula}\n\n{note}"
+    if name not in P_ALIVE_TEX:
+        raise DataError(f"no P(alive) formula for {name!r}; known: {', '.join(P_ALIVE_TEX)}.")
+    text = f"**{name}**: {_ALIVE_NOTES[name]}"
     if result is not None and T is not None:
         params = ", ".join(f"{k} = {v:.3g}" for k, v in result.params.items())
         one = one_time_p_alive(result, T)

@@ -198,13 +198,22 @@ def test_value_bands_add_up_and_hold_the_students(study):
 
 
 def test_p_alive_formula_is_the_model_s_own(study):
-    bg = lv.p_alive_formula("BG/NBD")
-    mbg = lv.p_alive_formula("MBG/NBD")
-    pareto = lv.p_alive_formula("Pareto/NBD")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from crmlab.plots import models as pm
+
+    bg, mbg, pareto = (" ".join(lv.P_ALIVE_TEX[n]) for n in ("BG/NBD", "MBG/NBD", "Pareto/NBD"))
     assert "x = 0) = 1" in bg and "b + x - 1" in bg
-    assert "b + x}" in mbg and "x = 0" not in mbg
-    assert "A_0" in pareto and "beta + T" in pareto
+    assert "{b + x}" in mbg and "x = 0" not in mbg
+    assert "A_0" in pareto and "(\\beta + T)^{s}" in pareto
+    assert "P(alive) = 1" in lv.p_alive_formula("BG/NBD")
     for name in lv.MODELS:
+        fig = pm.formula(lv.P_ALIVE_TEX[name], title=name)
+        fig.canvas.draw()  # mathtext parses every line
+        plt.close(fig)
         fit = study.fits[name]
         text = lv.p_alive_formula(name, fit, 39.0)
         expected = fit.probability_alive(
