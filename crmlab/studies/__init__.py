@@ -5,8 +5,9 @@
   the students at the bank, and :func:`lifetime_value_findings`;
 * :func:`loyalty_profit` - Reinartz & Kumar (2000, 2002): lifetime versus profit,
   the four loyalty-profit segments and the four propositions;
-* :func:`compare_with_truth` - how well the study recovered a simulated retailer's truth
-  (:func:`crmlab.simulate.retailer`).
+* :func:`compare_with_truth`, :func:`simulation_check` - how well the study recovers a
+  simulated retailer's truth (:func:`crmlab.simulate.retailer`) with the same cost model;
+* :func:`loyalty_findings` - the study's executive summary as tested findings.
 """
 
 from crmlab.studies.lifetime_value import (
@@ -31,11 +32,18 @@ from crmlab.studies.lifetime_value import (
     value_bands,
     value_so_far,
 )
+from crmlab.studies.loyalty_check import (
+    SIMULATED_RETAILER,
+    SimulationCheck,
+    compare_with_truth,
+    simulation_check,
+)
+from crmlab.studies.loyalty_findings import loyalty_findings
 from crmlab.studies.loyalty_profit import (
+    GROUPS,
     HBR_CORRELATIONS,
     SEGMENTS,
     LoyaltyProfitResult,
-    compare_with_truth,
     loyalty_profit,
     segment_table,
     split_groups,
@@ -62,11 +70,16 @@ __all__ = [
     "tracking_by_model",
     "value_bands",
     "value_so_far",
+    "GROUPS",
     "HBR_CORRELATIONS",
     "SEGMENTS",
+    "SIMULATED_RETAILER",
     "LoyaltyProfitResult",
+    "SimulationCheck",
     "compare_with_truth",
+    "loyalty_findings",
     "loyalty_profit",
     "segment_table",
+    "simulation_check",
     "split_groups",
 ]
