@@ -192,6 +192,68 @@ class Action:
         }
 
 
+# Model names, symbols and analyst shorthand a client summary must not use (issue 15): the
+# client sentences say the same thing in plain words. Matched as whole words, case-sensitive
+# for the abbreviations; :func:`analyst_terms_in` finds them in a text.
+ANALYST_TERMS: tuple[str, ...] = (
+    "MVC",
+    "MGC",
+    "BZ",
+    "BIC",
+    "AIC",
+    "MAE",
+    "RMSE",
+    "CLV",
+    "RFM",
+    "SOW",
+    "SCR",
+    "P(alive)",
+    "p_alive",
+    "Pareto/NBD",
+    "BG/NBD",
+    "MBG/NBD",
+    "NBD",
+    "Gamma-Gamma",
+    "sBG",
+    "BdW",
+    "Dirichlet",
+    "Cram\u00e9r's V",
+    "Cramer's V",
+    "Spearman",
+    "Wilson",
+    "Parfitt",
+    "log-likelihood",
+    "p-value",
+    "p =",
+    "odds ratio",
+    "chi-square",
+    "whale curve",
+    "posterior",
+    "quantile",
+    "decile",
+)
+
+
+def analyst_terms_in(text: str) -> list[str]:
+    """The :data:`ANALYST_TERMS` that occur in ``text`` as whole words (empty: plain words).
+
+    Examples
+    --------
+    >>> analyst_terms_in("Median P(alive) of the MGC group is 0.84.")
+    ['MGC', 'P(alive)']
+    """
+    import re
+
+    found = []
+    for term in ANALYST_TERMS:
+        plural = "s?" if term.isupper() else ""  # "BZs", "MVCs"
+        pattern = rf"(?<![\w/]){re.escape(term)}{plural}(?![\w/])"
+        flags = 0 if term.isupper() else re.IGNORECASE
+        if re.search(pattern, text, flags):
+            found.append(term)
+    return found
+
+
 SUMMARY_FILE = "executive_summary.json"
 CLIENT_FILE = "client_summary.json"
 CLIENT_CLASS = "crmlab-client-summary"

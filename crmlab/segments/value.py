@@ -677,3 +677,214 @@ def _rfm_finding(scores: pd.DataFrame, table: pd.DataFrame):
     if empty:
         text += f", and {len(empty)} segment(s) are empty ({', '.join(empty)})"
     return Finding(text + ".", numbers)
+
+
+LIST_COLUMNS = {
+    "actual_value": "expected_profit",
+    "potential_value": "potential_profit",
+    "gap": "extra_profit_possible",
+    "p_alive": "chance_still_buying",
+    "historical_profit": "past_profit",
+    "expected_orders": "expected_orders",
+    "expected_spend": "expected_spend_per_order",
+}
+ACTION_LISTS = {
+    "keep": ("MVC", "value_tiers_keep", "actual_value"),
+    "grow": ("MGC", "value_tiers_grow", "gap"),
+    "serve more cheaply": ("BZ", "value_tiers_serve_cheaply", "actual_value"),
+}
+
+
+def value_tier_lists(values: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The customers behind each recommended action, one table per action.
+
+    ``value_tiers_keep`` (the most valuable, by expected profit, highest first),
+    ``value_tiers_grow`` (the most growable, by the extra profit possible) and
+    ``value_tiers_serve_cheaply`` (expected to lose money, largest loss first), with the
+    columns a client acts on in plain names (:data:`LIST_COLUMNS`).
+    """
+    if "tier" not in values.columns:
+        raise DataError("column 'tier' is missing; add it with segments.value_tiers.")
+    cols = [c for c in LIST_COLUMNS if c in values.columns or c == "gap"]
+    table = values.assign(gap=values["potential_value"] - values["actual_value"])[cols]
+    table = table.rename(columns=LIST_COLUMNS)
+    table.index.name = "customer_id"
+    tier = values["tier"].astype(str)
+    out = {}
+    for tier_name, name, by in ACTION_LISTS.values():
+        ascending = tier_name == "BZ"
+        out[name] = table[tier == tier_name].sort_values(
+            LIST_COLUMNS[by], ascending=ascending, kind="stable"
+        )
+    return out
+
+
+def value_tier_client(
+    values: pd.DataFrame,
+    costs: CostModel,
+    *,
+    whale_stats: pd.Series,
+    export: bool = False,
+) -> tuple[list, list]:
+    """The value-tier study for a client: plain sentences and the recommended actions.
+
+    The same results as :func:`value_tier_findings` without model names or tier
+    abbreviations, every number with its unit: the expected future profit of the most
+    valuable customers (keep them), the extra profit the growable customers would bring at
+    the reachable spend per order (grow them), the loss expected from the customers below
+    zero and how much of it rests on the yearly cost per customer (serve them more cheaply
+    or check that cost), and the profit so far (how much the loss-makers took back).
+
+    Parameters
+    ----------
+    values : DataFrame
+        :func:`customer_values` plus ``tier`` (:func:`value_tiers`); its ``attrs`` give
+        the horizon and the potential-spend quantile.
+    costs : CostModel
+        The costs the values were made with.
+    whale_stats : Series
+        :func:`crmlab.segments.whale_summary` of historical profit at ``costs``.
+    export : bool
+        Also write each action's customer list (:func:`value_tier_lists`) with
+        :func:`crmlab.reports.export`; the actions name those files either way.
+
+    Returns
+    -------
+    (list of Finding, list of Action)
+        For :func:`crmlab.reports.executive_summary` ``client=`` and ``actions=``.
+    """
+    from crmlab.reports import Action, Finding
+    from crmlab.reports import export as write
+
+    for col in ("tier", "actual_value", "potential_value", "p_alive", "breakeven_cost_per_year"):
+        if col not in values.columns:
+            raise DataError(
+                f"column {col!r} is missing; pass customer_values with a 'tier' column "
+                "(segments.value_tiers)."
+            )
+    lists = value_tier_lists(values)
+    if export:
+        for name, table in lists.items():
+            write(table, name)
+    files = {verb: f"{name}.csv" for verb, (_, name, _) in ACTION_LISTS.items()}
+    tier = values["tier"].astype(str)
+    horizon = values.attrs.get("horizon", "the horizon")
+    reach = 1 - float(values.attrs.get("quantile", 0.9))
+    total = float(values["actual_value"].sum())
+    gap = values["potential_value"] - values["actual_value"]
+    group = {t: tier == t for t in TIERS}
+    n = {t: int(group[t].sum()) for t in TIERS}
+    worth = {t: float(values.loc[group[t], "actual_value"].sum()) for t in TIERS}
+    co, cy = costs.cost_per_order, costs.cost_per_customer_year
+    top = {
+        "mvc": n["MVC"],
+        "mvc_share": n["MVC"] / len(values),
+        "mvc_value": worth["MVC"],
+        "mvc_value_share": worth["MVC"] / total if total else float("nan"),
+    }
+    client = [
+        Finding(
+            f"Over the next {horizon}, your {{customers:,}} customers are expected to bring "
+            "${total:,.0f} of profit after serving costs, if they keep buying as they have so "
+            "far; the most valuable {mvc:,} customers ({mvc_share:.0%}) bring "
+            "${mvc_value:,.0f} of it ({mvc_value_share:.0%}).",
+            {"customers": len(values), "total": total, **top},
+        )
+    ]
+    actions = [
+        Action(
+            "keep",
+            "Keep the {mvc:,} most valuable customers: they are expected to bring "
+            f"${{mvc_value:,.0f}} of profit over the next {horizon}, {{mvc_value_share:.0%}} of "
+            "the total; look after them first and follow up on any who stop buying.",
+            top,
+            customers=n["MVC"],
+            value=worth["MVC"],
+            list_file=files["keep"],
+        )
+    ]
+    if n["MGC"]:
+        grow = {
+            "mgc": n["MGC"],
+            "mgc_share": n["MGC"] / len(values),
+            "gap": float(gap[group["MGC"]].sum()),
+        }
+        client.append(
+            Finding(
+                "{mgc:,} more customers ({mgc_share:.0%}) are probably still buying but spend "
+                "less per order than customers who buy as often as they do; if they spent as "
+                f"the best-spending {reach:.0%} of those customers, they would bring "
+                f"${{gap:,.0f}} more profit over the next {horizon} (an estimate that assumes "
+                "they buy as often and stay as long as now).",
+                grow,
+            )
+        )
+        actions.append(
+            Action(
+                "grow",
+                "Grow the {mgc:,} customers who still buy but spend little per order: up to "
+                f"${{gap:,.0f}} more profit over the next {horizon}; try an offer that raises "
+                "the order value on part of them and compare with the rest before rolling it "
+                "out.",
+                grow,
+                customers=n["MGC"],
+                value=grow["gap"],
+                list_file=files["grow"],
+            )
+        )
+    if n["BZ"]:
+        loss = {
+            "bz": n["BZ"],
+            "bz_share": n["BZ"] / len(values),
+            "loss": -worth["BZ"],
+            "per_customer": -worth["BZ"] / n["BZ"],
+            "cy": cy,
+            "co": co,
+            "bz_no_year": bz_share(values, co, 0.0),
+            "breakeven": float(values["breakeven_cost_per_year"].median()),
+        }
+        without = (
+            "no customer would lose money"
+            if loss["bz_no_year"] == 0
+            else "{bz_no_year:.0%} of customers would lose money"
+        )
+        client.append(
+            Finding(
+                "{bz:,} customers ({bz_share:.0%}) are expected to cost more to serve than they "
+                f"bring over the next {horizon}: ${{loss:,.0f}} in total, ${{per_customer:,.2f}} "
+                "per customer on average, at the assumed ${co:,.2f} per order and ${cy:,.2f} "
+                f"per customer a year. That count rests on the yearly cost: without it {without}"
+                ", and half of all customers bring less than ${breakeven:,.2f} a year after "
+                "order costs.",
+                loss,
+            )
+        )
+        actions.append(
+            Action(
+                "serve more cheaply",
+                "Serve the {bz:,} customers expected to lose money more cheaply, or lower the "
+                f"${{cy:,.2f}} yearly cost per customer: they are expected to lose ${{loss:,.0f}} "
+                f"over the next {horizon}. Check that cost first: without it {without}.",
+                loss,
+                customers=n["BZ"],
+                value=worth["BZ"],
+                list_file=files["serve more cheaply"],
+            )
+        )
+    past = {
+        "profit": float(whale_stats["total_profit"]),
+        "unprofitable": float(whale_stats["share_unprofitable"]),
+        "peak": float(whale_stats["peak_profit"]),
+        "peak_share": float(whale_stats["peak_share"]),
+        "destroyed": float(whale_stats["profit_destroyed"]),
+    }
+    client.append(
+        Finding(
+            "So far, at the same costs, the customers brought ${profit:,.0f} of profit; "
+            "{unprofitable:.0%} of them cost more than they brought: the profitable customers "
+            "alone made ${peak:,.0f} ({peak_share:.0%} of the total) and the loss-making ones "
+            "took back ${destroyed:,.0f}.",
+            past,
+        )
+    )
+    return client, actions

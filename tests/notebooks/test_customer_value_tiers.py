@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import client_checks
 import numpy as np
 import pandas as pd
 import pytest
@@ -26,6 +27,12 @@ def report(tmp_path_factory):
         name: pd.read_csv(folder / f"{name}.csv", index_col=0)
         for name in ("customer_value_tiers", "bz_share_grid", "whale_peak_grid", "rfm_segments")
     }
+    tables["simulated_retailer_profit"] = pd.read_csv(
+        folder / "simulated_retailer_profit.csv", index_col=0
+    )
+    for name in ("value_tiers_keep", "value_tiers_grow", "value_tiers_serve_cheaply"):
+        tables[name] = pd.read_csv(folder / f"{name}.csv", index_col=0)
+    tables["client"] = client_checks.load(folder)
     return findings, tables, small
 
 
@@ -131,3 +138,73 @@ def test_customer_table_has_the_promised_columns(report):
         assert col in c.columns
     assert set(c["tier"]) <= {"MVC", "MGC", "BZ", "other"}
     assert (c["potential_value"] >= c["actual_value"] - 1e-9).all()
+
+
+def _whale(profit: pd.Series) -> dict:
+    # the whale curve recomputed by hand: profit so far, sorted from the most profitable
+    ranked = profit.sort_values(ascending=False)
+    total = ranked.sum()
+    return {
+        "profit": total,
+        "unprofitable": float(np.mean(profit < 0)),
+        "peak": ranked.cumsum().max(),
+        "peak_share": ranked.cumsum().max() / total,
+        "destroyed": -profit[profit < 0].sum(),
+    }
+
+
+def test_client_summary_recomputed_from_the_customer_table(report):
+    _, tables, small = report
+    client = tables["client"]
+    c = tables["customer_value_tiers"]
+    first, grow, loss, past = client["client"]
+    total = c["actual_value"].sum()
+    mvc, mgc, bz = (c["tier"] == t for t in ("MVC", "MGC", "BZ"))
+    n = first["numbers"]
+    assert n["customers"] == len(c) and n["mvc"] == mvc.sum()
+    assert n["total"] == pytest.approx(total)
+    assert n["mvc_value"] == pytest.approx(c.loc[mvc, "actual_value"].sum())
+    assert n["mvc_value_share"] == pytest.approx(c.loc[mvc, "actual_value"].sum() / total)
+    for key, fmt in (("customers", ","), ("total", ",.0f"), ("mvc", ","), ("mvc_value", ",.0f")):
+        client_checks.printed(first, key, fmt)
+    gap = c["potential_value"] - c["actual_value"]
+    assert grow["numbers"]["mgc"] == mgc.sum()
+    assert grow["numbers"]["gap"] == pytest.approx(gap[mgc].sum())
+    client_checks.printed(grow, "gap", ",.0f")
+    assert loss["numbers"]["bz"] == bz.sum() == (c["actual_value"] < 0).sum()
+    assert loss["numbers"]["loss"] == pytest.approx(-c.loc[bz, "actual_value"].sum())
+    co = loss["numbers"]["co"]
+    orders_only = c["expected_margin"] - co * c["expected_orders"] < 0
+    assert loss["numbers"]["bz_no_year"] == pytest.approx(orders_only.mean())
+    assert loss["numbers"]["breakeven"] == pytest.approx(c["breakeven_cost_per_year"].median())
+    for key, fmt in (("bz", ","), ("loss", ",.0f"), ("breakeven", ",.2f")):
+        client_checks.printed(loss, key, fmt)
+    expected = _whale(c["historical_profit"])
+    for key, value in expected.items():
+        assert past["numbers"][key] == pytest.approx(value)
+    client_checks.printed(past, "destroyed", ",.0f")
+
+
+def test_actions_concern_the_listed_customers(report):
+    _, tables, _ = report
+    c = tables["customer_value_tiers"]
+    actions = {a["verb"]: a for a in tables["client"]["actions"]}
+    assert list(actions) == ["keep", "grow", "serve more cheaply"]
+    gap = c["potential_value"] - c["actual_value"]
+    for verb, tier, name, value in (
+        ("keep", "MVC", "value_tiers_keep", c["actual_value"]),
+        ("grow", "MGC", "value_tiers_grow", gap),
+        ("serve more cheaply", "BZ", "value_tiers_serve_cheaply", c["actual_value"]),
+    ):
+        listed = tables[name]
+        members = c.index[c["tier"] == tier]
+        assert actions[verb]["list_file"] == f"{name}.csv"
+        assert sorted(listed.index) == sorted(members)
+        assert actions[verb]["customers"] == len(members)
+        assert actions[verb]["value"] == pytest.approx(value[members].sum())
+    assert tables["value_tiers_keep"]["expected_profit"].is_monotonic_decreasing
+    assert "$" + format(actions["keep"]["value"], ",.0f") in actions["keep"]["text"]
+    assert (
+        "$" + format(-actions["serve more cheaply"]["value"], ",.0f")
+        in (actions["serve more cheaply"]["text"])
+    )

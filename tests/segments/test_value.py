@@ -229,3 +229,87 @@ def test_findings_cite_the_tables(cdnow_sample, values):
     assert found[-1].simulated and "simulated" in found[-1].text
     texts = [f.text for f in found]
     assert len(set(texts)) == len(texts)  # no sentence repeats another
+
+
+def _hand_values():
+    # 10 customers with hand-set values: tiers follow from value_tiers (checked below)
+    actual = [50.0, 30.0, 4.0, 3.0, 2.0, 1.0, -1.0, -2.0, -0.5, 0.5]
+    gap = [10.0, 5.0, 20.0, 9.0, 1.0, 0.0, 3.0, 0.0, 0.0, 0.0]
+    p_alive = [0.9, 0.9, 0.8, 0.7, 0.2, 0.1, 0.3, 0.2, 0.1, 0.05]
+    values = pd.DataFrame(
+        {
+            "actual_value": actual,
+            "potential_value": np.add(actual, gap),
+            "p_alive": p_alive,
+            "expected_orders": [5.0, 4.0, 1.0, 1.0, 0.5, 0.3, 0.4, 0.2, 0.1, 0.2],
+            "expected_spend": 20.0,
+            "alive_years": [2.5, 2.5, 2.0, 2.0, 1.0, 0.5, 1.0, 1.0, 0.5, 0.2],
+            "breakeven_cost_per_year": [30.0, 22.0, 12.0, 11.0, 12.0, 7.0, 4.0, 3.0, 4.0, 8.0],
+            "historical_profit": [40.0, 25.0, 3.0, 2.0, 1.0, 0.0, -1.0, -1.5, 0.5, 0.2],
+        },
+        index=pd.Index([f"c{i}" for i in range(10)], name="customer_id"),
+    )
+    costs = CostModel(0.3, 1.0, 5.0)
+    # expected_margin so that actual = margin - c_o X - c_y A holds exactly
+    values["expected_margin"] = (
+        values["actual_value"] + 1.0 * values["expected_orders"] + 5.0 * values["alive_years"]
+    )
+    values["tier"] = seg.value_tiers(values, mvc_share=0.2, mgc_share=0.2, p_alive_min=0.5)
+    values.attrs.update(horizon="3 years", quantile=0.9)
+    return values, costs
+
+
+def test_value_tier_client_cites_the_tiers_in_plain_words(tmp_path, monkeypatch):
+    from client_checks import check_plain
+
+    values, costs = _hand_values()
+    assert list(values["tier"].astype(str)) == ["MVC", "MVC", "MGC", "MGC"] + ["other"] * 2 + [
+        "BZ"
+    ] * 3 + ["other"]
+    profit = values["historical_profit"]
+    stats = seg.whale_summary(profit)
+    client, actions = seg.value_tier_client(values, costs, whale_stats=stats)
+    first, grow, loss, past = (f.numbers for f in client)
+    assert first["total"] == pytest.approx(87.0) and first["mvc_value"] == pytest.approx(80.0)
+    assert first["mvc"] == 2 and first["mvc_value_share"] == pytest.approx(80 / 87)
+    assert grow["mgc"] == 2 and grow["gap"] == pytest.approx(29.0)
+    assert loss["bz"] == 3 and loss["loss"] == pytest.approx(3.5)
+    assert loss["per_customer"] == pytest.approx(3.5 / 3)
+    # without the yearly cost: margin - order costs = actual + 5 A, all >= 0 here
+    assert loss["bz_no_year"] == 0 and "no customer would lose money" in client[2].text
+    assert loss["breakeven"] == pytest.approx(9.5)
+    assert past["destroyed"] == pytest.approx(2.5) and past["unprofitable"] == pytest.approx(0.2)
+    assert [a.verb for a in actions] == ["keep", "grow", "serve more cheaply"]
+    assert [a.customers for a in actions] == [2, 2, 3]
+    assert [a.value for a in actions] == pytest.approx([80.0, 29.0, -3.5])
+    for text in [f.text for f in client] + [a.text for a in actions]:
+        check_plain(text)
+    assert "$80 of profit" in actions[0].text and "$29 more profit" in actions[1].text
+    # the lists name exactly each tier's customers, written only when asked
+    monkeypatch.setenv("CRMLAB_EXPORT_DIR", str(tmp_path))
+    assert not list(tmp_path.iterdir())
+    seg.value_tier_client(values, costs, whale_stats=stats, export=True)
+    for action, tier in zip(actions, ["MVC", "MGC", "BZ"], strict=True):
+        listed = pd.read_csv(tmp_path / action.list_file, index_col=0)
+        assert sorted(listed.index) == sorted(values.index[values["tier"] == tier])
+        assert len(listed) == action.customers
+    keep = pd.read_csv(tmp_path / "value_tiers_keep.csv", index_col=0)
+    assert list(keep.index) == ["c0", "c1"] and keep["expected_profit"].is_monotonic_decreasing
+
+
+def test_value_tier_client_without_losses_or_growth_recommends_only_what_follows():
+    values, costs = _hand_values()
+    values = values[values["actual_value"] >= 0].copy()
+    values["tier"] = seg.value_tiers(values, mvc_share=0.2, mgc_share=0.0)
+    client, actions = seg.value_tier_client(
+        values, costs, whale_stats=seg.whale_summary(values["historical_profit"])
+    )
+    assert [a.verb for a in actions] == ["keep"]
+    assert len(client) == 2  # value of the top customers and the profit so far
+
+
+def test_value_tier_client_needs_the_tiers():
+    values, costs = _hand_values()
+    with pytest.raises(DataError, match="'tier'"):
+        stats = seg.whale_summary(values["actual_value"])
+        seg.value_tier_client(values.drop(columns="tier"), costs, whale_stats=stats)

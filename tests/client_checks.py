@@ -1,0 +1,103 @@
+"""Checks every client summary must pass (issue 15), shared by the notebook and unit tests.
+
+* no model name, symbol or analyst shorthand (:data:`crmlab.reports.ANALYST_TERMS`);
+* every number in a sentence carries its unit: a currency sign before it, a percent
+  sign after it, or a unit word after it (customers, years, orders, ...);
+* each cited number is printed as formatted (:func:`printed`);
+* each action names a customer count and a list file that the report folder holds.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from crmlab.reports import CLIENT_FILE, analyst_terms_in
+
+UNIT_WORDS = (
+    "customer",
+    "customers",
+    "person",
+    "persons",
+    "people",
+    "record",
+    "records",
+    "household",
+    "households",
+    "order",
+    "orders",
+    "purchase",
+    "purchases",
+    "year",
+    "years",
+    "week",
+    "weeks",
+    "month",
+    "months",
+    "day",
+    "days",
+    "percentage",
+    "employee",
+    "employees",
+    "product",
+    "products",
+    "brand",
+    "brands",
+    "answer",
+    "answers",
+    "respondents",
+    "reasons",
+    "recommendations",
+    "times",
+    "more",  # "2,379 more customers": the unit follows
+    "most",
+)
+NUMBER = re.compile(r"(?<![\w.])(\$?)(-?\d[\d,]*(?:\.\d+)?)(%?)")
+
+
+def numbers_without_unit(text: str) -> list[str]:
+    """The numbers in ``text`` with no currency sign, percent sign or unit word."""
+    bare = []
+    for match in NUMBER.finditer(text):
+        dollar, number, percent = match.groups()
+        if dollar or percent:
+            continue
+        before = text[: match.start()].rstrip()
+        if before.endswith(("$", "-$", "$-")):
+            continue
+        after = text[match.end() :].lstrip(" ()").split()
+        word = re.sub(r"[^\w-]", "", after[0]).lower() if after else ""
+        if word in UNIT_WORDS or (word.endswith("-year") or word.endswith("-week")):
+            continue
+        bare.append(number)
+    return bare
+
+
+def check_plain(text: str) -> None:
+    """No analyst term and no number without its unit in one client sentence or action."""
+    assert not analyst_terms_in(text), f"analyst terms {analyst_terms_in(text)} in: {text}"
+    bare = numbers_without_unit(text)
+    assert not bare, f"numbers {bare} without a unit in: {text}"
+
+
+def printed(item: dict, key: str, fmt: str) -> None:
+    """``item["numbers"][key]`` appears in ``item["text"]`` formatted with ``fmt``."""
+    shown = format(item["numbers"][key], fmt)
+    assert shown in item["text"], f"{key}={shown} not in: {item['text']}"
+
+
+def load(folder: Path) -> dict:
+    """``client_summary.json`` of a rendered report, with every text checked for plain words,
+    units and every action for its customers and list file."""
+    record = json.loads((Path(folder) / CLIENT_FILE).read_text(encoding="utf-8"))
+    assert record["client"], "the client summary has no sentence"
+    texts = [f["text"] for f in record["client"]] + [a["text"] for a in record["actions"]]
+    assert len(set(texts)) == len(texts), "a client sentence repeats another"
+    for text in texts:
+        check_plain(text)
+    for action in record["actions"]:
+        assert action["verb"] and action["customers"] is not None
+        if action["list_file"] is not None:
+            assert (Path(folder) / action["list_file"]).exists(), action["list_file"]
+    return record
