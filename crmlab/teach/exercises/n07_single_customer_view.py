@@ -196,9 +196,10 @@ def _gap_explain(hits: pd.DataFrame) -> str:
         f"category {rates.loc[last, PERSONAL]:.1%} of the time and best-sellers "
         f"{rates.loc[last, BEST_SELLERS]:.1%}: a gap of {g1:.1f} points. With {first} "
         f"purchase(s) known the gap is {g0:.1f} points, so here it {trend} as the firm "
-        "learns. A competitor who knows none of the customer's purchases can offer only "
-        "best-sellers: that gap is what the customer gives up by switching, until they "
-        "have taught the competitor as much."
+        "learns (each history length is judged on the customers who bought that often "
+        "and then something new). A competitor who knows none of the customer's "
+        "purchases can offer only best-sellers: that gap is what the customer gives up by "
+        "switching, until they have taught the competitor as much."
     )
 
 
