@@ -79,9 +79,10 @@ class Engine:
         row = self.fetch(sql).iloc[0].to_dict()
         return {k: (None if pd.isna(v) else v) for k, v in row.items()}
 
-    def first_row(self, sql: str) -> dict[str, Any] | None:
-        """The first row of ``sql`` in the source's order (engines may scan serially)."""
-        frame = self.fetch(sql)
+    def first_row(self, cols: q.Columns, condition: str) -> dict[str, Any] | None:
+        """The first row meeting ``condition`` in the source's order: ``crmlab_row`` (its
+        position, 1 = first data row) and the raw ``id_raw``, ``date_raw``, ``amount_raw``."""
+        frame = self.fetch(q.first_offending(cols, condition))
         return None if frame.empty else frame.iloc[0].to_dict()
 
     def __enter__(self) -> Engine:

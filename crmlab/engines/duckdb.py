@@ -82,12 +82,12 @@ class DuckDBEngine(Engine):
         reader = self._relation(sql).to_arrow_reader(size)
         yield from reader
 
-    def first_row(self, sql: str) -> dict[str, Any] | None:
+    def first_row(self, cols: Any, condition: str) -> dict[str, Any] | None:
         # one thread scans in the source's order, so ROW_NUMBER() OVER () is the position
         threads = self.con.execute("SELECT current_setting('threads')").fetchone()[0]
         self.con.execute("SET threads = 1")
         try:
-            return super().first_row(sql)
+            return super().first_row(cols, condition)
         finally:
             self.con.execute(f"SET threads = {int(threads)}")
 

@@ -25,9 +25,16 @@ from crmlab.errors import DataError
 SCORES = ("p_alive", "expected_purchases", "expected_spend", "clv")
 
 
-def check_model(model: Any, spend: Any = None) -> None:
-    """Refuse what cannot score: a fit without the prediction methods, or a spend model
-    without ``expected_spend``."""
+def check_model(
+    model: Any,
+    spend: Any = None,
+    discount_rate: float | None = None,
+    annual_discount_rate: float | None = None,
+) -> None:
+    """Refuse what cannot score, before any data are read: a fit without the prediction
+    methods, a spend model without ``expected_spend``, a missing or double discount rate."""
+    from crmlab.models.base import discount_per_period
+
     needed = ("probability_alive", "expected_purchases", "clv")
     missing = [m for m in needed if not hasattr(model, m)]
     if missing:
@@ -40,6 +47,7 @@ def check_model(model: Any, spend: Any = None) -> None:
             f"spend must be a fitted Gamma-Gamma result (with expected_spend); got "
             f"{type(spend).__name__}."
         )
+    discount_per_period(discount_rate, annual_discount_rate, None, model.time_unit)
 
 
 def score_frame(
@@ -142,7 +150,7 @@ def score(
     from crmlab.engines.summary import prepare
     from crmlab.models.base import check_horizon
 
-    check_model(model, spend)
+    check_model(model, spend, discount_rate, annual_discount_rate)
     length = check_horizon(horizon, model)
     started = time.perf_counter()
     options = {

@@ -229,7 +229,7 @@ def validate(
             continue
         n = int(counts[name])
         if n:
-            row = engine.first_row(q.first_offending(cols, conditions[name]))
+            row = engine.first_row(cols, conditions[name])
             raw = {"customer_id": "id_raw", "date": "date_raw", "amount": "amount_raw"}[ours]
             value = checks.show(row[raw]) if row is not None else "?"
             where = int(row["crmlab_row"]) if row is not None else 0
@@ -352,6 +352,22 @@ def summarize(
         return out
 
 
+def to_summary(rows: pd.DataFrame, attrs: dict[str, Any], holdout: bool) -> pd.DataFrame:
+    """Rows of :func:`crmlab.engines.sql.summary` in the layout of the pandas summary:
+    indexed by ``customer_id``, ``first_purchase`` as a date, float columns, ``attrs``."""
+    first = rows.pop("first_day").to_numpy(dtype=np.int64)
+    rows["first_purchase"] = first.astype("datetime64[D]").astype("datetime64[ns]")
+    order = ["frequency", "recency", "T", "monetary_value", "first_purchase"]
+    if holdout:
+        order += ["frequency_holdout", "duration_holdout"]
+    out = rows.set_index("customer_id")[order]
+    for col in order:
+        if col != "first_purchase":
+            out[col] = out[col].astype(float)
+    out.attrs.update(attrs)
+    return out
+
+
 class Plan:
     """A validated source with its summary query, ready to fetch or stream."""
 
@@ -362,18 +378,8 @@ class Plan:
         self.holdout = obs
 
     def frame(self, rows: pd.DataFrame) -> pd.DataFrame:
-        """Engine rows -> the pandas summary's layout (index, first_purchase, dtypes)."""
-        first = rows.pop("first_day").to_numpy(dtype=np.int64)
-        rows["first_purchase"] = first.astype("datetime64[D]").astype("datetime64[ns]")
-        order = ["frequency", "recency", "T", "monetary_value", "first_purchase"]
-        if self.holdout:
-            order += ["frequency_holdout", "duration_holdout"]
-        out = rows.set_index("customer_id")[order]
-        for col in order:
-            if col != "first_purchase":
-                out[col] = out[col].astype(float)
-        out.attrs.update(self.attrs)
-        return out
+        """Engine rows -> the pandas summary's layout (see :func:`to_summary`)."""
+        return to_summary(rows, self.attrs, self.holdout)
 
     def batches(self, size: int = 1 << 20) -> Iterator[pd.DataFrame]:
         """The summary in pandas frames of at most ``size`` customers (any order)."""

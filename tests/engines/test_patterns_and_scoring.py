@@ -82,6 +82,14 @@ def test_scores_streamed_in_batches_equal_whole_frame_predictions(
 def test_scoring_refuses_a_unit_mismatch_and_non_models(tmp_path, cdnow_parquet, full):
     fit = BGNBD().fit(full)
     with pytest.raises(DataError, match="time unit 'W'"):
-        score(cdnow_parquet, fit, out=str(tmp_path / "x.parquet"), time_unit="D")
+        score(
+            cdnow_parquet,
+            fit,
+            out=str(tmp_path / "x.parquet"),
+            discount_rate=0.0,
+            time_unit="D",
+        )
     with pytest.raises(DataError, match="cannot score customers"):
         score(cdnow_parquet, GammaGamma().fit(full), out=str(tmp_path / "x.parquet"))
+    with pytest.raises(DataError, match="give exactly one of discount_rate"):
+        score(cdnow_parquet, fit, out=str(tmp_path / "x.parquet"))

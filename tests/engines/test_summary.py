@@ -9,6 +9,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from engine_cases import assert_same, make_log
 
 import crmlab
 from crmlab.errors import DataError
@@ -26,19 +27,6 @@ WINDOWS = [
     {"calibration_end": "2020-01-01", "observation_end": "2020-03-05", "time_unit": "D"},
     {"cohort_start": "2020-02-01", "time_unit": "D"},
 ]
-
-
-def make_log(seed: int = 0, n: int = 3000, customers: int = 250) -> pd.DataFrame:
-    """Random purchases at random hours (several a day for some customers)."""
-    rng = np.random.default_rng(seed)
-    start = pd.Timestamp("2020-01-01")
-    return pd.DataFrame(
-        {
-            "customer_id": rng.integers(0, customers, n),
-            "date": start + pd.to_timedelta(rng.integers(0, 200 * 24, n), unit="h"),
-            "amount": rng.gamma(2.0, 10.0, n).round(2),
-        }
-    )
 
 
 @pytest.fixture(scope="module")
@@ -74,18 +62,6 @@ def sources(log, tmp_path_factory) -> dict[str, dict]:
             "table": "orders",
         },
     }
-
-
-def assert_same(got: pd.DataFrame, ref: pd.DataFrame) -> None:
-    assert list(got.columns) == list(ref.columns)
-    assert list(got.index) == list(ref.index)
-    for col in ref.columns:
-        if col == "first_purchase":
-            assert (got[col].to_numpy() == ref[col].to_numpy()).all()
-        else:
-            np.testing.assert_allclose(got[col].to_numpy(float), ref[col].to_numpy(), rtol=1e-9)
-    for key in ("time_unit", "calibration_end", "observation_end", "excluded"):
-        assert got.attrs[key] == ref.attrs[key], key
 
 
 @pytest.mark.parametrize("window", WINDOWS, ids=lambda w: ",".join(w) or "defaults")

@@ -8,50 +8,10 @@ import sqlite3
 import numpy as np
 import pandas as pd
 import pytest
+from engine_cases import TODAY, base, broken, policies_log
 
 import crmlab
 from crmlab.errors import DataError
-
-TODAY = pd.Timestamp("2024-06-30")
-
-
-def base(n: int = 12) -> pd.DataFrame:
-    """A clean log: 4 customers, a purchase a day, positive amounts."""
-    return pd.DataFrame(
-        {
-            "customer_id": [f"C{i % 4}" for i in range(n)],
-            "date": pd.date_range("2024-01-01", periods=n, freq="D"),
-            "amount": np.linspace(5.0, 60.0, n),
-        }
-    )
-
-
-def broken(case: str) -> pd.DataFrame:
-    """A log with two faulty rows (rows 5 and 9, counting from 1) of one kind."""
-    frame = base()
-    bad = [4, 8]
-    if case == "missing id":
-        frame["customer_id"] = frame["customer_id"].astype(object)
-        frame.loc[bad, "customer_id"] = [None, "   "]
-    elif case == "text date":
-        frame["date"] = frame["date"].dt.strftime("%Y-%m-%d").astype(object)
-        frame.loc[bad, "date"] = ["2024-13-01", "2024-02-30"]
-    elif case == "missing date":
-        frame.loc[bad, "date"] = pd.NaT
-    elif case == "date before 1900":
-        frame.loc[bad, "date"] = pd.Timestamp("1850-03-01")
-    elif case == "future date":
-        frame.loc[bad, "date"] = pd.Timestamp("2030-01-01")
-    elif case == "missing amount":
-        frame.loc[bad, "amount"] = np.nan
-    elif case == "infinite amount":
-        frame.loc[bad, "amount"] = [np.inf, -np.inf]
-    elif case == "huge amount":
-        frame.loc[bad, "amount"] = [2e12, -5e13]
-    else:  # pragma: no cover - the cases are listed below
-        raise AssertionError(case)
-    return frame
-
 
 CASES = [
     ("missing id", "2 missing or blank values, first at row 5"),
@@ -107,37 +67,6 @@ def test_large_amounts_allowed_on_request(tmp_path):
         crmlab.validate_transactions(frame, today=TODAY, allow_large_amounts=True)
     )
     np.testing.assert_allclose(got["monetary_value"], ref["monetary_value"], rtol=1e-12)
-
-
-def policies_log() -> pd.DataFrame:
-    """Duplicates, returns netting to zero, partial returns and a return on its own day."""
-    frame = base(20)
-    extra = pd.DataFrame(
-        {
-            "customer_id": ["C1", "C1", "C2", "C2", "C3", "C0", "C0"],
-            "date": pd.to_datetime(
-                [
-                    "2024-01-02",  # exact duplicate of row 2
-                    "2024-01-02",  # and again
-                    "2024-01-03",
-                    "2024-01-07",  # -> C2's purchase of 2024-01-07 fully returned
-                    "2024-01-08",  # partial return of C3's 2024-01-08 purchase
-                    "2024-01-25",  # a return on a day without a purchase
-                    "2024-01-25",
-                ]
-            ),
-            "amount": [
-                frame.loc[1, "amount"],
-                frame.loc[1, "amount"],
-                4.0,
-                -frame.loc[6, "amount"],
-                -3.0,
-                -7.5,
-                -7.5,
-            ],
-        }
-    )
-    return pd.concat([frame, extra], ignore_index=True)
 
 
 @pytest.mark.parametrize("returns", ["keep", "drop", "net"])

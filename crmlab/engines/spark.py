@@ -1,0 +1,273 @@
+"""Spark: the summary as Spark SQL, scoring with ``mapInPandas``.
+
+The queries are those of :mod:`crmlab.engines.sql`, transpiled to Spark SQL by
+SQLGlot. Spark reads Parquet timestamps at microsecond resolution only: pandas
+writes nanoseconds, so such columns are read as integers
+(``spark.sql.legacy.parquet.nanosAsLong``) and turned into timestamps, to the
+microsecond, before anything else. Sessions crmlab starts use UTC, so dates do
+not move with the machine's time zone.
+
+Point the kit at a cluster with ``SPARK_MASTER`` (``spark://host:7077``,
+``yarn`` ...) or pass your own ``SparkSession`` as ``spark=``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pandas as pd
+
+from crmlab.engines import sql as q
+from crmlab.engines.base import Engine, kind_of
+from crmlab.errors import DataError
+
+
+def java_missing() -> str | None:
+    """Why Spark cannot start here (no Java), or None."""
+    home = os.environ.get("JAVA_HOME")
+    if home and os.path.exists(os.path.join(home, "bin", "java")):
+        return None
+    if shutil.which("java"):
+        return None
+    return (
+        "Spark needs Java 17 or later, and no java was found (neither JAVA_HOME nor java on "
+        "PATH). Install a JDK (e.g. apt-get install openjdk-17-jre-headless) or use the "
+        "DuckDB engine."
+    )
+
+
+def session(master: str | None = None, **config: str) -> Any:
+    """A SparkSession (the active one if there is one) with UTC as its time zone.
+
+    ``master`` defaults to ``$SPARK_MASTER``, else ``local[*]``.
+    """
+    problem = java_missing()
+    if problem:
+        raise DataError(problem)
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise DataError(
+            "the Spark engine needs pyspark: pip install 'crmlab[spark]' (PySpark 4 and Java 17)."
+        ) from None
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    builder = (
+        SparkSession.builder.master(master or os.environ.get("SPARK_MASTER") or "local[*]")
+        .appName("crmlab")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "8")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+    )
+    if (master or os.environ.get("SPARK_MASTER") or "local").startswith("local"):
+        # local workers run this Python (with crmlab and its packages), not the first python3
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        builder = builder.config("spark.pyspark.python", sys.executable)
+    for key, value in config.items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()
+
+
+class SparkEngine(Engine):
+    """Spark SQL on a temporary view of the user's DataFrame."""
+
+    name = "spark"
+    dialect = "spark"
+
+    def __init__(self, frame: Any, label: str, how: str = "") -> None:
+        self.spark = frame.sparkSession
+        self.view = f"crmlab_src_{uuid.uuid4().hex[:12]}"
+        frame.createOrReplaceTempView(self.view)
+        self.frame = frame
+        super().__init__(f"SELECT * FROM {self.view}", label, how)
+        self._cached: list[Any] = []
+
+    def query(self, sql: str) -> Any:
+        """The Spark DataFrame of ``sql`` (DuckDB's SQL)."""
+        return self.spark.sql(self.text(sql))
+
+    def _fetch(self, sql: str) -> pd.DataFrame:
+        return self.query(sql).toPandas()
+
+    def kinds(self) -> dict[str, str]:
+        return {f.name: kind_of(f.dataType.simpleString()) for f in self.frame.schema.fields}
+
+    def first_row(self, cols: q.Columns, condition: str) -> dict[str, Any] | None:
+        # Spark's ROW_NUMBER needs an order: number rows by monotonically_increasing_id, which
+        # grows with the partition and the position within it (the files' order)
+        from pyspark.sql import functions as F
+
+        rows = self.query(q.parsed(cols)).withColumn("crmlab_id", F.monotonically_increasing_id())
+        rows = rows.cache()
+        try:
+            bad = rows.where(F.expr(q.transpile(condition, "spark")))
+            first = bad.orderBy("crmlab_id").limit(1).collect()
+            if not first:
+                return None
+            row = first[0].asDict()
+            row["crmlab_row"] = rows.where(F.col("crmlab_id") <= row["crmlab_id"]).count()
+            return row
+        finally:
+            rows.unpersist()
+
+    def batches(self, sql: str, size: int) -> Iterator[Any]:
+        import pyarrow as pa
+
+        frame = self.query(sql)
+        names = frame.columns
+        chunk: list[Any] = []
+        for row in frame.toLocalIterator():
+            chunk.append(row)
+            if len(chunk) == size:
+                yield pa.RecordBatch.from_pylist([r.asDict() for r in chunk])
+                chunk = []
+        if chunk:
+            yield pa.RecordBatch.from_pylist([r.asDict() for r in chunk])
+        elif not names:  # pragma: no cover - a query always has columns
+            return
+
+    def materialize(self, sql: str) -> str:
+        name = f"crmlab_{uuid.uuid4().hex[:12]}"
+        frame = self.query(sql).cache()
+        frame.createOrReplaceTempView(name)
+        self._temp.append(name)
+        self._cached.append(frame)
+        return name
+
+    def close(self) -> None:
+        for frame in self._cached:
+            frame.unpersist()
+        for name in [*self._temp, self.view]:
+            self.spark.catalog.dropTempView(name)
+        self._cached.clear()
+        self._temp.clear()
+
+
+def from_dataframe(frame: Any, label: str = "Spark DataFrame", how: str = "") -> SparkEngine:
+    """A user's PySpark DataFrame (bound as a temporary view, dropped at the end)."""
+    return SparkEngine(frame, label, how or "Spark DataFrame; the summary ran in Spark")
+
+
+def from_path(source: str, spark: Any = None, sep: str | None = None) -> SparkEngine:
+    """Parquet files (file, folder or glob) or a CSV read by Spark.
+
+    Nanosecond Parquet timestamps (as pandas writes them) are read as integers and
+    converted to microsecond timestamps; CSV columns are all read as text.
+    """
+    from crmlab.engines.duckdb import CSV, parquet_files
+
+    spark = spark or session()
+    if source.lower().endswith(CSV):
+        from pathlib import Path
+
+        if not Path(source).is_file():
+            from crmlab.data import _missing_file
+
+            raise _missing_file(source)
+        frame = spark.read.csv(source, header=True, inferSchema=False, sep=sep or ",")
+        return from_dataframe(frame, source, "CSV read by Spark (every column as text)")
+    import pyarrow.parquet as pq
+    from pyspark.sql import functions as F
+
+    files = parquet_files(source)
+    schema = pq.read_schema(files[0])
+    nanos = [
+        f.name
+        for f in schema
+        if str(f.type).startswith("timestamp[ns")  # pandas' default resolution
+    ]
+    how = f"{len(files)} Parquet file{'s' * (len(files) != 1)} read by Spark"
+    if nanos:
+        spark.conf.set("spark.sql.legacy.parquet.nanosAsLong", "true")
+        how += f"; nanosecond timestamps ({', '.join(nanos)}) read to the microsecond"
+    frame = spark.read.parquet(*files)
+    for name in nanos:
+        micros = F.timestamp_micros(F.floor(F.col(name) / 1000).cast("long"))
+        frame = frame.withColumn(name, micros.cast("timestamp_ntz"))
+    return from_dataframe(frame, source, how)
+
+
+def score(
+    source: Any,
+    model: Any,
+    *,
+    out: str | None = None,
+    spend: Any = None,
+    period: float | None = None,
+    horizon: float | str = 52.0,
+    margin: float = 1.0,
+    discount_rate: float | None = None,
+    annual_discount_rate: float | None = None,
+    spark: Any = None,
+    **summary_options: Any,
+) -> Any:
+    """:func:`crmlab.engines.score.score` on Spark: the summary in Spark SQL, the scores in
+    ``mapInPandas`` on the executors (each Arrow batch scored by the model's public
+    methods). Writes a Parquet dataset to ``out`` if given; returns the scored Spark
+    DataFrame (kept until the session ends) and the summary's attrs.
+    """
+    from crmlab.engines.score import check_model, score_frame
+    from crmlab.engines.summary import prepare, to_summary
+    from crmlab.models.base import check_horizon
+
+    check_model(model, spend, discount_rate, annual_discount_rate)
+    length = check_horizon(horizon, model)
+    options = {
+        "spend": spend,
+        "period": length if period is None else float(period),
+        "horizon": horizon,
+        "margin": margin,
+        "discount_rate": discount_rate,
+        "annual_discount_rate": annual_discount_rate,
+    }
+    if not (type(source).__module__.startswith("pyspark")):
+        summary_options["engine"] = "spark"
+        summary_options["spark"] = spark
+    plan = prepare(source, **summary_options)
+    try:
+        engine = plan.engine
+        attrs, holdout = dict(plan.attrs), plan.holdout
+        if attrs["time_unit"] != model.time_unit:
+            raise DataError(
+                f"the model was fitted in time unit {model.time_unit!r} but the summary is in "
+                f"{attrs['time_unit']!r}; pass time_unit={model.time_unit!r}."
+            )
+        summary = engine.query(plan.summary_sql)
+        columns = [c for c in summary.columns if c != "first_day"]
+        fields = [f"`{c}` {summary.schema[c].dataType.simpleString()}" for c in columns]
+        schema = ", ".join(
+            [
+                *fields,
+                *(
+                    f"{s} double"
+                    for s in ("p_alive", "expected_purchases", "expected_spend", "clv")
+                ),
+                "first_purchase timestamp_ntz",
+            ]
+        )
+
+        def scored(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+            for rows in frames:
+                if rows.empty:
+                    continue
+                frame = to_summary(rows, attrs, holdout)
+                scores = score_frame(frame, model, **options)
+                table = pd.concat([frame.drop(columns=["first_purchase"]), scores], axis=1)
+                table["first_purchase"] = frame["first_purchase"]
+                yield table.reset_index()
+
+        result = summary.mapInPandas(scored, schema)
+        if out:
+            result.write.mode("overwrite").parquet(out)
+        return result, attrs
+    finally:
+        if out:
+            engine.close()
