@@ -308,7 +308,7 @@ def correlation_comparison(
     ax.set_xlabel("Correlation of customer lifetime and profit")
     ax.set_ylabel("Company or sample")
     ax.set_title("Lifetime-profit correlation: this cohort beside the published ones")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, fontsize=8)
     parts = [
         f"{lab} {est:.2f}" for lab, est in zip(labels[len(hbr) :], rows["estimate"], strict=True)
     ]
