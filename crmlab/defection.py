@@ -26,7 +26,6 @@ from crmlab.reports import Finding
 from crmlab.stats import wilson_interval  # moved to crmlab.stats; still importable here
 
 
-
 def reason_shares(
     survey: pd.DataFrame, *, reason: str = "reason", by: str | None = None, level: float = 0.95
 ) -> pd.DataFrame:
@@ -455,3 +454,69 @@ def defection_findings(
 def _literal(text: object) -> str:
     """A label placed in a Finding template as it is (braces escaped)."""
     return str(text).replace("{", "{{").replace("}", "}}")
+
+
+def defection_client(
+    claim: ClaimTest,
+    design: SampleSize,
+    *,
+    true_share: float | None = None,
+) -> tuple[list[Finding], list]:
+    """Why customers leave, for a client: the survey's share with its range in words, and
+    what a real exit survey must look like.
+
+    A simulated survey (``true_share`` given) is said to be simulated and its answer built
+    in; the action is then to run a real exit survey of at least ``design.n`` randomly
+    chosen former customers (:func:`claim_sample_size`), the size that tells the
+    alternative share from the claimed one. On a real survey the same sentence reports
+    the stated reasons (not proven causes) and the action says how many more answers the
+    claim's test needs, if any.
+
+    Returns
+    -------
+    (list of Finding, list of Action)
+    """
+    from crmlab.reports import Action
+
+    simulated = true_share is not None
+    category = _literal(claim.category)
+    numbers = {
+        "observed": claim.observed,
+        "n": claim.n,
+        "lower": claim.lower,
+        "upper": claim.upper,
+        "claimed": claim.claimed,
+    }
+    where = "In a simulated exit survey (not your customers)" if simulated else "In the exit survey"
+    text = (
+        f"{where}, {{observed:.0%}} of {{n:,}} former customers named {category} as the main "
+        "reason for leaving (between {lower:.0%} and {upper:.0%}), against the {claimed:.0%} "
+        "often claimed"
+    )
+    text += (
+        "; the simulation was built with this answer."
+        if simulated
+        else "; these are the reasons former customers give, not proven causes."
+    )
+    plan = {
+        "n_needed": design.n,
+        "true_share": design.true_share,
+        "claimed": design.claimed,
+        "power": design.power,
+    }
+    survey = (
+        "ask at least {n_needed:,} former customers, chosen at random, for their main reason "
+        f"for leaving, with {category} among the answers offered: that many answers tell a true "
+        "share of {true_share:.0%} from the claimed {claimed:.0%} with a chance of {power:.0%}."
+    )
+    if simulated:
+        actions = [Action("test", "Run a real exit survey: " + survey, plan, customers=design.n)]
+    else:
+        plan["more"] = max(design.n - claim.n, 0)
+        lead = (
+            "Survey {more:,} more former customers: "
+            if plan["more"]
+            else "Keep the exit survey at this size or larger: "
+        )
+        actions = [Action("test", lead + survey, plan, customers=design.n)]
+    return [Finding(text, numbers, simulated=simulated)], actions

@@ -196,3 +196,56 @@ def delivered_value_findings(
 
 def _literal(text: object) -> str:
     return str(text).replace("{", "{{").replace("}", "}}")
+
+
+def delivered_value_client(
+    table: pd.DataFrame, sens: pd.DataFrame, offer: str, *, change: float
+) -> tuple[list[Finding], list]:
+    """Delivered value for a client: our offer against the best rival, from assumed values.
+
+    The component values are the report's assumptions, not measurements, and the sentence
+    says so; the action is therefore to measure the component that moves the gap most
+    (with buyers) before acting on it.
+
+    Returns
+    -------
+    (list of Finding, list of Action)
+    """
+    from crmlab.reports import Action
+
+    if offer not in table.index:
+        raise DataError(f"offer {offer!r} is not in the table index {list(table.index)}.")
+    top = sens.iloc[0]
+    edge = float(top["base_edge"])
+    rivals = table.drop(index=offer)
+    rival = rivals["delivered_value"].idxmax()
+    numbers = {
+        "ours": float(table.loc[offer, "delivered_value"]),
+        "rival_value": float(rivals.loc[rival, "delivered_value"]),
+        "gap": abs(edge),
+        "change": change,
+        "swing": float(top["swing"]),
+    }
+    position = "level with" if edge == 0 else "ahead of" if edge > 0 else "behind"
+    component = sens.index[0]
+    label = "price" if component == "money" else f"{component} {top['kind']}"
+    flips = (
+        "enough to change the buyer's choice"
+        if bool(top["flips"])
+        else "not enough to change the buyer's choice"
+    )
+    text = (
+        f"On assumed values (not measured with buyers), {_literal(offer)} gives the buyer "
+        f"${{ours:,.0f}} of value net of all costs per purchase, ${{gap:,.0f}} {position} "
+        f"{_literal(rival)} (${{rival_value:,.0f}}); a change of {{change:.0%}} in its "
+        f"{_literal(label)} moves that by ${{swing:,.0f}}, {flips}."
+    )
+    action = Action(
+        "test",
+        "Measure with buyers what each part of the offer (product, service, staff, image, "
+        "price, time, effort) is worth to them before acting on this comparison; the "
+        f"{_literal(label)} of {_literal(offer)} matters most: a change of {{change:.0%}} in it "
+        "moves the gap by ${swing:,.0f} per purchase.",
+        {"change": change, "swing": numbers["swing"]},
+    )
+    return [Finding(text, numbers)], [action]

@@ -625,3 +625,72 @@ def relationship_findings(
             )
         findings.append(Finding(text + ".", numbers, simulated=simulated))
     return findings
+
+
+def relationship_client(
+    customers: pd.DataFrame,
+    *,
+    breadth: str = "n_employees",
+    outcome: str = "retained",
+    knot: float = 4,
+    simulated: bool = False,
+) -> tuple[list[Finding], list]:
+    """Relationship breadth for a client: retention with one employee against ``knot`` or more.
+
+    One plain sentence: the share of customers who stayed among those served by one
+    employee and among those served by ``knot`` or more, each with its 95% interval said
+    in words (:func:`crmlab.stats.wilson_interval`). On simulated data the sentence says
+    the effect was built in, and the only action is to test the idea on the firm's own
+    data (nothing is recommended on simulated results); on real data the action is to
+    widen the relationships of the customers served by fewer than ``knot`` employees
+    (an observed association, not a proven cause, and the action says so).
+
+    Returns
+    -------
+    (list of Finding, list of Action)
+    """
+    from crmlab.reports import Action
+
+    data = _check(customers, breadth, outcome)
+    x, y = data["x"], data["y"]
+    one, wide = x == 1, x >= knot
+    if not one.any() or not wide.any():
+        raise DataError(
+            f"column '{breadth}' has {int(one.sum())} customers served by 1 employee and "
+            f"{int(wide.sum())} by {knot:g} or more; both groups are needed to compare them."
+        )
+    numbers = {"knot": knot, "n_one": int(one.sum()), "n_wide": int(wide.sum())}
+    for name, mask in (("one", one), ("wide", wide)):
+        lo, hi = wilson_interval(int(y[mask].sum()), int(mask.sum()))
+        numbers.update({name: float(y[mask].mean()), f"{name}_lo": float(lo), f"{name}_hi": hi})
+    where = "In simulated data (not your customers), " if simulated else ""
+    text = (
+        where + "{one:.0%} of the {n_one:,} customers served by a single employee stayed "
+        "(between {one_lo:.0%} and {one_hi:.0%}), against {wide:.0%} of the {n_wide:,} customers "
+        "served by {knot:g} or more employees (between {wide_lo:.0%} and {wide_hi:.0%})"
+    )
+    text += "; the simulation was built with this effect." if simulated else "."
+    client = [Finding(text, numbers, simulated=simulated)]
+    if simulated:
+        actions = [
+            Action(
+                "test",
+                "Test this on your data: record which employees serve each customer and "
+                "whether the customer stays, then compare customers served by a single employee "
+                "with those served by {knot:g} or more employees.",
+                {"knot": knot},
+            )
+        ]
+    else:
+        narrow = int(((x >= 1) & (x < knot)).sum())
+        actions = [
+            Action(
+                "keep",
+                "Introduce more colleagues to the {narrow:,} customers served by fewer than "
+                "{knot:g} employees, on part of them first: those served by more employees stay "
+                "more often, but that is an observed link, not a proven cause.",
+                {"narrow": narrow, "knot": knot},
+                customers=narrow,
+            )
+        ]
+    return client, actions

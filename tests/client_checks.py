@@ -4,7 +4,7 @@
 * every number in a sentence carries its unit: a currency sign before it, a percent
   sign after it, or a unit word after it (customers, years, orders, ...);
 * each cited number is printed as formatted (:func:`printed`);
-* each action names a customer count and a list file that the report folder holds.
+* each action on customers names how many, and its list file is in the report folder.
 """
 
 from __future__ import annotations
@@ -67,8 +67,11 @@ def numbers_without_unit(text: str) -> list[str]:
         if before.endswith(("$", "-$", "$-")):
             continue
         after = text[match.end() :].lstrip(" ()").split()
-        word = re.sub(r"[^\w-]", "", after[0]).lower() if after else ""
-        if word in UNIT_WORDS or (word.endswith("-year") or word.endswith("-week")):
+        if after[:2] in (["or", "more"], ["or", "fewer"], ["or", "less"]):
+            after = after[2:]  # "4 or more employees"
+        # the unit word may follow an adjective or two: "800 former customers"
+        words = [re.sub(r"[^\w-]", "", w).lower() for w in after[:3]]
+        if any(w in UNIT_WORDS or w.endswith(("-year", "-week")) for w in words):
             continue
         bare.append(number)
     return bare
@@ -97,7 +100,8 @@ def load(folder: Path) -> dict:
     for text in texts:
         check_plain(text)
     for action in record["actions"]:
-        assert action["verb"] and action["customers"] is not None
+        # acting on customers names how many; a test of an idea on real data may not
+        assert action["verb"] == "test" or action["customers"] is not None, action
         if action["list_file"] is not None:
             assert (Path(folder) / action["list_file"]).exists(), action["list_file"]
     return record

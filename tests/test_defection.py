@@ -247,3 +247,40 @@ def test_defection_findings_on_a_real_survey_claim_nothing_simulated():
     assert segments.text.startswith("The survey shows no difference")
     assert "smallest expected count" in segments.text  # "other": 2 in 202 answers
     assert segments.numbers["min_expected"] < 5
+
+
+def test_defection_client_says_simulated_and_asks_for_a_real_survey():
+    from client_checks import check_plain
+
+    from crmlab.defection import claim_sample_size, defection_client
+
+    answers = survey({"service": 45, "price": 30, "product": 25})
+    claim = test_claim(answers, category="service", claimed=2 / 3)
+    design = claim_sample_size(claimed=2 / 3, true_share=0.5, alpha=0.05, power=0.8)
+    client, actions = defection_client(claim, design, true_share=0.45)
+    (finding,) = client
+    assert finding.simulated and "simulated" in finding.text
+    lo, hi = stats.binomtest(45, 100).proportion_ci(0.95, method="exact")
+    assert finding.numbers["observed"] == pytest.approx(0.45)
+    assert finding.numbers["lower"] == pytest.approx(lo) and finding.numbers["upper"] == hi
+    assert "between 35% and 55%" in finding.text and "45% of 100 former customers" in finding.text
+    (action,) = actions
+    assert action.verb == "test" and action.customers == design.n and action.value is None
+    assert f"at least {design.n:,} former customers" in action.text
+    for text in (finding.text, action.text):
+        check_plain(text)
+
+
+def test_defection_client_on_a_real_survey_says_how_many_more_answers():
+    from crmlab.defection import claim_sample_size, defection_client
+
+    answers = survey({"service": 20, "price": 10})
+    claim = test_claim(answers, category="service", claimed=2 / 3)
+    design = claim_sample_size(claimed=2 / 3, true_share=0.5, alpha=0.05, power=0.8)
+    client, (action,) = defection_client(claim, design)
+    assert not client[0].simulated and "not proven causes" in client[0].text
+    assert action.numbers["more"] == design.n - 30 > 0
+    assert action.text.startswith(f"Survey {design.n - 30:,} more former customers")
+    big = test_claim(survey({"service": 300, "price": 200}), category="service")
+    _, (enough,) = defection_client(big, design)
+    assert enough.numbers["more"] == 0 and enough.text.startswith("Keep the exit survey")

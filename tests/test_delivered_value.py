@@ -120,3 +120,37 @@ def test_delivered_value_findings_say_the_values_are_assumed():
     assert "tie for the most value" in tied.text and "level with" in tied.text
     with pytest.raises(DataError, match="offer 'C'"):
         delivered_value_findings(table, sens, "C", change=0.2)
+
+
+def test_delivered_value_client_says_the_values_are_assumed():
+    from client_checks import check_plain
+
+    from crmlab.delivered_value import delivered_value, delivered_value_client, sensitivity
+
+    offers = pd.DataFrame(
+        {
+            "product": [100.0, 85.0, 115.0],
+            "service": [30.0, 10.0, 35.0],
+            "personnel": [20.0, 5.0, 25.0],
+            "image": [10.0, 5.0, 25.0],
+            "money": [110.0, 80.0, 150.0],
+            "time": [10.0, 15.0, 8.0],
+            "energy": [5.0, 10.0, 4.0],
+            "psychic": [5.0, 8.0, 3.0],
+        },
+        index=pd.Index(["Ours", "Cheap", "Posh"], name="offer"),
+    )
+    table = delivered_value(offers)
+    sens = sensitivity(offers, "Ours", change=0.1)
+    (finding,), (action,) = delivered_value_client(table, sens, "Ours", change=0.1)
+    # by hand: value - cost = 160 - 130 = 30 (ours), 105 - 113 = -8, 200 - 165 = 35 (Posh)
+    assert finding.numbers["ours"] == pytest.approx(30.0)
+    assert finding.numbers["rival_value"] == pytest.approx(35.0)
+    assert finding.numbers["gap"] == pytest.approx(5.0) and "$5 behind Posh ($35)" in finding.text
+    # price is the largest component (110): 10% of it moves the gap by 2 x 11 = 22
+    assert finding.numbers["swing"] == pytest.approx(22.0) and "its price" in finding.text
+    assert "assumed values" in finding.text and action.verb == "test"
+    for text in (finding.text, action.text):
+        check_plain(text)
+    with pytest.raises(DataError, match="'Other'"):
+        delivered_value_client(table, sens, "Other", change=0.1)

@@ -107,7 +107,10 @@ def test_cross_buying_hand_case():
         (pd.DataFrame({"n_employees": [1, 2], "retained": [1, 2]}), "must be 0/1; 1 values"),
         (pd.DataFrame({"n_employees": [1, -2], "retained": [1, 0]}), "count >= 0"),
         (pd.DataFrame({"n_employees": [1, 2], "retained": [1, 1]}), "only the value"),
-        (pd.DataFrame({"n_employees": [1, None], "retained": [1, 0]}), "missing value, first at row 2"),
+        (
+            pd.DataFrame({"n_employees": [1, None], "retained": [1, 0]}),
+            "missing value, first at row 2",
+        ),
         (pd.DataFrame({"employees": [1, 2], "retained": [1, 0]}), "lacks column"),
     ],
 )
@@ -218,3 +221,32 @@ def test_relationship_findings_flag_small_breadth_groups_and_speak_plainly_on_re
     for level, n in small["customers"].items():
         assert f"{level} employees (n = {n:,})" in flagged[0].text
     assert "association" in found[-1].text
+
+
+def test_relationship_client_compares_one_employee_with_the_knot():
+    from client_checks import check_plain
+    from statsmodels.stats.proportion import proportion_confint
+
+    from crmlab.relationships import relationship_client
+
+    customers = pd.DataFrame(
+        {
+            "n_employees": [1] * 10 + [2] * 5 + [4] * 6 + [6] * 4,
+            "retained": [1] * 3 + [0] * 7 + [1, 0, 1, 0, 1] + [1] * 5 + [0] + [1] * 4,
+        }
+    )
+    (finding,), (action,) = relationship_client(customers, knot=4, simulated=True)
+    n = finding.numbers
+    assert (n["n_one"], n["n_wide"]) == (10, 10)
+    assert n["one"] == pytest.approx(0.3) and n["wide"] == pytest.approx(0.9)
+    lo, hi = proportion_confint(9, 10, method="wilson")
+    assert n["wide_lo"] == pytest.approx(lo) and n["wide_hi"] == pytest.approx(hi)
+    assert finding.simulated and "simulated" in finding.text
+    assert action.verb == "test" and action.customers is None
+    (real,), (grow,) = relationship_client(customers, knot=4)
+    assert not real.simulated and grow.customers == 15  # served by 1 to 3 employees
+    assert "not a proven cause" in grow.text
+    for text in (finding.text, action.text, real.text, grow.text):
+        check_plain(text)
+    with pytest.raises(DataError, match="both groups"):
+        relationship_client(customers[customers["n_employees"] > 1], knot=4)

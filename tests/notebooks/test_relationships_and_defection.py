@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import client_checks
 import numpy as np
 import pandas as pd
 import pytest
@@ -35,6 +36,7 @@ def report(tmp_path_factory):
     params = {k: p.default for k, p in render.notebook_parameters(path).items()} | small
     findings = json.loads((out.folder / "executive_summary.json").read_text(encoding="utf-8"))
     tables = {name: pd.read_csv(out.folder / f"{name}.csv") for name in TABLES}
+    tables["client"] = client_checks.load(out.folder)
     return findings, tables, params
 
 
@@ -203,3 +205,49 @@ def test_delivered_value_sentence(report):
     assert f"{dv.idxmax()} delivers the most value" in f["text"]
     assert f"${f['numbers']['swing']:,.0f}" in f["text"]
     assert t["delivered_value_sensitivity"]["swing"].iloc[0] == pytest.approx(f["numbers"]["swing"])
+
+
+def test_client_summary_says_simulated_and_recommends_only_tests(report):
+    findings, t, params = report
+    client = t["client"]
+    breadth, reasons, offer = client["client"]
+    assert breadth["simulated"] and reasons["simulated"] and not offer["simulated"]
+    assert "simulated" in breadth["text"] and "simulated" in reasons["text"]
+    assert "assumed values" in offer["text"]
+    # nothing is recommended on simulated results but to test them on real data
+    assert [a["verb"] for a in client["actions"]] == ["test"] * 3
+    c = t["breadth_customers"]
+    knot = params["threshold"]
+    for key, mask in (("one", c["n_employees"] == 1), ("wide", c["n_employees"] >= knot)):
+        k, n = int(c.loc[mask, "retained"].sum()), int(mask.sum())
+        lo, hi = proportion_confint(k, n, alpha=0.05, method="wilson")
+        assert breadth["numbers"][f"n_{key}"] == n
+        assert breadth["numbers"][key] == pytest.approx(k / n)
+        assert breadth["numbers"][f"{key}_lo"] == pytest.approx(lo)
+        assert breadth["numbers"][f"{key}_hi"] == pytest.approx(hi)
+        for name in (key, f"{key}_lo", f"{key}_hi"):
+            client_checks.printed(breadth, name, ".0%")
+    s = t["defection_survey"]
+    k, n = int((s["reason"] == "service").sum()), len(s)
+    ci = stats.binomtest(k, n, 0.6667).proportion_ci(method="exact")
+    assert reasons["numbers"]["observed"] == pytest.approx(k / n) and reasons["numbers"]["n"] == n
+    assert (reasons["numbers"]["lower"], reasons["numbers"]["upper"]) == pytest.approx(
+        (ci.low, ci.high)
+    )
+    for name in ("observed", "lower", "upper"):
+        client_checks.printed(reasons, name, ".0%")
+    survey = client["actions"][1]
+    needed = find(findings, "real exit survey")["numbers"]["n_needed"]
+    assert survey["customers"] == needed == t["claim_power"]["respondents"].max() // 2
+    assert f"at least {needed:,} former customers" in survey["text"]
+    d = t["delivered_value"].set_index("offer")
+    dv = d[["product", "service", "personnel", "image"]].sum(axis=1) - d[
+        ["money", "time", "energy", "psychic"]
+    ].sum(axis=1)
+    ours = params["offer_names"][0]
+    assert offer["numbers"]["ours"] == pytest.approx(dv[ours])
+    assert offer["numbers"]["rival_value"] == pytest.approx(dv.drop(ours).max())
+    assert offer["numbers"]["swing"] == pytest.approx(
+        t["delivered_value_sensitivity"]["swing"].iloc[0]
+    )
+    client_checks.printed(offer, "ours", ",.0f")
