@@ -301,6 +301,7 @@ def top_row(sim_migration: segments.Migration, min_customers: int) -> dict:
         "one_customer": 100 / n,
         "flagged": n < min_customers,
         "bottom": bottom,
+        "bottom_n": int(counts.loc[bottom].sum()),
         "bottom_rate": float(counts.loc[bottom, INACTIVE] / counts.loc[bottom].sum()),
     }
 
@@ -313,9 +314,9 @@ def _small_row_explain(sim_migration: segments.Migration, min_customers: int) ->
         f"({flag}, the threshold is {min_customers}); {r['stopped']} of them stopped buying, "
         f"{r['rate']:.1%}, with a 95% interval from {r['low']:.1%} to {r['high']:.1%}. One "
         f"customer more or less moves the row by {r['one_customer']:.1f} points. The "
-        f"{r['bottom']} row's {r['bottom_rate']:.1%} rests on far more customers. (The data "
-        "are simulated: the point is how to read a small row, not what this firm's top "
-        "customers do.)"
+        f"{r['bottom']} row's {r['bottom_rate']:.1%} rests on {r['bottom_n']:,} customers. "
+        "(The data are simulated: the point is how to read a small row, not what this "
+        "firm's top customers do.)"
     )
 
 

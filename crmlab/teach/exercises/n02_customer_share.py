@@ -201,9 +201,9 @@ def _jeopardy_explain(bench: pd.DataFrame) -> str:
         "size. The small brand's loyalty question is its observed frequency against its own "
         "expected value: "
         + (
-            "here it falls short of that too, so part of the gap is more than size (and a "
-            "brand that is also a misfit calls for the reading of section 4, not for a "
-            "loyalty programme)."
+            "here it falls short of that too, so part of the gap is more than size: a "
+            "question to answer (section 4 discusses the brands far from their benchmark) "
+            "before paying for a loyalty programme."
             if small["purchase_frequency_observed"] < small["purchase_frequency_expected"]
             else "here it meets it, so the gap to the leader is size, not disloyalty."
         )
