@@ -541,3 +541,68 @@ def evaluate_rules(
     out = pd.DataFrame(rows).T
     out.index.name = "rules"
     return out
+
+
+def single_view_client(view: SingleCustomerView, *, simulated: bool = False) -> tuple[list, list]:
+    """The single customer view for a client: how many persons the systems' records are,
+    how many the separate systems would count, and the persons to review.
+
+    On simulated systems the sentence says so and the only action is to run the same
+    joining on the client's own systems; on real data the action is to review the
+    persons carrying more than one customer number, e-mail or phone (``view.conflicts``)
+    before merging them (listed in ``single_customer_view.csv`` by ``n_customer_ids``,
+    ``n_emails``, ``n_phones``).
+
+    Returns
+    -------
+    (list of Finding, list of Action)
+    """
+    from crmlab.reports import Action
+
+    records, persons = len(view.records), len(view.customers)
+    by = persons_by_sources(view)
+    several = int(by.loc[by["n_sources"] > 1, "persons"].sum())
+    numbers = {
+        "records": records,
+        "sources": int((view.quality.index != "all sources").sum()),
+        "persons": persons,
+        "several": several,
+        "share": several / persons if persons else float("nan"),
+        "summed": int((by["n_sources"] * by["persons"]).sum()),
+        "conflicts": len(view.conflicts),
+    }
+    where = "In simulated systems (not your data), " if simulated else ""
+    client = [
+        Finding(
+            where + "{records:,} customer records from {sources:,} systems belong to "
+            "{persons:,} persons; {several:,} persons ({share:.0%}) appear in more than one "
+            "system, so counting each system's customers separately gives {summed:,} "
+            "customers; {conflicts:,} persons have more than one customer number, e-mail or "
+            "phone.",
+            numbers,
+            simulated=simulated,
+        )
+    ]
+    if simulated:
+        actions = [
+            Action(
+                "test",
+                "Test this on your data: join the records of your sales, service and marketing "
+                "systems by customer number, e-mail and phone, and count the persons they hold "
+                "before you report customer numbers.",
+            )
+        ]
+    elif numbers["conflicts"]:
+        actions = [
+            Action(
+                "review",
+                "Review the {conflicts:,} persons with more than one customer number, e-mail "
+                "or phone before merging their records: some may be several people.",
+                {"conflicts": numbers["conflicts"]},
+                customers=numbers["conflicts"],
+                list_file="single_customer_view.csv",
+            )
+        ]
+    else:
+        actions = []  # nothing to review
+    return client, actions

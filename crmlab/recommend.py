@@ -447,3 +447,64 @@ def recommendation_findings(
 
 def _literal(text: object) -> str:
     return str(text).replace("{", "{{").replace("}", "}}")
+
+
+def recommendation_client(
+    hits: pd.DataFrame, *, k: int, baseline: str = "popularity", simulated: bool = False
+) -> tuple[list[Finding], list]:
+    """Recommendations for a client: how often the best suggestions hit after the longest
+    history known, against best-sellers, with the ranges in words.
+
+    On simulated purchase histories the sentence says so and the only action is to run
+    the same hold-out test on the client's own purchases.
+
+    Returns
+    -------
+    (list of Finding, list of Action)
+    """
+    from crmlab.reports import Action
+
+    by_h = compare_hit_rates(hits, within="n_history")
+    h_max = by_h["n_history"].max()
+    rows = by_h[by_h["n_history"] == h_max]
+    best = rows[rows["best"]].iloc[0]
+    base = rows[rows["method"] == baseline]
+    if base.empty:
+        raise DataError(f"baseline {baseline!r} is not among the methods {list(rows['method'])}.")
+    base = base.iloc[0]
+    numbers = {
+        "k": k,
+        "h_max": int(h_max),
+        "long": best["hit_rate"],
+        "long_lo": best["lower"],
+        "long_hi": best["upper"],
+        "base": base["hit_rate"],
+        "base_lo": base["lower"],
+        "base_hi": base["upper"],
+    }
+    where = "In a simulated shop (not your customers), " if simulated else ""
+    client = [
+        Finding(
+            where
+            + ("once" if simulated else "Once")
+            + " {h_max:,} of a customer's purchases are known, suggestions made "
+            "from them put the customer's next new category among the top {k:,} suggestions "
+            "for {long:.0%} of customers (between {long_lo:.0%} and {long_hi:.0%}), against "
+            "{base:.0%} (between {base_lo:.0%} and {base_hi:.0%}) for best-sellers, all a "
+            "competitor who knows none of their purchases could suggest.",
+            numbers,
+            simulated=simulated,
+        )
+    ]
+    what = (
+        "Test this on your data: hold back each customer's latest purchase and check how "
+        "often suggestions from the earlier purchases, and best-sellers, name its category."
+    )
+    verb = "test"
+    if not simulated:
+        what = (
+            "Show each customer the top {k:,} suggestions from their own purchases instead "
+            "of best-sellers, on part of the customers first, and compare what they buy."
+        )
+        verb = "grow"
+    return client, [Action(verb, what, {"k": k} if not simulated else {})]

@@ -49,6 +49,8 @@ UNIT_WORDS = (
     "respondents",
     "reasons",
     "recommendations",
+    "suggestions",
+    "systems",
     "times",
     "more",  # "2,379 more customers": the unit follows
     "most",

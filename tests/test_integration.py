@@ -244,3 +244,38 @@ def test_single_view_findings_cite_the_view_and_the_evaluation():
     assert "builds 6 people, but 2 of them" in quality.text
     plain = single_view_findings(view)
     assert len(plain) == 2 and not any("simulat" in f.text for f in plain)
+
+
+def test_single_view_client_in_plain_words():
+    from client_checks import check_plain
+
+    from crmlab.integration import single_view_client
+
+    view = single_customer_view(sources()[0])
+    (sim,), (test,) = single_view_client(view, simulated=True)
+    # hand case: 9 records, 4 persons, 3 of them in several systems, 3 + 3 + 2 = 8 counted
+    assert sim.numbers["records"] == 9 and sim.numbers["persons"] == 4
+    assert sim.numbers["several"] == 3 and sim.numbers["share"] == pytest.approx(0.75)
+    assert sim.numbers["summed"] == 8 and sim.numbers["conflicts"] == len(view.conflicts)
+    assert sim.simulated and "simulated" in sim.text and test.verb == "test"
+    assert "separately gives 8 customers" in sim.text
+    (real,), none = single_view_client(view)
+    assert not real.simulated and not none  # no person to review in the hand case
+    from crmlab import simulate
+
+    crm = simulate.crm_sources(400, seed=3)
+    big = single_customer_view(
+        crm.tables,
+        columns={
+            "sales": {"record_id": "order_id"},
+            "service": {"record_id": "ticket_id"},
+            "marketing": {"record_id": "contact_id"},
+        },
+    )
+    assert len(big.conflicts) > 0
+    _, (review,) = single_view_client(big)
+    assert review.verb == "review" and review.customers == len(big.conflicts)
+    assert review.list_file == "single_customer_view.csv"
+    assert f"Review the {len(big.conflicts):,} persons" in review.text
+    for text in (sim.text, test.text, real.text, review.text):
+        check_plain(text)

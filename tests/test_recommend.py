@@ -218,3 +218,33 @@ def test_recommendation_findings_name_ties_and_do_not_repeat_numbers():
     assert "simulat" not in switching.text + ties.text + learning.text
     assert "lies clear of the other methods'" in ties.text
     assert "cosine's change is clear" in learning.text
+
+
+def test_recommendation_client_compares_the_longest_history_with_best_sellers():
+    from client_checks import check_plain
+    from statsmodels.stats.proportion import proportion_confint
+
+    from crmlab.recommend import recommendation_client
+
+    hits = hits_table(
+        [
+            (1, "cosine", 500, 1000),
+            (1, "popularity", 290, 1000),
+            (3, "cosine", 520, 1000),
+            (3, "lift", 505, 1000),
+            (3, "popularity", 300, 1000),
+        ]
+    )
+    (sim,), (test,) = recommendation_client(hits, k=3, simulated=True)
+    n = sim.numbers
+    assert n["h_max"] == 3 and n["long"] == 0.52 and n["base"] == 0.3
+    lo, hi = proportion_confint(300, 1000, method="wilson")
+    assert (n["base_lo"], n["base_hi"]) == pytest.approx((lo, hi))
+    assert "for 52% of customers" in sim.text and "against 30%" in sim.text
+    assert sim.simulated and test.verb == "test"
+    (real,), (grow,) = recommendation_client(hits, k=3)
+    assert real.text.startswith("Once 3 of") and grow.verb == "grow"
+    for text in (sim.text, test.text, real.text, grow.text):
+        check_plain(text)
+    with pytest.raises(DataError, match="baseline"):
+        recommendation_client(hits, k=3, baseline="random")

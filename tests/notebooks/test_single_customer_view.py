@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import client_checks
 import numpy as np
 import pandas as pd
 import pytest
@@ -26,6 +27,7 @@ def report(tmp_path_factory):
     findings = json.loads((out.folder / "executive_summary.json").read_text(encoding="utf-8"))
     tables = {name: pd.read_csv(out.folder / f"{name}.csv") for name in TABLES}
     tables["data_quality_report"] = pd.read_csv(out.folder / "data_quality_report.csv", index_col=0)
+    tables["client"] = client_checks.load(out.folder)
     return findings, tables, params
 
 
@@ -167,3 +169,38 @@ def test_learning_sentence(report):
             clear = f"{method}'s change is clear" in f["text"]
             assert clear == bool(apart)
             assert clear or f"{method}'s change lies within" in f["text"]
+
+
+def test_client_summary_says_simulated_and_recommends_only_tests(report):
+    _, t, params = report
+    client = t["client"]
+    view, advice = client["client"]
+    assert all(f["simulated"] and "simulated" in f["text"] for f in client["client"])
+    assert [a["verb"] for a in client["actions"]] == ["test", "test"]
+    links, people = t["record_links"], t["single_customer_view"]
+    systems = links.groupby("person_id")["source"].nunique()
+    n = view["numbers"]
+    assert n["records"] == len(links) and n["persons"] == links["person_id"].nunique()
+    assert n["sources"] == links["source"].nunique()
+    assert n["several"] == (systems > 1).sum()
+    assert n["share"] == pytest.approx((systems > 1).mean())
+    assert n["summed"] == links.groupby("source")["person_id"].nunique().sum()
+    conflicts = (people[["n_customer_ids", "n_emails", "n_phones"]] > 1).any(axis=1).sum()
+    assert n["conflicts"] == conflicts
+    for key in ("records", "persons", "several", "summed", "conflicts"):
+        client_checks.printed(view, key, ",")
+    client_checks.printed(view, "share", ".0%")
+    h = intervals(t)
+    longest = h[h["n_history"] == max(params["history_lengths"])]
+    best = longest.sort_values("rate", ascending=False).iloc[0]
+    base = longest[longest["method"] == "popularity"].iloc[0]
+    a = advice["numbers"]
+    assert a["h_max"] == max(params["history_lengths"]) and a["k"] == params["k"]
+    assert (a["long"], a["long_lo"], a["long_hi"]) == pytest.approx(
+        (best["rate"], best["lo"], best["hi"])
+    )
+    assert (a["base"], a["base_lo"], a["base_hi"]) == pytest.approx(
+        (base["rate"], base["lo"], base["hi"])
+    )
+    for key in ("long", "long_lo", "long_hi", "base", "base_lo", "base_hi"):
+        client_checks.printed(advice, key, ".0%")
