@@ -283,7 +283,7 @@ def test_registry_finds_exercises_by_id():
     assert teach.get("03.1").id == "03.1" and teach.get("03.1").answer_name == "answer_1"
     assert list(teach.notebook_exercises("03"))[:2] == ["03.1", "03.2"]
     assert teach.notebook_exercises("98") == {}
-    with pytest.raises(DataError, match="no exercise '03.99'; defined: 03.1"):
+    with pytest.raises(DataError, match=r"no exercise '03.99'; defined: (\d\d\.\d+, )*03\.1, "):
         teach.get("03.99")
     for ex in teach.all_exercises():  # hints and option feedback never name the right letter
         if ex.options:

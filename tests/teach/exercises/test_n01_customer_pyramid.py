@@ -229,9 +229,10 @@ def test_wider_period_claim_holds_on_the_data_by_a_direct_count(ns, shown):
 
 def test_cohort_explanation_holds_on_the_data(ns):
     n = n01.cohort_numbers(ns["pyramids"])
-    assert n["new"] == 0 and n["active"][0] == n["customers"] == ns["transactions"][
-        "customer_id"
-    ].nunique()
+    assert (
+        n["new"] == 0
+        and n["active"][0] == n["customers"] == ns["transactions"]["customer_id"].nunique()
+    )
     assert max(n["active"][1:]) < n["active"][0]
     assert n["inactive_last"] + n["active"][-1] == n["customers"]  # nobody is removed
 
