@@ -57,8 +57,8 @@ def headline_finding(result: LoyaltyProfitResult) -> Finding:
     }
     who = f"the {{n:,}} {sample}" if sample == REPEAT else "all {n:,} customers"
     text = (
-        f"Among {who}, lifetime and profit are correlated at r = {{r:.2f}} "
-        "({level:.0%} interval {lower:.2f} to {upper:.2f}) with lifetimes ended where "
+        f"Among {who}, lifetime and profit are correlated at r = {{r:.3f}} "
+        "({level:.0%} interval {lower:.3f} to {upper:.3f}) with lifetimes ended where "
         "P(alive) falls below {threshold:g}, as Reinartz and Kumar did"
     )
     try:
@@ -74,7 +74,7 @@ def headline_finding(result: LoyaltyProfitResult) -> Finding:
             }
         )
         text += (
-            ", and at {r_true:.2f} ({lower_true:.2f} to {upper_true:.2f}) with each "
+            ", and at {r_true:.3f} ({lower_true:.3f} to {upper_true:.3f}) with each "
             "customer's true lifetime drawn from the fitted model"
         )
     how = "refit" if result.bootstrap.refitted else "keep (model not refittable)"

@@ -87,7 +87,7 @@ def test_headline_correlation_of_repeat_buyers(report):
     draws = int(re.search(r"(\d+) draws", row["method"]).group(1))
     assert n["draws"] == draws and "refit" in row["method"]
     assert (n["hbr_low"], n["hbr_high"], n["threshold"]) == pytest.approx((0.20, 0.45, 0.5))
-    shown(f, {"n": ",", "r": ".2f", "lower": ".2f", "upper": ".2f", "r_true": ".2f"})
+    shown(f, {"n": ",", "r": ".3f", "lower": ".3f", "upper": ".3f", "r_true": ".3f"})
 
 
 def test_ties_sentence(report):
