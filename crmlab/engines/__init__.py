@@ -19,6 +19,7 @@ fails to create tables on the DuckDB crmlab pins (2.0.1), and SQLGlot is already
 dependency (it checks that user queries are a single SELECT).
 """
 
+from crmlab.engines import score as score
 from crmlab.engines.summary import open_source as open_source
 from crmlab.engines.summary import prepare as prepare
 from crmlab.engines.summary import summarize as summarize

@@ -1,0 +1,220 @@
+"""The summary of a Parquet dataset larger than pandas likes, computed in the engines.
+
+    .venv/bin/python benchmarks/bench_engines.py                 # 2M rows (a few minutes)
+    .venv/bin/python benchmarks/bench_engines.py --rows 10000000 --spark
+    .venv/bin/python benchmarks/bench_engines.py --full          # 100M rows (an hour to write)
+
+The dataset is simulated by ``crmlab.simulate.retailer`` in chunks of 200,000
+customers with ongoing acquisition over two years (daily timestamps, about six
+transactions per customer), written as one Parquet file per chunk under
+``benchmarks/.data/engines-<rows>/`` (not committed; reused when it exists). Each
+measurement runs in a fresh process, so its peak memory (``ru_maxrss``, including
+Python and the libraries) is its own:
+
+* ``crmlab duckdb``: ``crmlab.rfm_summary('<dir>/*.parquet', ...)`` - validation
+  (every check, duplicates counted), the summary and the customers brought back as
+  a pandas frame;
+* ``hand-written``: one DuckDB query a person would write for the same summary
+  (no validation), fetched as a pandas frame;
+* ``crmlab spark``: the same as the first on Spark ``local[2]`` (with ``--spark``);
+* ``patterns D/W``: distinct (x, t_x, T) in days and in (fractional) weeks - the same
+  count, since weeks are days / 7 - and, from the summary, in whole weeks
+  (t_x and T rounded down), what a weekly log would give.
+
+The results of crmlab and of the hand-written query are compared customer by customer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CHUNK_CUSTOMERS = 200_000
+START = "2022-01-01"
+CALIBRATION_END = "2023-06-30"
+OBSERVATION_END = "2023-12-31"
+
+HAND_SQL = """
+WITH occ AS (
+    SELECT customer_id, CAST(date AS DATE) AS day, SUM(amount) AS amount
+    FROM read_parquet('{glob}') GROUP BY 1, 2
+), per AS (
+    SELECT customer_id, MIN(day) AS first,
+           COUNT(*) FILTER (WHERE day <= DATE '{cal}') - 1 AS frequency,
+           MAX(day) FILTER (WHERE day <= DATE '{cal}') AS last,
+           SUM(amount) FILTER (WHERE day <= DATE '{cal}') AS total,
+           arg_min(amount, day) AS first_amount,
+           COUNT(*) FILTER (WHERE day > DATE '{cal}' AND day <= DATE '{obs}') AS holdout
+    FROM occ GROUP BY 1 HAVING MIN(day) <= DATE '{cal}'
+)
+SELECT customer_id, frequency,
+       date_diff('day', first, last) / 7.0 AS recency,
+       date_diff('day', first, DATE '{cal}') / 7.0 AS T,
+       CASE WHEN frequency > 0 THEN (total - first_amount) / frequency ELSE 0 END
+           AS monetary_value,
+       first AS first_purchase, holdout AS frequency_holdout
+FROM per ORDER BY customer_id
+"""
+
+
+def make_dataset(rows: int, folder: Path) -> Path:
+    """Simulate about ``rows`` transactions in chunks; one Parquet file per chunk."""
+    import crmlab
+
+    done = folder / "done.json"
+    if done.exists():
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    written, chunk = 0, 0
+    started = time.perf_counter()
+    while written < rows:
+        sim = crmlab.simulate.retailer(
+            CHUNK_CUSTOMERS,
+            seed=chunk,
+            r=2.0,
+            alpha=10.0,
+            acquisition_periods=None,
+            horizon=104,
+            start=START,
+        )
+        tx = sim.transactions[["customer_id", "date", "amount"]].head(rows - written)
+        tx = tx.assign(customer_id=tx["customer_id"] + chunk * CHUNK_CUSTOMERS)
+        tx.to_parquet(folder / f"part-{chunk:05d}.parquet", index=False)
+        written += len(tx)
+        chunk += 1
+        print(f"  wrote {written:,} rows ({time.perf_counter() - started:.0f} s)", flush=True)
+    done.write_text(json.dumps({"rows": written, "files": chunk}))
+    return folder
+
+
+def worker(kind: str, glob: str, memory_limit: str | None) -> dict:
+    """One measurement (run in its own process)."""
+    import crmlab
+
+    window = {"calibration_end": CALIBRATION_END, "observation_end": OBSERVATION_END}
+    started = time.perf_counter()
+    out: dict = {}
+    if kind == "crmlab duckdb":
+        summary = crmlab.rfm_summary(glob, memory_limit=memory_limit, **window)
+        out["customers"] = len(summary)
+        summary.to_parquet(Path(glob).parent / "crmlab.parquet")
+    elif kind == "hand-written":
+        import duckdb
+
+        con = duckdb.connect(config={"memory_limit": memory_limit} if memory_limit else {})
+        sql = HAND_SQL.format(glob=glob, cal=CALIBRATION_END, obs=OBSERVATION_END)
+        summary = con.sql(sql).df()
+        out["customers"] = len(summary)
+        summary.to_parquet(Path(glob).parent / "hand.parquet")
+    elif kind == "crmlab spark":
+        from crmlab.engines import spark as sp
+
+        session = sp.session("local[2]", **{"spark.driver.memory": "2g"})
+        ready = time.perf_counter()
+        summary = crmlab.rfm_summary(glob, engine="spark", spark=session, **window)
+        out["customers"] = len(summary)
+        out["session_seconds"] = ready - started
+        started = ready
+    elif kind.startswith("patterns"):
+        unit = kind[-1]
+        found = crmlab.rfm_summary(
+            glob, patterns=True, time_unit=unit, memory_limit=memory_limit, **window
+        )
+        out["patterns"] = len(found)
+        out["customers"] = int(found["weight"].sum())
+    out["seconds"] = time.perf_counter() - started
+    out["peak_mb"] = peak_mb()
+    return out
+
+
+def peak_mb() -> float:
+    """Peak resident memory of this process (VmHWM: reset by exec, unlike ru_maxrss)."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure(kind: str, glob: str, memory_limit: str | None) -> dict:
+    command = [sys.executable, __file__, "--worker", kind, "--glob", glob]
+    if memory_limit:
+        command += ["--memory-limit", memory_limit]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode:
+        return {"error": done.stderr.strip().splitlines()[-1] if done.stderr else "failed"}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def compare(folder: Path) -> str:
+    """Largest difference between crmlab's and the hand-written summary."""
+    import numpy as np
+    import pandas as pd
+
+    a = pd.read_parquet(folder / "crmlab.parquet").sort_index()
+    b = pd.read_parquet(folder / "hand.parquet").set_index("customer_id").sort_index()
+    if list(a.index) != list(b.index):
+        return "different customers"
+    worst = max(
+        float(np.max(np.abs(a[c].to_numpy(float) - b[c].to_numpy(float)) / np.maximum(1, b[c])))
+        for c in ("frequency", "recency", "T", "monetary_value", "frequency_holdout")
+    )
+    weeks = a.assign(recency=np.floor(a["recency"]), T=np.floor(a["T"]))
+    whole = len(weeks.drop_duplicates(["frequency", "recency", "T"]))
+    return (
+        f"same {len(a):,} customers, largest relative difference {worst:.1e}; "
+        f"{whole:,} patterns in whole weeks"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=2_000_000)
+    parser.add_argument("--full", action="store_true", help="100M rows")
+    parser.add_argument("--spark", action="store_true", help="Spark local[2] beside DuckDB")
+    parser.add_argument("--memory-limit", default=None, help="DuckDB's, e.g. 1GB")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--glob", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.glob, args.memory_limit)))
+        return
+    rows = 100_000_000 if args.full else args.rows
+    folder = make_dataset(rows, HERE / ".data" / f"engines-{rows}")
+    glob = str(folder / "part-*.parquet")
+    info = json.loads((folder / "done.json").read_text())
+    print(f"\n{info['rows']:,} transactions in {info['files']} Parquet files ({glob})")
+    kinds = ["hand-written", "crmlab duckdb", "patterns D", "patterns W"]
+    if args.spark:
+        kinds.append("crmlab spark")
+    results = {kind: measure(kind, glob, args.memory_limit) for kind in kinds}
+    print(f"\n{'':<16}{'seconds':>10}{'peak MB':>10}{'customers':>12}{'patterns':>10}")
+    for kind, got in results.items():
+        if "error" in got:
+            print(f"{kind:<16} failed: {got['error']}")
+            continue
+        print(
+            f"{kind:<16}{got['seconds']:>10.1f}{got['peak_mb']:>10.0f}{got['customers']:>12,}"
+            f"{got.get('patterns', ''):>10}"
+        )
+    hand, ours = results["hand-written"], results["crmlab duckdb"]
+    if "error" not in hand and "error" not in ours:
+        print(f"\ncrmlab / hand-written time: {ours['seconds'] / hand['seconds']:.2f}")
+        print(f"check: {compare(folder)}")
+    if "crmlab spark" in results and "error" not in results["crmlab spark"]:
+        spark = results["crmlab spark"]
+        print(
+            f"spark local[2] / duckdb time: {spark['seconds'] / ours['seconds']:.2f} "
+            f"(session start {spark['session_seconds']:.0f} s not counted)"
+        )
+
+
+if __name__ == "__main__":
+    main()
