@@ -15,8 +15,12 @@ Examples
     crmlab report customer_lifetime_value --data orders.xlsx --sheet Orders \\
         --decimal , --dayfirst
     crmlab report customer_lifetime_value --data sqlite:///shop.db --table orders
-    crmlab report customer_lifetime_value -f params.yaml --format pdf
+    crmlab report customer_lifetime_value -f params.yaml --format html,pdf
+    crmlab report customer_value_tiers --edition client --client "Acme Records" \\
+        --prepared-by "Jo Analyst" --format html,pdf
+    crmlab report customer_value_tiers --solutions
     crmlab report --all --out reports
+    crmlab report --all --edition client --client "Acme Records" --format html,pdf
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import time
 from typing import Any
 
 from crmlab.errors import DataError
+from crmlab.report.names import EDITIONS, TEACHING
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -81,7 +86,29 @@ def _parser() -> argparse.ArgumentParser:
         help="set a notebook parameter (repeatable); values are read as the declared type",
     )
     rep.add_argument("-f", "--parameters-file", help="YAML file of parameters")
-    rep.add_argument("--out", default="reports", help="reports folder (default: reports/)")
+    rep.add_argument(
+        "--out",
+        default="reports",
+        help="reports folder, relative to the working directory (default: ./reports)",
+    )
+    rep.add_argument(
+        "--edition",
+        choices=list(EDITIONS),
+        default=TEACHING,
+        help="teaching (default: exercises, asides, the executed notebook) or client "
+        "(plain-words summary and actions, no code or exercises, title block, method "
+        "appendix) into NAME-client/",
+    )
+    rep.add_argument(
+        "--client", default="", help="client's name (client edition title, PDF footer)"
+    )
+    rep.add_argument("--prepared-by", default="", help="who prepared the client edition")
+    rep.add_argument(
+        "--solutions",
+        action="store_true",
+        help="instructor edition: worked solutions of the exercises, into NAME-instructor/ "
+        "(one notebook with exercises; not with --all or --edition client)",
+    )
     rep.add_argument(
         "--wait",
         type=float,
@@ -92,8 +119,9 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument(
         "--format",
         action="append",
-        choices=["html", "pdf", "ipynb"],
-        help="output format (repeatable; default html; the executed notebook is always kept)",
+        metavar="FORMAT",
+        help="html, pdf, ipynb: repeatable or comma-separated, e.g. --format html,pdf "
+        "(default html; the executed notebook is always kept)",
     )
     return parser
 
@@ -116,11 +144,11 @@ def _gather_parameters(args: argparse.Namespace) -> dict[str, Any]:
     The reading flags (``--sheet``, ``--table`` ...) are merged into the mapping
     ``data_options`` (over one given in the file or with ``-p data_options``).
     """
-    from crmlab import render
+    from crmlab import report as reporting
 
     params: dict[str, Any] = {}
     if args.parameters_file:
-        params.update(render.load_parameters_file(args.parameters_file))
+        params.update(reporting.load_parameters_file(args.parameters_file))
     for flag, key in (("dataset", "dataset"), ("data", "data_path"), ("map", "column_map")):
         value = getattr(args, flag)
         if value is not None:
@@ -131,61 +159,92 @@ def _gather_parameters(args: argparse.Namespace) -> dict[str, Any]:
     if options:
         given = params.get("data_options", {})
         if isinstance(given, str):
-            given = render.literal_parameter("data_options", given)
+            given = reporting.literal_parameter("data_options", given)
         if not isinstance(given, dict):
-            raise render.ParameterError(
+            raise reporting.ParameterError(
                 f"parameter 'data_options' must be a mapping such as {{'sheet': 'Orders'}}, "
-                f"got {render.short_repr(given)}."
+                f"got {reporting.short_repr(given)}."
             )
         params["data_options"] = {**given, **options}
     return params
 
 
-def _report(args: argparse.Namespace) -> int:
-    from crmlab import render
+def parse_formats(given: list[str] | None) -> tuple[str, ...]:
+    """``--format`` values, repeated and/or comma-separated, checked; default ``("html",)``."""
+    from crmlab.report import FORMATS, ReportError
 
-    formats = tuple(args.format or ["html"])
+    formats = [f.strip().lower() for value in given or ["html"] for f in value.split(",")]
+    formats = [f for f in formats if f]
+    bad = [f for f in formats if f not in FORMATS]
+    if bad or not formats:
+        raise ReportError(
+            f"unknown format {bad[0] if bad else '(none)'!r}; choose from {', '.join(FORMATS)} "
+            "(repeat --format or separate with commas: --format html,pdf)."
+        )
+    return tuple(dict.fromkeys(formats))
+
+
+def _print_notes(report: Any) -> None:
+    for note in report.notes:
+        print(f"crmlab: note: {report.name}: {note}", file=sys.stderr)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from crmlab import report as reporting
+
+    formats = parse_formats(args.format)
+    edition_options = {
+        "edition": args.edition,
+        "client": args.client,
+        "prepared_by": args.prepared_by,
+    }
     if args.list:
-        for name, path in render.list_notebooks().items():
+        for name, path in reporting.list_notebooks().items():
             print(f"{name}  ({path.name})")
-            print(render.describe_parameters(path))
+            print(reporting.describe_parameters(path))
             print()
         return 0
     if args.all:
         if args.name:
             raise DataError("give either a notebook NAME or --all, not both.")
+        if args.solutions:
+            raise DataError(
+                "--solutions makes the instructor edition of one notebook with exercises; "
+                "name the notebook instead of --all (e.g. crmlab report customer_value_tiers "
+                "--solutions)."
+            )
         start = time.perf_counter()
-        reports, index = render.render_all(args.out, formats=formats)
-        failed = [r for r in reports if r.error and not r.waiting]
-        waiting = [r for r in reports if r.waiting]
+        reports, index = reporting.render_all(args.out, formats=formats, **edition_options)
+        failed = [r for r in reports if r.error]
         for rep in reports:
-            if rep.waiting:
-                print(f"NOT AVAILABLE YET {rep.name}: {rep.error}", file=sys.stderr)
-            elif rep.error:
+            if rep.error:
                 print(f"FAILED {rep.name}: {rep.error}", file=sys.stderr)
             else:
+                _print_notes(rep)
                 for path in rep.files:
                     print(path)
         print(index)
         print(
-            f"{len(reports) - len(failed) - len(waiting)} of {len(reports)} reports rendered in "
-            f"{time.perf_counter() - start:.1f} s"
-            + (f"; {len(waiting)} wait for crmlab features not available yet" if waiting else ""),
+            f"{len(reports) - len(failed)} of {len(reports)} reports rendered in "
+            f"{time.perf_counter() - start:.1f} s",
             file=sys.stderr,
         )
         return 1 if failed else 0
     if not args.name:
         raise DataError("name a notebook (see `crmlab report --list`) or use --all.")
     params = _gather_parameters(args)
-    report = render.render_report(
+    report = reporting.render_report(
         args.name,
         params,
         args.out,
         formats=formats,
+        solutions=args.solutions,
+        **edition_options,
         progress=sys.stderr.isatty(),
         inputs={"parameters file": args.parameters_file} if args.parameters_file else None,
         lock_timeout=args.wait,
     )
+    _print_notes(report)
     for path in report.files:
         print(path)
     return 0
@@ -198,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "report":
             return _report(args)
     except DataError as exc:
-        from crmlab.render import ExecutionError
+        from crmlab.report import ExecutionError
 
         print(f"crmlab: error: {exc}", file=sys.stderr)
         return 1 if isinstance(exc, ExecutionError) else 2

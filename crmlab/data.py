@@ -54,9 +54,14 @@ DuplicatesPolicy = Literal["keep", "drop"]
 
 
 def datasets_dir() -> Path:
-    """The folder of bundled datasets (``$CRMLAB_DATASETS`` or ``datasets/`` of the checkout)."""
+    """The folder of bundled datasets: ``$CRMLAB_DATASETS``, else the package data
+    ``crmlab.datasets`` (``datasets/`` of the repository, installed with the package)."""
     env = os.environ.get("CRMLAB_DATASETS")
-    return Path(env) if env else Path(__file__).resolve().parents[1] / "datasets"
+    if env:
+        return Path(env)
+    from crmlab.report.resources import bundled
+
+    return bundled("datasets")
 
 
 @cache

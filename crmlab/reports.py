@@ -24,9 +24,16 @@ import numpy as np
 import pandas as pd
 from IPython.display import HTML, display
 
-EXPORT_ENV = "CRMLAB_EXPORT_DIR"
-SUMMARY_CLASS = "crmlab-summary"
-DATA_REPORT_CLASS = "crmlab-data-report"
+from crmlab.report.names import (  # shared with the renderer, defined once there
+    CLIENT_CLASS,
+    CLIENT_FILE,
+    DATA_REPORT_CLASS,
+    DATA_WORDS_CLASS,
+    EXPORT_ENV,
+    EXPORTS_FILE,
+    SUMMARY_CLASS,
+    SUMMARY_FILE,
+)
 
 
 def setup() -> None:
@@ -75,9 +82,10 @@ def _number(value: float) -> str:
 
 
 def export_dir() -> Path:
-    """Where :func:`export` writes (``$CRMLAB_EXPORT_DIR`` or ``reports/tables``)."""
+    """Where :func:`export` writes: ``$CRMLAB_EXPORT_DIR`` (set by ``crmlab report``), else
+    ``reports/tables`` in the working directory."""
     env = os.environ.get(EXPORT_ENV)
-    return Path(env) if env else Path(__file__).resolve().parents[1] / "reports" / "tables"
+    return Path(env) if env else Path.cwd() / "reports" / "tables"
 
 
 def export(table: pd.DataFrame, name: str, *, index: bool = True) -> list[Path]:
@@ -105,6 +113,8 @@ def export(table: pd.DataFrame, name: str, *, index: bool = True) -> list[Path]:
     for col in frame.select_dtypes(include=["datetimetz"]).columns:
         frame[col] = frame[col].dt.tz_localize(None)
     frame.to_excel(xlsx, index=index, sheet_name=name[:31])
+    with open(folder / EXPORTS_FILE, "a", encoding="utf-8") as manifest:  # the report's workbook
+        manifest.write(json.dumps({"name": name, "rows": len(table)}) + "\n")
     display(
         HTML(
             f"<p><em>Exported {len(table):,} rows: <code>{html.escape(csv.name)}</code>, "
@@ -254,11 +264,6 @@ def analyst_terms_in(text: str) -> list[str]:
     return found
 
 
-SUMMARY_FILE = "executive_summary.json"
-CLIENT_FILE = "client_summary.json"
-CLIENT_CLASS = "crmlab-client-summary"
-
-
 def _as_findings(points: Sequence[Finding | str]) -> list[Finding]:
     return [
         p if isinstance(p, Finding) else Finding(p.replace("{", "{{").replace("}", "}}"))
@@ -353,7 +358,36 @@ def data_report_html(frame: pd.DataFrame) -> str:
     cells += [(f"Excluded: {why}", f"{int(n):,}") for why, n in excluded.items()]
     body = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in cells)
     items = "".join(f"<li>{html.escape(str(n))}</li>" for n in notes)
-    return f"{head}<table><tbody>{body}</tbody></table>{f'<ul>{items}</ul>' if items else ''}</div>"
+    words = f'<p class="{DATA_WORDS_CLASS}">{html.escape(data_in_words(frame, report))}</p>'
+    return (
+        f"{head}{words}<table><tbody>{body}</tbody></table>"
+        f"{f'<ul>{items}</ul>' if items else ''}</div>"
+    )
+
+
+def data_in_words(frame: pd.DataFrame, report: Any) -> str:
+    """One paragraph on the data for a client: transactions, customers, period, exclusions.
+
+    Examples: "12,345 transactions by 2,357 customers, 1 January 1997 to 30 June 1998.
+    Of 12,350 rows read, 5 were left out: exact duplicate rows (5)."
+    """
+    rows_in = int(getattr(report, "rows_in", len(frame)))
+    excluded = {k: int(v) for k, v in (getattr(report, "excluded", {}) or {}).items() if int(v)}
+    text = f"{len(frame):,} transactions"
+    if "customer_id" in frame.columns:
+        text += f" by {frame['customer_id'].nunique():,} customers"
+    if "date" in frame.columns and len(frame):
+        dates = pd.to_datetime(frame["date"], errors="coerce").dropna()
+        if len(dates):
+            first, last = dates.min(), dates.max()
+            text += f", {first.day} {first:%B %Y} to {last.day} {last:%B %Y}"
+    text += "."
+    if excluded:
+        reasons = "; ".join(f"{why} ({n:,})" for why, n in excluded.items())
+        text += f" Of {rows_in:,} rows read, {sum(excluded.values()):,} were left out: {reasons}."
+    else:
+        text += f" All {rows_in:,} rows read were used."
+    return text
 
 
 def show_data_report(frame: pd.DataFrame) -> None:

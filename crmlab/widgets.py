@@ -17,7 +17,7 @@ import ipywidgets
 import matplotlib.pyplot as plt
 from IPython.display import display
 
-STATIC_ENV = "CRMLAB_STATIC"
+from crmlab.report.names import STATIC_ENV
 
 
 def is_static() -> bool:

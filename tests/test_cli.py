@@ -12,7 +12,9 @@ import nbformat
 import pandas as pd
 import pytest
 
-from crmlab import cli, data, render
+from crmlab import cli, data
+from crmlab import report as render
+from crmlab.report import parameters, pdf
 
 PARAMS = (
     'dataset: str = "cdnow_sample"  # bundled dataset, used when data_path is empty\n'
@@ -277,7 +279,7 @@ def test_client_csv_with_other_column_names(tmp_path, capsys, cdnow_sample):
 
 def test_list_shows_parameters_with_defaults_and_comments(capsys, monkeypatch, tmp_path):
     tiny_notebook(tmp_path, ["x = 1"], name="09_tiny_listed.ipynb")
-    monkeypatch.setattr(render, "NOTEBOOKS_DIR", tmp_path)
+    monkeypatch.setattr(parameters, "notebooks_dir", lambda: tmp_path)
     assert cli.main(["report", "--list"]) == 0
     out = capsys.readouterr().out
     assert "tiny_listed  (09_tiny_listed.ipynb)" in out
@@ -287,13 +289,13 @@ def test_list_shows_parameters_with_defaults_and_comments(capsys, monkeypatch, t
 
 def test_unknown_notebook_names_the_available_ones(capsys, monkeypatch, tmp_path):
     tiny_notebook(tmp_path, ["x = 1"], name="09_tiny_listed.ipynb")
-    monkeypatch.setattr(render, "NOTEBOOKS_DIR", tmp_path)
+    monkeypatch.setattr(parameters, "notebooks_dir", lambda: tmp_path)
     assert cli.main(["report", "nope"]) == 2
     assert "no notebook called 'nope'; choose one of: tiny_listed" in capsys.readouterr().err
 
 
 def test_pdf_without_chromium_says_how_to_enable_it(tmp_path, monkeypatch):
-    monkeypatch.setattr(render, "find_chromium", lambda: None)
+    monkeypatch.setattr(pdf, "find_chromium", lambda: None)
     (tmp_path / "x.html").write_text("<html></html>")
     with pytest.raises(render.ReportError, match="apt-get install chromium"):
         render.print_pdf(tmp_path / "x.html")
@@ -306,30 +308,15 @@ def test_console_script_is_installed():
     assert "--map" in result.stdout and "--all" in result.stdout
 
 
-def test_notebook_needing_unreleased_features_says_so_before_running(tmp_path, capsys):
-    nb_path = tiny_notebook(tmp_path / "nb", ["open('ran.txt', 'w').write('x')"])
-    nb = nbformat.read(nb_path, as_version=4)
-    nb.metadata["crmlab"] = {"requires": ["crmlab.models.NoSuchModel", "crmlab.reports.export"]}
-    nbformat.write(nb, nb_path)
-    assert render.missing_requirements(nb_path) == ["crmlab.models.NoSuchModel"]
-    code = cli.main(["report", str(nb_path), "--out", str(tmp_path / "r")])
-    err = capsys.readouterr().err
-    assert code == 2
-    assert "needs crmlab.models.NoSuchModel" in err and "nothing was run" in err
-    assert not (tmp_path / "nb" / "ran.txt").exists()
-
-
-def test_render_all_writes_an_index_and_lists_what_could_not_run(tmp_path):
+def test_render_all_writes_an_index_and_lists_what_failed(tmp_path):
     folder = tmp_path / "nb"
     tiny_notebook(folder, [LOAD, "reports.export(tx.head(3), 'first_rows')"], "01_good.ipynb")
-    waiting = tiny_notebook(folder, ["x = 1"], "02_waiting.ipynb")
-    nb = nbformat.read(waiting, as_version=4)
-    nb.metadata["crmlab"] = {"requires": ["crmlab.models.NoSuchModel"]}
-    nbformat.write(nb, waiting)
+    tiny_notebook(folder, ["raise ValueError('broken on purpose')"], "02_broken.ipynb")
     reports, index = render.render_all(tmp_path / "out", folder=folder, workers=2)
     by_name = {r.name: r for r in reports}
     assert not by_name["good"].error and by_name["good"].html.exists()
-    assert by_name["waiting"].waiting and "NoSuchModel" in by_name["waiting"].error
+    assert "broken on purpose" in by_name["broken"].error
     page = index.read_text()
     assert 'href="good/good.html"' in page and 'href="good/first_rows.csv"' in page
-    assert "not available yet" in page
+    assert 'href="good/good-tables.xlsx"' in page and 'href="good/good.ipynb"' in page
+    assert "failed" in page and "broken on purpose" in page

@@ -48,9 +48,6 @@ def test_notebook_renders_a_clean_report(name, tmp_path):
     tags = [c.metadata.get("tags", []) for c in source.cells]
     assert ["parameters"] in tags[:3], f"{path.name}: cell 2 must be tagged 'parameters'"
 
-    missing = render.missing_requirements(path)
-    if missing:
-        pytest.skip(f"{path.name} needs {', '.join(missing)} (not in crmlab yet)")
     report = render.render_report(path, small_parameters(name, path), tmp_path)
     executed = nbformat.read(report.notebook, as_version=4)
     for number, cell in enumerate(executed.cells, start=1):

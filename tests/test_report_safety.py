@@ -421,9 +421,18 @@ def test_leftovers_of_a_crashed_run_are_cleared_and_the_folder_replaced_whole(tm
         "executive_summary.json",
         "table.csv",
         "table.xlsx",
+        "tiny-tables.xlsx",
         "tiny.html",
         "tiny.ipynb",
     ]
     assert report.files == [
-        report.folder / n for n in ("tiny.ipynb", "tiny.html", "table.csv", "table.xlsx")
+        report.folder / n
+        for n in (
+            "tiny.ipynb",
+            "tiny.html",
+            "tiny-tables.xlsx",
+            "table.csv",
+            "table.xlsx",
+            "executive_summary.json",
+        )
     ]

@@ -125,6 +125,9 @@ def test_export_writes_csv_and_excel_into_the_report_folder(tmp_path, monkeypatc
 def test_index_links_reports_and_lists_failures(tmp_path):
     ok = render.Report("a", "Report A", tmp_path / "a", tmp_path / "a" / "a.ipynb")
     ok.files = [tmp_path / "a" / "a.ipynb", ok.html, tmp_path / "a" / "t.csv"]
+    (tmp_path / "a").mkdir()
+    for file in ok.files:
+        file.write_text("x")
     bad = render.Report("b", "b", tmp_path / "b", tmp_path / "b" / "b.ipynb", error="boom")
     index = render.write_index([ok, bad], tmp_path)
     page = index.read_text()
