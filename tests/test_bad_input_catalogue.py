@@ -4,6 +4,12 @@ Each case builds its input in ``tmp_path`` and states the exact outcome: either
 the :class:`~crmlab.errors.DataError` text (the problem and the fix), or the
 correct result. After every case the input files' SHA-256 are unchanged and no
 file was created (sources are only ever read; a typo never creates a database).
+
+The other sections of the catalogue live beside the code they test: section 2
+(models: a broken fit is an error) in ``tests/models/test_base.py`` and the holdout
+warning in ``tests/test_summary.py``; section 3 (report safety: escaping, outputs
+never overwrite inputs, concurrent runs, parameter files) in
+``tests/test_report_safety.py``; the CLI's sources in ``tests/test_cli.py``.
 """
 
 from __future__ import annotations
