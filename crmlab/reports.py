@@ -317,16 +317,21 @@ def executive_summary(
     blocks = f'<div class="{SUMMARY_CLASS}"><h2>{html.escape(title)}</h2><ul>{items}</ul></div>'
     if plain is not None or actions:
         told = "".join(f"<li>{html.escape(f.text)}</li>" for f in plain or [])
-        todo = "".join(
-            f"<li><strong>{html.escape(a.verb.capitalize())}:</strong> {html.escape(a.text)}</li>"
-            for a in actions
-        )
+        todo = "".join(f"<li>{_action_html(a)}</li>" for a in actions)
         blocks += (
             f'<div class="{CLIENT_CLASS}"><h2>{html.escape(title)}</h2><ul>{told}</ul>'
             + (f"<h3>Recommended actions</h3><ul>{todo}</ul>" if todo else "")
             + "</div>"
         )
     display(HTML(blocks))
+
+
+def _action_html(action: Action) -> str:
+    """ "<strong>Keep:</strong> text", the verb left out where the text starts with it."""
+    text = html.escape(action.text)
+    if action.text.lower().startswith(action.verb.lower()):
+        return text
+    return f"<strong>{html.escape(action.verb.capitalize())}:</strong> {text}"
 
 
 def data_report_html(frame: pd.DataFrame) -> str:

@@ -429,7 +429,7 @@ def _render_into(
             f"notebook {stem!r} showed worked solutions in a student run; "
             "nothing was published (check CRMLAB_SOLUTIONS handling in crmlab.teach)."
         )
-    title = notebook_title(nb) or stem.replace("_", " ").capitalize()
+    title = notebook_title(nb, edition) or stem.replace("_", " ").capitalize()
     if solutions:
         title += INSTRUCTOR_TITLE
     notes: list[str] = []

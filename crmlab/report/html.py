@@ -19,7 +19,7 @@ from typing import Any
 import nbformat
 
 from crmlab.report import editions
-from crmlab.report.names import CLIENT, DATA_REPORT_CLASS, EDITIONS, TEACHING
+from crmlab.report.names import CLIENT, CLIENT_ONLY, DATA_REPORT_CLASS, EDITIONS, TEACHING
 from crmlab.report.resources import template
 
 # reports run no script and load nothing from elsewhere: figures and formulas are data: URIs
@@ -64,13 +64,22 @@ def page(
     )
 
 
-def notebook_title(nb: nbformat.NotebookNode) -> str:
-    """The first ``# Title`` of the notebook's markdown cells."""
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            for line in cell.source.splitlines():
-                if line.startswith("# "):
-                    return line[2:].strip()
+def notebook_title(nb: nbformat.NotebookNode, edition: str = TEACHING) -> str:
+    """The first ``# Title`` of the notebook's markdown cells.
+
+    The client edition takes it from a cell tagged ``client-only`` first (a title in
+    plain words), the teaching edition skips such cells.
+    """
+    cells = [c for c in nb.cells if c.cell_type == "markdown"]
+    client_cells = [c for c in cells if CLIENT_ONLY in c.metadata.get("tags", [])]
+    if edition == CLIENT:
+        cells = client_cells + cells
+    else:
+        cells = [c for c in cells if c not in client_cells]
+    for cell in cells:
+        for line in cell.source.splitlines():
+            if line.startswith("# "):
+                return line[2:].strip()
     return ""
 
 
