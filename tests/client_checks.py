@@ -55,6 +55,9 @@ UNIT_WORDS = (
     "more",  # "2,379 more customers": the unit follows
     "most",
 )
+MONTHS = (
+    "january february march april may june july august september october november december"
+).split()
 NUMBER = re.compile(r"(?<![\w.])(\$?)(-?\d[\d,]*(?:\.\d+)?)(%?)")
 
 
@@ -66,12 +69,17 @@ def numbers_without_unit(text: str) -> list[str]:
         if dollar or percent:
             continue
         before = text[: match.start()].rstrip()
+        words_before = before.split()
+        if words_before and words_before[-1].lower() in MONTHS:
+            continue  # the year of a date, "30 September 1997"
         if before.endswith(("$", "-$", "$-")):
             continue
         after = text[match.end() :].lstrip(" ()").split()
         if after[:2] in (["or", "more"], ["or", "fewer"], ["or", "less"]):
             after = after[2:]  # "4 or more employees"
         # the unit word may follow an adjective or two: "800 former customers"
+        if after and re.sub(r"[^\w]", "", after[0]).lower() in MONTHS:
+            continue  # the day of a date
         words = [re.sub(r"[^\w-]", "", w).lower() for w in after[:3]]
         if any(w in UNIT_WORDS or w.endswith(("-year", "-week")) for w in words):
             continue
