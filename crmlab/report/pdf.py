@@ -12,6 +12,7 @@ figure or summary item split across pages). Offline: nothing is downloaded.
 from __future__ import annotations
 
 import base64
+import contextlib
 import html
 import json
 import os
@@ -158,7 +159,16 @@ class _DevTools:
                 pass
 
 
-def _print_devtools(exe: str, url: str, footer: str, timeout: float) -> bytes:
+@contextlib.contextmanager
+def open_page(url: str, *, width: int = 1280, height: int = 900, timeout: float = 120):
+    """A loaded page in headless chromium: yields ``(browser, session)`` for DevTools calls.
+
+    The viewport is ``width`` x ``height`` CSS pixels; the page has finished loading
+    (embedded figures included) when the block starts.
+    """
+    exe = find_chromium()
+    if exe is None:
+        raise ReportError(CHROMIUM_HINT)
     with tempfile.TemporaryDirectory(prefix="crmlab-chromium-") as profile:
         browser = _DevTools(exe, profile)
         try:
@@ -166,6 +176,11 @@ def _print_devtools(exe: str, url: str, footer: str, timeout: float) -> bytes:
             session = browser.call("Target.attachToTarget", {"targetId": target, "flatten": True})[
                 "sessionId"
             ]
+            browser.call(
+                "Emulation.setDeviceMetricsOverride",
+                {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+                session=session,
+            )
             browser.call("Page.navigate", {"url": url}, session=session, timeout=timeout)
             deadline = time.monotonic() + timeout
             while True:  # wait until the page (embedded figures included) is loaded
@@ -179,23 +194,43 @@ def _print_devtools(exe: str, url: str, footer: str, timeout: float) -> bytes:
                 if time.monotonic() > deadline:
                     raise TimeoutError("the page did not finish loading")
                 time.sleep(0.1)
-            result = browser.call(
-                "Page.printToPDF",
-                {
-                    "printBackground": True,
-                    "preferCSSPageSize": True,
-                    "displayHeaderFooter": True,
-                    "headerTemplate": "<span></span>",
-                    "footerTemplate": FOOTER.format(label=html.escape(footer)),
-                    "marginTop": 0.6,
-                    "marginBottom": 0.7,
-                },
-                session=session,
-                timeout=timeout,
-            )
-            return base64.b64decode(result["data"])
+            yield browser, session
         finally:
             browser.close()
+
+
+def evaluate(html_path: str | Path, expression: str, *, width: int = 1280) -> Any:
+    """The JSON value of a JavaScript ``expression`` on the page at ``width`` px.
+
+    DevTools evaluation runs outside the page's Content-Security-Policy, so the
+    report itself stays free of scripts (used by the tests to measure layouts).
+    """
+    with open_page(Path(html_path).resolve().as_uri(), width=width) as (browser, session):
+        reply = browser.call(
+            "Runtime.evaluate", {"expression": expression, "returnByValue": True}, session=session
+        )
+    if "exceptionDetails" in reply:
+        raise ReportError(f"script failed: {reply['exceptionDetails'].get('text')}")
+    return reply.get("result", {}).get("value")
+
+
+def _print_devtools(url: str, footer: str, timeout: float) -> bytes:
+    with open_page(url, timeout=timeout) as (browser, session):
+        result = browser.call(
+            "Page.printToPDF",
+            {
+                "printBackground": True,
+                "preferCSSPageSize": True,
+                "displayHeaderFooter": True,
+                "headerTemplate": "<span></span>",
+                "footerTemplate": FOOTER.format(label=html.escape(footer)),
+                "marginTop": 0.6,
+                "marginBottom": 0.7,
+            },
+            session=session,
+            timeout=timeout,
+        )
+    return base64.b64decode(result["data"])
 
 
 def print_pdf(html_path: str | Path, *, footer: str = "", timeout: float = 180) -> Path:
@@ -218,7 +253,7 @@ def print_pdf(html_path: str | Path, *, footer: str = "", timeout: float = 180) 
     if exe is None:
         raise ReportError(CHROMIUM_HINT)
     try:
-        pdf.write_bytes(_print_devtools(exe, html_path.as_uri(), footer, timeout))
+        pdf.write_bytes(_print_devtools(html_path.as_uri(), footer, timeout))
     except (OSError, TimeoutError, ConnectionError, ReportError, KeyError, ValueError):
         result = chromium([f"--print-to-pdf={pdf}", html_path.as_uri()], timeout=timeout)
         if not pdf.exists() or pdf.stat().st_size == 0:
