@@ -104,7 +104,7 @@ class _Patterns(NamedTuple):
     w: np.ndarray
     ux: np.ndarray
     inv: np.ndarray
-    pairs: tuple | None  # distinct (x, t_x) and (x, T), for the Pareto/NBD's A0 term
+    pairs: Any = None  # the Pareto/NBD's table positions (_ParetoIndex)
     Z: np.ndarray | None = None  # covariate rows of the patterns
 
 
@@ -116,7 +116,7 @@ def _patterns(
     patterns, counts, z = Model.compress_patterns(data, COLUMNS, weight, design)
     x, tx, T = (patterns[c].to_numpy(dtype=float) for c in COLUMNS)
     ux, inv = np.unique(x, return_inverse=True)
-    distinct = (_distinct_pairs(inv, x, tx), _distinct_pairs(inv, x, T)) if pairs else None
+    distinct = _pareto_index(x, tx, T) if pairs else None
     return _Patterns(x, tx, T, counts, ux, inv, distinct, z)
 
 
@@ -656,59 +656,262 @@ class MBGNBD(_Model):
 
 
 # ----------------------------------------------------------------------- Pareto/NBD
+#
+# The dropout branch of the Pareto/NBD likelihood (Fader & Hardie 2005 note, eq. 22) is
+# s [J(x, t_x) - J(x, T)] with
+#
+#     J(x, y) = int_y^inf (alpha + tau)^-(r+x) (beta + tau)^-(s+1) dtau,
+#
+# i.e. Fader & Hardie's A0 = (r+s+x) [J(x, t_x) - J(x, T)]. Their closed form is a Gauss
+# hypergeometric function whose series converges like z^n with z = |alpha-beta|/(max+y):
+# slowly for daily data (alpha << beta, z -> 1), and scipy's hyp2f1 is wrong there when
+# r is near 1 or 2. Instead:
+#
+# * J(x, y) for every x = 0..max(x)+1 and every distinct y (t_x and T values) comes from
+#   the recurrence in x that integration by parts gives,
+#       (alpha+y)^(1-a) (beta+y)^-s = (a-1+s) J(a-1) + (a-1)(beta-alpha) J(a),  a = r+x,
+#   run upward from x = 0 where c = (beta-alpha)/(alpha+y) > 1 and downward from the top
+#   elsewhere: the direction in which rounding errors shrink. Daily data have a few
+#   hundred distinct y and x, so this costs a few hundred vector steps, not one special
+#   function per customer pattern.
+# * The starting values (and J for non-integer x) come from :func:`_log_tail`: a series
+#   with ratio <= 1/2, or Gauss-Legendre panels plus that series.
+# * Derivatives: in r and s by complex steps through the same arithmetic (exact to
+#   rounding); in alpha and beta from dJ/dalpha = -(r+x) J(x+1, y) and
+#   dJ/dalpha + dJ/dbeta = dJ/dy = -(alpha+y)^-(r+x) (beta+y)^-(s+1).
+
+_GL_U, _GL_W = np.polynomial.legendre.leggauss(32)
+_SERIES = np.arange(60)  # terms of the ratio-<=-1/2 series: 2^-60 tail
+_STEP = 1e-20  # complex step: d f / d r = Im f(r + i h) / h, exact to rounding
 
 
-def _pareto_log_a0(r, alpha, s, beta, x, tx, T, pairs=None) -> np.ndarray:
-    """log A0 of Fader & Hardie's (2005) note on the Pareto/NBD likelihood.
+def _log_series(w: np.ndarray, k: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """``ln 2F1(n, 1; k+1; w) = ln sum_j (n)_j / (k+1)_j w^j`` for ``0 <= w <= 1/2`` and
+    ``n < k + 1``: every term ratio is below w, so 60 terms leave less than 2^-60."""
+    ratio = (n[..., None] + _SERIES) / (k[..., None] + 1 + _SERIES) * w[..., None]
+    return np.log1p(np.cumprod(ratio, axis=-1).sum(axis=-1))
 
-    Uses the 2F1 form whose argument is in [0, 1): with alpha >= beta,
-    A0 = F(alpha+t_x)/(alpha+t_x)^k - F(alpha+T)/(alpha+T)^k with
-    F(y) = 2F1(k, s+1; k+1; (alpha-beta)/y), k = r+s+x; otherwise the roles of
-    (alpha, s+1) and (beta, r+x) swap. ``pairs`` (from :func:`_distinct_pairs`)
-    evaluates each term once per distinct (x, t_x) and (x, T).
+
+def _panels(count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss-Legendre nodes and weights on [0, 1] in ``count`` panels graded by 2 towards
+    0 (edges (2^j - 1)/(2^count - 1)), for integrands that fall steeply from 0."""
+    edges = (2.0 ** np.arange(count + 1) - 1) / (2.0**count - 1)
+    width = np.diff(edges)[:, None]
+    nodes = edges[:-1, None] + width * (_GL_U + 1) / 2
+    return nodes.ravel(), (width * _GL_W / 2).ravel()
+
+
+def _log_tail(C: np.ndarray, k: np.ndarray, n: np.ndarray) -> np.ndarray:
+    r"""``ln G`` with :math:`G = \int_0^\infty e^{-kt} (1 + C e^{-t})^{-n} dt` for real
+    ``C >= 0`` and (complex, for derivatives) ``k``, ``n`` with ``k > 0``, ``k - n > -1``.
+
+    For C <= 1, :math:`G = (1+C)^{-n}/k \; {}_2F_1(n, 1; k+1; C/(1+C))` (Pfaff), a series
+    with ratio <= 1/2. For C > 1 the integral splits at t = ln C: Gauss-Legendre panels on
+    [0, ln C] (graded towards 0, where :math:`e^{-(k-n)t}` falls) plus
+    :math:`C^{-k} G(1)`. Sums run in log space (the terms span hundreds of decades).
     """
-    if alpha >= beta:
-        big, small, shift = alpha, beta, s + 1
-    else:
-        big, small, shift = beta, alpha, None
+    C, k, n = np.broadcast_arrays(np.asarray(C, dtype=float), k, n)
+    out = np.empty(C.shape, dtype=complex)
+    small = C <= 1
+    if np.any(small):
+        c, kk, nn = C[small], k[small], n[small]
+        out[small] = -np.log(kk) - nn * np.log1p(c) + _log_series(c / (1 + c), kk, nn)
+    big = ~small
+    if np.any(big):
+        c, kk, nn = C[big], k[big], n[big]
+        span = np.log(c)
+        steep = np.max(span * np.maximum((kk - nn).real, 1.0) / 4)
+        nodes, weights = _panels(int(np.clip(np.ceil(np.log2(steep + 1)), 1, 40)) + 1)
+        t = span[:, None] * nodes
+        log_h = -kk[:, None] * t - nn[:, None] * np.log1p(c[:, None] * np.exp(-t))
+        half = np.full(c.shape, 0.5)
+        log_rest = -kk * span - np.log(kk) - nn * np.log(2.0) + _log_series(half, kk, nn)
+        top = np.maximum(log_h.real.max(axis=1), log_rest.real)
+        total = np.exp(log_h - top[:, None]) @ weights * span + np.exp(log_rest - top)
+        out[big] = top + np.log(total)
+    return out
 
-    # Euler's transform keeps 2F1 finite for large k:
-    # 2F1(k, b; k+1; z) = (1-z)^(1-b) 2F1(1, k+1-b; k+1; z)
-    def log_term(xx, y):
-        k = r + s + xx
-        b2 = shift if shift is not None else r + xx
-        z = (big - small) / (big + y)
-        f = hyp2f1(1.0, k + 1 - b2, k + 1, z)
-        bad = ~np.isfinite(f)  # scipy fails for large k and z near 1: sum the series
-        if np.any(bad):
-            b_bad = np.broadcast_to(k + 1 - b2, f.shape)[bad]
-            c_bad = np.broadcast_to(k + 1, f.shape)[bad]
-            z_bad = np.broadcast_to(z, f.shape)[bad]
-            # beyond z = 0.999 the series needs > 37,000 terms: leave NaN there, which the
-            # optimiser treats as an impossible point (only reached by extreme line searches)
-            near = z_bad <= 0.999
-            summed = np.full(z_bad.shape, np.nan)
-            summed[near] = hyp2f1_one(b_bad[near], c_bad[near], z_bad[near])
-            f[bad] = summed
-        with np.errstate(invalid="ignore"):
-            return (1 - b2) * np.log1p(-z) + np.log(f) - k * np.log(big + y)
 
-    if pairs is None:
-        l1, l2 = log_term(x, tx), log_term(x, T)
+def _log_j(x: Any, y: Any, r: Any, alpha: float, s: Any, beta: float) -> np.ndarray:
+    r"""``ln J(x, y)`` evaluated directly by :func:`_log_tail` (``r``, ``s`` may be complex).
+
+    With A, B the smaller and larger of alpha and beta, m and n the exponents on A + tau
+    and B + tau, k = m + n - 1 and t = ln((A+tau)/(A+y)):
+    :math:`J = (A+y)^{-k} \int_0^\infty e^{-kt}(1 + C e^{-t})^{-n} dt`, C = (B-A)/(A+y).
+    """
+    m, n = np.asarray(r) + np.asarray(x, dtype=float), np.asarray(s) + 1.0
+    small = min(alpha, beta)
+    if alpha > beta:
+        m, n = n, m
+    y = np.asarray(y, dtype=float)
+    k = m + n - 1
+    return -k * np.log(small + y) + _log_tail(abs(beta - alpha) / (small + y), k, n)
+
+
+def _r_grid(
+    y: np.ndarray, top_y: np.ndarray, r: np.ndarray, alpha: float, s: np.ndarray, beta: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """``R(x, y) = J(x, y) / F(x, y)`` with ``F = (alpha+y)^(1-r-x) (beta+y)^-s`` for every
+    distinct ``y`` and x = 0..``top_y`` (that y's largest frequency plus one), for each
+    ``r``/``s`` pair (first axis; complex for derivatives). R stays of order
+    1/((beta+y)(r+x)) where J spans hundreds of decades.
+
+    Upward from x = 0 where c = (beta-alpha)/(alpha+y) > 1 (a prefix of the sorted ``y``):
+    ``R(x) = [1 - (r+s+x-1)(alpha+y) R(x-1)] / ((r+x-1)(beta-alpha))``; downward from
+    ``top_y`` elsewhere: ``R(x-1) = [1 - (r+x-1)(beta-alpha) R(x)] / ((r+s+x-1)(alpha+y))``.
+    Each direction damps the other's growing solution, so errors shrink as it runs. Each
+    recurrence runs on the y still needing it (ordered by ``top_y``, longest first), so
+    the work is the number of (x, y) cells used, in ``max(top_y)`` vector steps.
+
+    Returns the grid (``r`` rows x (max(top_y)+1) x len(y), cells beyond a y's top left
+    unset) and the column of each y in it.
+    """
+    ay = alpha + y
+    gap = beta - alpha
+    up = int(np.searchsorted(-(gap / ay), -1.0, side="left")) if gap > 0 else 0  # c > 1
+    grid = np.empty((r.shape[0], int(top_y.max()) + 1, y.size), dtype=complex)
+    column = np.empty(y.size, dtype=np.intp)
+    for lo, hi, upward in ((0, up, True), (up, y.size, False)):
+        if lo == hi:
+            continue
+        order = lo + np.argsort(-top_y[lo:hi], kind="stable")
+        column[order] = np.arange(lo, hi)
+        tops = top_y[order]
+        a_y, b_y = ay[order], beta + y[order]
+        if upward:  # cells x <= top of the first n columns
+            value = np.exp(
+                _log_j(0, y[order], r, alpha, s, beta) - (1 - r) * np.log(a_y) + s * np.log(b_y)
+            )
+            grid[:, 0, lo:hi] = value
+            active = np.searchsorted(-tops, -np.arange(int(tops[0]) + 1), "right")  # tops >= x
+            for x in range(1, int(tops[0]) + 1):
+                n = active[x]
+                value = (1 - ((r + s + (x - 1)) * a_y[:n]) * value[:, :n]) / ((r + (x - 1)) * gap)
+                grid[:, x, lo : lo + n] = value
+            continue
+        start = np.exp(  # downward: each y starts at its own top
+            _log_j(tops, y[order], r, alpha, s, beta)
+            - (1 - r - tops) * np.log(a_y)
+            + s * np.log(b_y)
+        )
+        inv_a = 1.0 / a_y
+        joined = np.searchsorted(-tops, -np.arange(int(tops[0]) + 2), "right")  # tops >= x
+        value = np.empty_like(start)
+        for x in range(int(tops[0]), 0, -1):
+            n, m = joined[x + 1], joined[x]
+            value[:, n:m] = start[:, n:m]
+            grid[:, x, lo + n : lo + m] = start[:, n:m]
+            value[:, :m] = (1 - ((r + (x - 1)) * gap) * value[:, :m]) * (
+                inv_a[:m] / (r + s + (x - 1))
+            )
+            grid[:, x - 1, lo : lo + m] = value[:, :m]
+    return grid, column
+
+
+class _ParetoIndex(NamedTuple):
+    """The distinct ``(px, py)`` pairs whose J the Pareto/NBD needs (``py`` indexes ``y``,
+    the distinct t_x and T values), each pattern's pairs (``pair_tx``, ``pair_T``) and T
+    (``at_T``); ``top_y`` is each y's largest frequency plus one (``None`` when a
+    frequency is not an integer: then J is evaluated pair by pair)."""
+
+    y: np.ndarray
+    at_T: np.ndarray
+    px: np.ndarray
+    py: np.ndarray
+    pair_tx: np.ndarray
+    pair_T: np.ndarray
+    top_y: np.ndarray | None
+
+
+def _pareto_index(x: np.ndarray, tx: np.ndarray, T: np.ndarray) -> _ParetoIndex:
+    y, where = np.unique(np.concatenate([tx, T]), return_inverse=True)
+    where = where.ravel()
+    codes = np.concatenate([x, x])
+    keys = np.column_stack([codes, where])
+    pairs, rows = np.unique(keys, axis=0, return_inverse=True)
+    rows = rows.ravel()
+    px, py = pairs[:, 0], pairs[:, 1].astype(np.intp)
+    top_y = None
+    if x.size and np.all(x == np.round(x)) and x.max() < 1e5:
+        top_y = np.zeros(y.size, dtype=np.intp)
+        np.maximum.at(top_y, py, px.astype(np.intp) + 1)
+    return _ParetoIndex(y, where[x.size :], px, py, rows[: x.size], rows[x.size :], top_y)
+
+
+def _pareto_table(params: tuple[float, ...], index: _ParetoIndex, grad: bool) -> np.ndarray:
+    """Rows of ``[ln J, d ln J/dr, d ln J/dalpha, d ln J/ds, d ln J/dbeta]`` (natural
+    parameters) for the pairs of ``index``; one column when not ``grad``."""
+    r, alpha, s, beta = params
+    if grad:  # row 0 carries d/dr in its imaginary part, row 1 d/ds
+        rc = np.array([[r + 1j * _STEP], [r]])
+        sc = np.array([[s], [s + 1j * _STEP]])
     else:
-        (x1, y1, i1), (x2, y2, i2) = pairs
-        l1, l2 = log_term(x1, y1)[i1], log_term(x2, y2)[i2]
-    diff = np.minimum(l2 - l1, 0.0)
+        rc, sc = np.array([[r + 0j]]), np.array([[s + 0j]])
+    x, yy = index.px, index.y[index.py]
+    la, lb = np.log(alpha + yy), np.log(beta + yy)
+    if index.top_y is not None:
+        grid, column = _r_grid(index.y, index.top_y, rc, alpha, sc, beta)
+        _, rows, cols = grid.shape
+        at = x.astype(np.intp) * cols + column[index.py]
+        flat = grid.reshape(grid.shape[0], -1)
+        here = flat[0].take(at)
+        value = np.log(here.real)
+        log_j = value + (1 - r - x) * la - s * lb
+        if not grad:
+            return log_j[:, None]
+        d_r = here.imag / here.real / _STEP - la
+        there = flat[1].take(at)
+        d_s = there.imag / there.real / _STEP - lb
+        d_alpha = -(r + x) * flat[0].take(at + cols).real / here.real / (alpha + yy)
+    else:
+        log_j = _log_j(x, yy, rc, alpha, sc, beta)
+        if not grad:
+            return log_j[0].real[:, None]
+        d_r, d_s = log_j[0].imag / _STEP, log_j[1].imag / _STEP
+        log_j = log_j[0].real
+        d_alpha = -(r + x) * np.exp(_log_j(x + 1, yy, r, alpha, s, beta).real - log_j)
+    d_beta = -np.exp(-(r + x) * la - (s + 1) * lb - log_j) - d_alpha
+    return np.column_stack([log_j, d_r, d_alpha, d_s, d_beta])
+
+
+def _pareto_log_drop(
+    params: tuple[float, ...], index: _ParetoIndex, grad: bool
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+    """``ln [J(x, t_x) - J(x, T)]`` per pattern (-inf where t_x = T) and, with ``grad``,
+    the tables' rows at t_x and T (derivatives of ln J) and ``q = J(x, T)/J(x, t_x)``:
+    d ln(J1 - J2) = (d ln J1 - q d ln J2) / (1 - q)."""
+    table = _pareto_table(params, index, grad)
+    at_tx, at_T = table.take(index.pair_tx, axis=0), table.take(index.pair_T, axis=0)
+    l1 = at_tx[:, 0]
+    diff = np.minimum(at_T[:, 0] - l1, 0.0)
     with np.errstate(divide="ignore"):
-        return l1 + np.log(-np.expm1(diff))
+        log_drop = l1 + np.log(-np.expm1(diff))
+    if not grad:
+        return log_drop, None, None, None
+    return log_drop, at_tx, at_T, np.exp(diff)
 
 
-def _distinct_pairs(x_codes: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple:
-    """Distinct (x, y) rows: their x, their y and the index of each row among them."""
-    y_values, y_codes = np.unique(y, return_inverse=True)
-    keys = x_codes.astype(np.int64) * len(y_values) + y_codes
-    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    return x[first], y[first], inverse
+def _pareto_log_a0(r, alpha, s, beta, x, tx, T) -> np.ndarray:
+    """``ln A0`` of Fader & Hardie's (2005) note, ``A0 = (r+s+x)[J(x, t_x) - J(x, T)]``,
+    for arrays x, t_x and T (see :func:`_r_grid` for how J is evaluated)."""
+    x, tx, T = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (x, tx, T)))
+    shape = x.shape
+    x, tx, T = x.ravel(), tx.ravel(), T.ravel()
+    if not x.size:
+        return np.zeros(shape)
+    index = _pareto_index(x, tx, T)
+    log_drop = _pareto_log_drop((r, alpha, s, beta), index, grad=False)[0]
+    return (np.log(r + s + x) + log_drop).reshape(shape)
+
+
+def _softplus_shares(v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For ``v = D - S``: ``ln(1 + e^v)`` and the shares ``e^S/(e^S+e^D)``, ``e^D/(e^S+e^D)``
+    (``ln(e^S + e^D) = S + ln(1 + e^v)``); ``v = -inf`` gives 0 and shares (1, 0)."""
+    e = np.exp(-np.abs(v))
+    softplus = np.maximum(v, 0.0) + np.log1p(e)
+    inv = 1.0 / (1.0 + e)
+    share_d = np.where(v > 0, inv, e * inv)
+    return softplus, 1.0 - share_d, share_d
 
 
 class ParetoNBDResult(NBDResult):
@@ -756,51 +959,48 @@ class ParetoNBDResult(NBDResult):
 
 
 def _pareto_loglik(theta: np.ndarray, p: _Patterns, grad: bool = False) -> Any:
-    """Total Pareto/NBD log-likelihood (and gradient in log-parameters).
+    r"""Total Pareto/NBD log-likelihood (and gradient in log-parameters).
 
-    ``ln L = ln Gamma(r+x)/Gamma(r) + r ln alpha + s ln beta + ln(e^S + e^D)`` with
-    ``S = -(r+x) ln(alpha+T) - s ln(beta+T)`` and ``D = ln s/(r+s+x) + ln A0``. All
-    terms are differentiated analytically except ``ln A0`` (a difference of two
-    Gauss hypergeometric functions), whose derivatives are central differences.
+    Per customer (Fader & Hardie 2005 note, eq. 22)
+    ``ln Gamma(r+x)/Gamma(r) + r ln alpha + s ln beta + ln(e^S + e^D)`` with
+    ``S = -(r+x) ln(alpha+T) - s ln(beta+T)`` (alive at T) and
+    ``D = ln s + ln[J(x, t_x) - J(x, T)]`` (dropped out in (t_x, T); see
+    :func:`_r_grid`). With the shares ``pi_S, pi_D`` of ``e^S + e^D`` every derivative
+    is analytic: ``d/dtheta = pi_S dS/dtheta + pi_D dD/dtheta`` plus the constant terms.
     """
-    r, alpha, s, beta = np.exp(theta)
-    x, tx, T, w, ux, i, pairs = p[:7]
-    rsx = r + s + x
-    log_aT, log_bT = np.log(alpha + T), np.log(beta + T)
-    log_a0 = _pareto_log_a0(r, alpha, s, beta, x, tx, T, pairs)
-    total, p_s, p_d = _two_branch(-(r + x) * log_aT - s * log_bT, np.log(s) - np.log(rsx) + log_a0)
+    params = tuple(float(v) for v in np.exp(theta))
+    r, alpha, s, beta = params
+    x, T, w, ux, i = p.x, p.T, p.w, p.ux, p.inv
+    index = p.pairs if p.pairs is not None else _pareto_index(x, p.tx, T)
+    la, lb = np.log(alpha + index.y), np.log(beta + index.y)
+    la_T, lb_T = la[index.at_T], lb[index.at_T]
+    log_drop, at_tx, at_T, q = _pareto_log_drop(params, index, grad)
+    S = -(r + x) * la_T - s * lb_T
+    softplus, p_s, p_d = _softplus_shares(np.log(s) + log_drop - S)
     n_x = np.bincount(i, weights=w, minlength=ux.size)
+    W = float(n_x.sum())
     ll = float(
-        n_x @ (gammaln(r + ux) - gammaln(r))
-        + w.sum() * (r * np.log(alpha) + s * np.log(beta))
-        + w @ total
+        np.dot(n_x, gammaln(r + ux) - gammaln(r))
+        + W * (r * np.log(alpha) + s * np.log(beta))
+        + np.dot(w, S)
+        + np.dot(w, softplus)
     )
     if not grad:
         return ll
-    d_a0 = np.zeros((4, x.size))  # d ln A0 / d log-parameter
-    used = p_d > 0  # where D matters
-    h = 1e-5
-    for k in range(4):
-        up, down = theta.copy(), theta.copy()
-        up[k] += h
-        down[k] -= h
-        hi = _pareto_log_a0(*np.exp(up), x, tx, T, pairs)
-        lo = _pareto_log_a0(*np.exp(down), x, tx, T, pairs)
-        with np.errstate(invalid="ignore"):  # -inf - -inf where t_x = T (D is -inf there)
-            d_a0[k, used] = np.nan_to_num((hi - lo)[used] / (2 * h))
-    g_r = (
-        n_x @ (digamma(r + ux) - digamma(r))
-        + w.sum() * np.log(alpha)
-        + w @ (-p_s * log_aT - p_d / rsx)
-    ) * r + w @ (p_d * d_a0[0])
-    g_alpha = (w.sum() * r / alpha - w @ (p_s * (r + x) / (alpha + T))) * alpha + w @ (
-        p_d * d_a0[1]
+    ws, wd = w * p_s, w * p_d
+    first = np.divide(wd, 1.0 - q, out=np.zeros_like(wd), where=q < 1)
+    drop = at_tx[:, 1:].T @ first - at_T[:, 1:].T @ (first * q)  # r, alpha, s, beta
+    inv_a = np.exp(-la)[index.at_T]
+    inv_b = np.exp(-lb)[index.at_T]
+    g = np.array(
+        [
+            np.dot(n_x, digamma(r + ux) - digamma(r)) + W * np.log(alpha) - np.dot(ws, la_T),
+            W * r / alpha - np.dot(ws, (r + x) * inv_a),
+            W * np.log(beta) - np.dot(ws, lb_T) + wd.sum() / s,
+            W * s / beta - s * np.dot(ws, inv_b),
+        ]
     )
-    g_s = (w.sum() * np.log(beta) + w @ (-p_s * log_bT + p_d * (1 / s - 1 / rsx))) * s + w @ (
-        p_d * d_a0[2]
-    )
-    g_beta = (w.sum() * s / beta - w @ (p_s * s / (beta + T))) * beta + w @ (p_d * d_a0[3])
-    return ll, np.array([g_r, g_alpha, g_s, g_beta])
+    return ll, (g + drop) * np.array(params)
 
 
 def _pareto_log_a0_each(r, alpha, s, beta, x, tx, T) -> np.ndarray:
