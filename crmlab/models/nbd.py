@@ -129,6 +129,16 @@ def _two_branch(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.n
     return total, np.nan_to_num(share_first), np.nan_to_num(share_second)
 
 
+def _softplus_shares(v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For ``v = D - S``: ``ln(1 + e^v)`` and the shares ``e^S/(e^S+e^D)``, ``e^D/(e^S+e^D)``
+    (``ln(e^S + e^D) = S + ln(1 + e^v)``); ``v = -inf`` gives 0 and shares (1, 0)."""
+    e = np.exp(-np.abs(v))
+    softplus = np.maximum(v, 0.0) + np.log1p(e)
+    inv = 1.0 / (1.0 + e)
+    share_d = np.where(v > 0, inv, e * inv)
+    return softplus, 1.0 - share_d, share_d
+
+
 def _log_nb(x: np.ndarray, r: float, alpha: float, t: np.ndarray) -> np.ndarray:
     """log P(N(t) = x) for the NBD: Gamma(r, alpha)-mixed Poisson counts."""
     return (
@@ -440,9 +450,15 @@ def _beta_geometric_loglik(theta: np.ndarray, p: _Patterns, grad: bool, shift: i
     d_const[can_leave] = betaln(a + 1, b + k[can_leave] - 1) - lbeta
     rx = r + p.x
     log_T, log_tx = np.log(alpha + p.T), np.log(alpha + p.tx)
-    total, p_s, p_d = _two_branch(s_const[i] - rx * log_T, d_const[i] - rx * log_tx)
+    first = s_const[i] - rx * log_T
+    softplus, p_s, p_d = _softplus_shares((d_const - s_const)[i] - rx * (log_tx - log_T))
     n_x = np.bincount(i, weights=w, minlength=ux.size)  # customers per distinct x
-    ll = float(n_x @ (gammaln(r + ux) - gammaln(r)) + w.sum() * r * np.log(alpha) + w @ total)
+    ll = float(
+        np.dot(n_x, gammaln(r + ux) - gammaln(r))
+        + w.sum() * r * np.log(alpha)
+        + np.dot(w, first)
+        + np.dot(w, softplus)
+    )
     if not grad:
         return ll
     psi_ab, psi_abk = digamma(a + b), digamma(a + b + k)
@@ -452,12 +468,12 @@ def _beta_geometric_loglik(theta: np.ndarray, p: _Patterns, grad: bool, shift: i
     dd_b[can_leave] = digamma(b + k[can_leave] - 1) - psi_abk[can_leave] - digamma(b) + psi_ab
     ws, wd = np.bincount(i, w * p_s, ux.size), np.bincount(i, w * p_d, ux.size)
     g_r = (
-        n_x @ (digamma(r + ux) - digamma(r))
+        np.dot(n_x, digamma(r + ux) - digamma(r))
         + w.sum() * np.log(alpha)
-        - w @ (p_s * log_T + p_d * log_tx)
+        - np.dot(w, p_s * log_T + p_d * log_tx)
     )
-    g_alpha = w.sum() * r / alpha - w @ (rx * (p_s / (alpha + p.T) + p_d / (alpha + p.tx)))
-    g_a, g_b = ws @ ds_a + wd @ dd_a, ws @ ds_b + wd @ dd_b
+    g_alpha = w.sum() * r / alpha - np.dot(w, rx * (p_s / (alpha + p.T) + p_d / (alpha + p.tx)))
+    g_a, g_b = np.dot(ws, ds_a) + np.dot(wd, dd_a), np.dot(ws, ds_b) + np.dot(wd, dd_b)
     return ll, np.array([g_r * r, g_alpha * alpha, g_a * a, g_b * b])
 
 
@@ -826,11 +842,11 @@ class _ParetoIndex(NamedTuple):
 def _pareto_index(x: np.ndarray, tx: np.ndarray, T: np.ndarray) -> _ParetoIndex:
     y, where = np.unique(np.concatenate([tx, T]), return_inverse=True)
     where = where.ravel()
-    codes = np.concatenate([x, x])
-    keys = np.column_stack([codes, where])
-    pairs, rows = np.unique(keys, axis=0, return_inverse=True)
+    ux, x_code = np.unique(x, return_inverse=True)
+    keys = np.concatenate([x_code, x_code]).astype(np.int64) * y.size + where
+    pairs, rows = np.unique(keys, return_inverse=True)
     rows = rows.ravel()
-    px, py = pairs[:, 0], pairs[:, 1].astype(np.intp)
+    px, py = ux[pairs // y.size], (pairs % y.size).astype(np.intp)
     top_y = None
     if x.size and np.all(x == np.round(x)) and x.max() < 1e5:
         top_y = np.zeros(y.size, dtype=np.intp)
@@ -902,16 +918,6 @@ def _pareto_log_a0(r, alpha, s, beta, x, tx, T) -> np.ndarray:
     index = _pareto_index(x, tx, T)
     log_drop = _pareto_log_drop((r, alpha, s, beta), index, grad=False)[0]
     return (np.log(r + s + x) + log_drop).reshape(shape)
-
-
-def _softplus_shares(v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For ``v = D - S``: ``ln(1 + e^v)`` and the shares ``e^S/(e^S+e^D)``, ``e^D/(e^S+e^D)``
-    (``ln(e^S + e^D) = S + ln(1 + e^v)``); ``v = -inf`` gives 0 and shares (1, 0)."""
-    e = np.exp(-np.abs(v))
-    softplus = np.maximum(v, 0.0) + np.log1p(e)
-    inv = 1.0 / (1.0 + e)
-    share_d = np.where(v > 0, inv, e * inv)
-    return softplus, 1.0 - share_d, share_d
 
 
 class ParetoNBDResult(NBDResult):
