@@ -412,7 +412,7 @@ BUILT_IN = Exercise(
             "often it happens in real markets.",
         ),
         "b": Option(
-            "Firm A should move up-market, as Firm B did: it would then win back the best "
+            "Firm A should move up-market, like Firm B: it would then win back the best "
             "customers' wallets.",
             "The simulation has no prices, costs or competitor reactions; nothing in it "
             "says what a move would do. It describes shares, not the effect of a strategy.",
