@@ -58,6 +58,7 @@ UNIT_WORDS = (
 MONTHS = (
     "january february march april may june july august september october november december"
 ).split()
+MONTHS += [m[:3] for m in MONTHS] + ["sept"]
 NUMBER = re.compile(r"(?<![\w.])(\$?)(-?\d[\d,]*(?:\.\d+)?)(%?)")
 
 

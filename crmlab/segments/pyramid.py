@@ -815,3 +815,144 @@ def pyramid_findings(
             ),
         ]
     return findings
+
+
+def pyramid_lists(pyramids: dict[pd.Timestamp, Pyramid]) -> dict[str, pd.DataFrame]:
+    """The customers behind the pyramid's actions, from the last two periods.
+
+    ``pyramid_keep``: the top tier of the latest period (highest revenue first);
+    ``pyramid_win_back``: customers in a tier above the bottom one in the period before
+    who bought nothing in the latest (highest earlier revenue first).
+    """
+    ends = sorted(pyramids)
+    if len(ends) < 2:
+        raise DataError("give pyramids of two or more periods (segments.pyramid_series).")
+    before, after = pyramids[ends[-2]], pyramids[ends[-1]]
+    labels = list(after.labels)
+    cols = ["tier", "orders", "revenue", "profit"]
+    now = after.customers
+    keep = now.loc[now["tier"].astype(str) == labels[0], cols]
+    earlier = before.customers
+    upper = earlier["tier"].astype(str).isin(labels[:-1])
+    gone = now["tier"].astype(str).reindex(earlier.index) == INACTIVE
+    back = earlier.loc[upper & gone.to_numpy(), cols].rename(
+        columns={"tier": "tier_before", "orders": "orders_before"}
+        | {"revenue": "revenue_before", "profit": "profit_before"}
+    )
+    out = {
+        "pyramid_keep": keep.sort_values("revenue", ascending=False, kind="stable"),
+        "pyramid_win_back": back.sort_values("revenue_before", ascending=False, kind="stable"),
+    }
+    for table in out.values():
+        table.index.name = "customer_id"
+    return out
+
+
+def pyramid_client(
+    pyramids: dict[pd.Timestamp, Pyramid],
+    *,
+    min_customers: int = MIN_CUSTOMERS,
+    level: float = 0.95,
+    export: bool = False,
+) -> tuple[list[Finding], list]:
+    """The customer pyramid for a client: the latest period's concentration and who
+    stopped buying since the period before, in plain words, with keep and win-back actions.
+
+    The stop-buying share of the top tier carries its Wilson interval, said as a range; a
+    tier of fewer than ``min_customers`` is said to be small. With ``export`` the action
+    lists (:func:`pyramid_lists`) are written with :func:`crmlab.reports.export`.
+
+    Returns
+    -------
+    (list of Finding, list of Action)
+    """
+    from crmlab.reports import Action
+    from crmlab.reports import export as write
+    from crmlab.stats import wilson_interval
+
+    ends = sorted(pyramids)
+    lists = pyramid_lists(pyramids)
+    if export:
+        for name, table in lists.items():
+            write(table, name)
+    before, after = pyramids[ends[-2]], pyramids[ends[-1]]
+    labels = list(after.labels)
+    table = after.table.loc[labels]
+    active = int(table["customers"].sum())
+    if active == 0:
+        raise DataError(f"nobody bought in the period {after.period}; choose another period.")
+    top = labels[0]
+    numbers = {
+        "top_n": int(table.loc[top, "customers"]),
+        "active": active,
+        "top_revenue": float(table.loc[top, "revenue_share"]),
+        "top_money": float(table.loc[top, "revenue"]),
+        "upper_n": int(table.loc[labels[:-1], "customers"].sum()),
+        "upper_revenue": float(table.loc[labels[:-1], "revenue_share"].sum()),
+    }
+    client = [
+        Finding(
+            f"In the latest period ({after.period}), the {{top_n:,}} best customers of the "
+            "{active:,} customers who bought brought {top_revenue:.0%} of revenue "
+            f"(${{top_money:,.0f}}), and the best {{upper_n:,}} customers together brought "
+            "{upper_revenue:.0%}.",
+            numbers,
+        )
+    ]
+    move = tier_migration(before, after)
+    counts = move.counts
+    stopped = counts[INACTIVE] if INACTIVE in counts.columns else 0 * counts.iloc[:, 0]
+    prior = int(counts.loc[labels].to_numpy().sum())
+    top_before = int(counts.loc[top].sum())
+    low, high = wilson_interval(int(stopped[top]), max(top_before, 1), level=level)
+    back = lists["pyramid_win_back"]
+    lost = {
+        "lost": int(stopped.loc[labels].sum()),
+        "prior": prior,
+        "lost_revenue": float(-move.flows["revenue_change"].get("lost", 0.0)),
+        "top_before": top_before,
+        "top_lost": float(stopped[top] / top_before) if top_before else float("nan"),
+        "low": float(low),
+        "high": float(high),
+        "back": len(back),
+        "back_revenue": float(back["revenue_before"].sum()),
+    }
+    lost["lost_share"] = lost["lost"] / prior if prior else float("nan")
+    small = " (a small group, so the range is wide)" if top_before < min_customers else ""
+    client.append(
+        Finding(
+            f"Since the period before ({before.period}), {{lost:,}} customers ({{lost_share:.0%}} "
+            "of the {prior:,} customers who bought then) bought nothing, taking "
+            "${lost_revenue:,.0f} of revenue with them; of "
+            "its {top_before:,} best customers, {top_lost:.0%} stopped buying (most likely "
+            f"between {{low:.0%}} and {{high:.0%}}){small}.",
+            lost,
+        )
+    )
+    actions = [
+        Action(
+            "keep",
+            "Keep the {top_n:,} best customers of the latest period, who brought "
+            "${top_money:,.0f} ({top_revenue:.0%} of revenue): they are the ones whose loss "
+            "costs most.",
+            numbers,
+            customers=numbers["top_n"],
+            value=numbers["top_money"],
+            list_file="pyramid_keep.csv",
+        )
+    ]
+    if len(back):
+        actions.append(
+            Action(
+                "win back",
+                "Win back the {back:,} customers who were above the lowest group in the "
+                "period before and bought nothing in the latest: they had brought "
+                "${back_revenue:,.0f} of revenue in that period; contact part of them first "
+                "and compare with the rest.",
+                lost,
+                customers=lost["back"],
+                value=lost["back_revenue"],
+                list_file="pyramid_win_back.csv",
+            )
+        )
+    return client, actions

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import client_checks
 import pandas as pd
 import pytest
 import yaml
@@ -33,6 +34,9 @@ def report(tmp_path_factory):
             pd.read_csv(folder / f"{wide}.csv", index_col=0),
             pd.read_csv(folder / f"{long}.csv"),
         )
+    tables["client"] = client_checks.load(folder)
+    for name in ("pyramid_keep", "pyramid_win_back"):
+        tables[name] = pd.read_csv(folder / f"{name}.csv", index_col=0)
     return findings, tables, small, out.html.read_text(encoding="utf-8")
 
 
@@ -185,3 +189,38 @@ def test_report_states_the_data_and_describes_every_figure(report):
     assert page.count("<img") >= 10 and page.count('alt="') >= page.count("<img")
     assert "currency units" not in page
     assert "Not drawn: Inactive" in page  # the first period's empty group, named not drawn
+
+
+def test_client_summary_recomputed_from_the_period_table(report):
+    _, tables, _, _ = report
+    wide, _ = tables["data"]
+    last, before = wide.columns[-1], wide.columns[-2]
+    client = tables["client"]
+    latest, lost = client["client"]
+    tier_now, tier_then = wide[last], wide[before]
+    active_now = tier_now.isin(TIERS)
+    assert latest["numbers"]["active"] == active_now.sum()
+    assert latest["numbers"]["top_n"] == (tier_now == "Top").sum()
+    assert latest["numbers"]["upper_n"] == tier_now.isin(TIERS[:-1]).sum()
+    was = tier_then.isin(TIERS)
+    gone = tier_now == "Inactive"
+    assert lost["numbers"]["prior"] == was.sum() and lost["numbers"]["lost"] == (was & gone).sum()
+    top_then = tier_then == "Top"
+    k, n = int((top_then & gone).sum()), int(top_then.sum())
+    lo, hi = proportion_confint(k, n, alpha=0.05, method="wilson")
+    assert lost["numbers"]["top_lost"] == pytest.approx(k / n)
+    assert (lost["numbers"]["low"], lost["numbers"]["high"]) == pytest.approx((lo, hi))
+    for key, fmt in (("lost", ","), ("prior", ","), ("top_lost", ".0%"), ("low", ".0%")):
+        client_checks.printed(lost, key, fmt)
+    keep, back = client["actions"]
+    listed = tables["pyramid_keep"]
+    assert sorted(listed.index) == sorted(wide.index[tier_now == "Top"])
+    assert keep["customers"] == len(listed) == latest["numbers"]["top_n"]
+    assert keep["value"] == pytest.approx(listed["revenue"].sum())
+    assert keep["value"] == pytest.approx(latest["numbers"]["top_money"])
+    listed = tables["pyramid_win_back"]
+    upper_then = tier_then.isin(TIERS[:-1])
+    assert sorted(listed.index) == sorted(wide.index[upper_then & gone])
+    assert back["customers"] == len(listed)
+    assert back["value"] == pytest.approx(listed["revenue_before"].sum())
+    assert "$" + format(back["value"], ",.0f") in back["text"]

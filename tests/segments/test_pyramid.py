@@ -172,3 +172,39 @@ def test_styled_views_keep_the_values_and_show_a_dash_for_n_a():
     m = seg.tier_migration(p[first], p[second])
     assert seg.flows_view(m.flows, styled=True).data.equals(seg.flows_view(m.flows))
     assert "rough" in seg.migration_view(m, styled=True).to_html()
+
+
+def test_pyramid_client_counts_the_last_two_periods(cdnow_sample, tmp_path, monkeypatch):
+    from client_checks import check_plain
+
+    costs = seg.CostModel(0.3, 2.0, 5.0)
+    ends = seg.period_ends("1997-03-31", "3M", 4)
+    pyramids = seg.pyramid_series(cdnow_sample, ends, "3M", costs=costs)
+    client, actions = seg.pyramid_client(pyramids, min_customers=30)
+    before, after = (pyramids[e].customers for e in ends[-2:])
+    active_now = after["tier"].astype(str) != "Inactive"
+    active_now &= after["tier"].astype(str).isin(pyramids[ends[-1]].labels)
+    top = pyramids[ends[-1]].labels[0]
+    n = client[0].numbers
+    assert n["active"] == active_now.sum() and n["top_n"] == (after["tier"] == top).sum()
+    assert n["top_money"] == pytest.approx(after.loc[after["tier"] == top, "revenue"].sum())
+    was = before["tier"].astype(str).isin(pyramids[ends[-2]].labels)
+    gone = after["tier"].astype(str).reindex(before.index) == "Inactive"
+    m = client[1].numbers
+    assert m["prior"] == was.sum() and m["lost"] == (was & gone).sum()
+    assert m["lost_revenue"] == pytest.approx(before.loc[was & gone, "revenue"].sum())
+    upper = before["tier"].astype(str).isin(pyramids[ends[-2]].labels[:-1])
+    assert m["back"] == (upper & gone).sum()
+    assert m["back_revenue"] == pytest.approx(before.loc[upper & gone, "revenue"].sum())
+    top_before = before["tier"] == top
+    assert m["top_lost"] == pytest.approx((top_before & gone).sum() / top_before.sum())
+    assert m["low"] <= m["top_lost"] <= m["high"]
+    assert [a.verb for a in actions] == ["keep", "win back"]
+    for text in [f.text for f in client] + [a.text for a in actions]:
+        check_plain(text)
+    monkeypatch.setenv("CRMLAB_EXPORT_DIR", str(tmp_path))
+    seg.pyramid_client(pyramids, export=True)
+    for action in actions:
+        assert len(pd.read_csv(tmp_path / action.list_file)) == action.customers
+    with pytest.raises(DataError, match="two or more"):
+        seg.pyramid_client({ends[0]: pyramids[ends[0]]})
