@@ -1,7 +1,17 @@
-"""Fit times of the research models: covariates, GGompertz/NBD, beta-discrete-Weibull.
+"""Fit times of the research models: covariates, GGompertz/NBD, beta-discrete-Weibull;
+and of Pareto/NBD and BG/NBD on a daily-unit log.
 
     .venv/bin/python benchmarks/bench_models.py            # CDNOW sample and 100k customers
     .venv/bin/python benchmarks/bench_models.py --quick    # 20k simulated customers
+    .venv/bin/python benchmarks/bench_models.py --daily    # daily log, 100k customers
+    .venv/bin/python benchmarks/bench_models.py --daily --million   # ... and 1M
+
+``--daily`` fits on :func:`daily_log`: recency and T in whole days, purchase-rate scale
+alpha = 15 days far below the dropout scale beta = 200 days, so about 80% of the customers
+have a (frequency, recency, T) pattern of their own and compression barely helps. Each fit
+is timed in wall-clock and CPU seconds (CPU time is what to compare on a shared machine);
+lifetimes runs beside it when ``benchmarks/.peers/lifetimes`` exists (``benchmarks/run.py
+--install-peers``), and its estimates are scored by crmlab's likelihood.
 
 lifetimes has none of these models (no covariates, no GGompertz/NBD, no BdW), so there is
 no peer ratio; each time is printed beside crmlab's own Pareto/NBD fit on the same data
@@ -11,8 +21,11 @@ no peer ratio; each time is printed beside crmlab's own Pareto/NBD fit on the sa
 from __future__ import annotations
 
 import argparse
+import tempfile
 import time
 import warnings
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,6 +42,84 @@ def best_of(call, repeat: int) -> float:
         call()
         times.append(time.perf_counter() - start)
     return min(times)
+
+
+def daily_log(
+    n: int,
+    seed: int = 0,
+    r: float = 0.8,
+    alpha: float = 15.0,
+    s: float = 0.6,
+    beta: float = 200.0,
+) -> pd.DataFrame:
+    """A Pareto/NBD customer summary in days: rates lambda ~ Gamma(r, alpha) and
+    mu ~ Gamma(s, beta) (scales in days), ages T uniform on 30..730 whole days, purchases a
+    Poisson process while alive, recency (the last repeat purchase) floored to whole days.
+    """
+    rng = np.random.default_rng(seed)
+    lam = rng.gamma(r, 1 / alpha, n)
+    mu = rng.gamma(s, 1 / beta, n)
+    T = rng.integers(30, 731, n).astype(float)
+    alive = np.minimum(rng.exponential(1 / mu), T)
+    x = rng.poisson(lam * alive).astype(float)
+    last = alive * rng.random(n) ** (1 / np.maximum(x, 1))  # max of x uniforms on (0, alive)
+    frame = pd.DataFrame({"frequency": x, "recency": np.where(x > 0, np.floor(last), 0.0)})
+    frame["T"] = T
+    frame.attrs["time_unit"] = "D"
+    return frame
+
+
+def timed(call, repeat: int) -> tuple[float, float, Any]:
+    """Best wall-clock and CPU seconds of ``repeat`` calls, and the last result."""
+    wall, cpu, out = [], [], None
+    for _ in range(repeat):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        out = call()
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return min(wall), min(cpu), out
+
+
+def daily(sizes: list[int], repeat: int) -> pd.DataFrame:
+    """Pareto/NBD and BG/NBD fits on :func:`daily_log`, with lifetimes when installed."""
+    from run import available_peers, run_peer, write_parquet
+
+    peers = available_peers()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            data = daily_log(n)
+            patterns = len(data.drop_duplicates())
+            path = write_parquet(data, Path(tmp) / f"daily_{n}.parquet")
+            for key, model in (("pareto_nbd", ParetoNBD), ("bg_nbd", BGNBD)):
+                wall, cpu, res = timed(lambda m=model, d=data: m().fit(d), repeat)
+                peer = "not installed"
+                peer_gap = "-"
+                if "lifetimes" in peers:
+                    task = {"kind": "fit", "peer": "lifetimes", "model": key, "path": str(path)}
+                    answer = run_peer("lifetimes", task, timeout=1800)
+                    if isinstance(answer, dict):
+                        peer = f"{answer['seconds']:.3g}"
+                        peer_gap = f"{model().loglik(answer['params'], data) - res.loglik:+.2f}"
+                    else:
+                        peer = answer
+                rows.append(
+                    (n, patterns, model.name, wall, cpu, res.loglik, res.iterations, peer, peer_gap)
+                )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "customers",
+            "patterns",
+            "model",
+            "wall s",
+            "cpu s",
+            "loglik",
+            "iterations",
+            "lifetimes s",
+            "lifetimes LL - crmlab LL",
+        ],
+    )
 
 
 def datasets(n: int) -> dict[str, pd.DataFrame]:
@@ -54,7 +145,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--daily", action="store_true", help="Pareto/NBD, BG/NBD on daily data")
+    parser.add_argument("--million", action="store_true", help="with --daily: also 1M")
     args = parser.parse_args()
+    if args.daily:
+        sizes = [100_000, 1_000_000] if args.million else [100_000]
+        table = daily(sizes, args.repeat)
+        print(table.to_string(index=False, float_format=lambda v: f"{v:,.6g}"))
+        return
     n = 20_000 if args.quick else 100_000
     rows = []
     warnings.simplefilter("ignore")

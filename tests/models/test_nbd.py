@@ -1,15 +1,21 @@
-"""crmlab.models.nbd value API: inputs matched by customer id, one clv signature, and
-intervals from parameter uncertainty (issue 12, sections 3 and 4).
+"""crmlab.models.nbd: BG/NBD, MBG/NBD and Pareto/NBD.
 
-The published tables, brute-force checks and parameter recovery of these models are in
-tests/test_models_nbd.py.
+Published tables (Fader, Hardie & Lee 2005 and the Pareto/NBD estimates on the CDNOW
+sample), likelihoods, predictions and gradients against brute-force integration and finite
+differences, parameter recovery, the value API (inputs matched by customer id, one clv
+signature) and intervals from parameter uncertainty (issue 12, sections 3 and 4), and the
+Pareto/NBD's evaluation on daily data (issue 17) against quadrature.
 """
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import integrate, stats
+from scipy.special import betaln, gammaln
 
 import crmlab
 from crmlab import simulate
@@ -22,8 +28,10 @@ from crmlab.models import (
     IdentificationError,
     ParetoNBD,
     customer_value,
+    nbd,
 )
 from crmlab.models.comparison import compare_models, holdout_forecast
+from crmlab.models.diagnostics import conditional_expectations, frequency_fit, tracking
 
 NBD_MODELS = (BGNBD, MBGNBD, ParetoNBD)
 
@@ -251,3 +259,432 @@ def test_total_interval_covers_the_true_value_about_as_often_as_stated(model):
     print(f"{model}: coverage {coverage:.3f} of {len(hits)} fits, {refused} refused")
     assert refused <= 2
     assert 0.8 <= coverage <= 0.98, coverage
+
+
+# --- published tables, brute force, recovery (from tests/test_models_nbd.py) ---------
+
+
+def test_bgnbd_reproduces_fader_hardie_lee_2005(fits):
+    res = fits["BGNBD"]
+    assert res.params.round(3).to_dict() == {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+    assert round(res.loglik, 1) == -9582.4
+    assert res.converged and (res.bse > 0).all()
+    assert "BG/NBD" in res.summary()
+
+
+def test_pareto_nbd_reproduces_published_estimates(fits):
+    res = fits["ParetoNBD"]
+    assert res.params.round(3).to_dict() == {
+        "r": 0.553,
+        "alpha": 10.578,
+        "s": 0.606,
+        "beta": 11.669,
+    }
+    assert round(res.loglik, 1) == -9595.0
+
+
+@pytest.mark.parametrize("model", ["BGNBD", "MBGNBD", "ParetoNBD"])
+def test_purchase_probabilities_sum_to_one_and_match_the_mean(fits, model):
+    res = fits[model]
+    n = np.arange(0, 800)
+    for t in (1.0, 39.0, 150.0):
+        probs = res.purchase_probability(n, t)
+        assert probs.sum() == pytest.approx(1.0, abs=1e-5)
+        assert (probs * n).sum() == pytest.approx(float(res.expected_purchases(t)), rel=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("model", "truth"),
+    [
+        (BGNBD, {"r": 0.5, "alpha": 6.0, "a": 0.9, "b": 3.0}),
+        (MBGNBD, {"r": 0.5, "alpha": 6.0, "a": 0.9, "b": 3.0}),
+        (ParetoNBD, {"r": 0.6, "alpha": 8.0, "s": 0.7, "beta": 10.0}),
+    ],
+)
+def test_parameter_recovery(model, truth):
+    """60k customers of crmlab.simulate, exact (continuous-time) summaries."""
+    name = {BGNBD: "bg_nbd", MBGNBD: "mbg_nbd", ParetoNBD: "pareto_nbd"}[model]
+    sim = simulate.retailer(
+        60_000, model=name, acquisition_periods=None, horizon=60, seed=3, **truth
+    )
+    res = model().fit(sim.truth[["frequency", "recency", "T"]])
+    z = (res.params.to_numpy() - np.array(list(truth.values()))) / res.bse.to_numpy()
+    assert np.all(np.abs(z) < 2.5), dict(zip(res.params.index, z.round(2), strict=True))
+
+
+# --- gradients and brute-force integration ------------------------------------------
+
+PARAM_POINTS = {
+    "BGNBD": [(0.243, 4.414, 0.793, 2.426), (2.0, 0.5, 0.2, 40.0), (0.05, 200.0, 30.0, 0.3)],
+    "MBGNBD": [(0.525, 6.183, 0.891, 1.614), (2.0, 0.5, 0.2, 40.0), (0.05, 200.0, 30.0, 0.3)],
+    "ParetoNBD": [(0.553, 10.578, 0.606, 11.669), (2.0, 0.5, 0.3, 200.0), (0.1, 300.0, 5.0, 0.5)],
+}
+MODEL_CLASSES = {"BGNBD": BGNBD, "MBGNBD": MBGNBD, "ParetoNBD": ParetoNBD}
+# (x, t_x, T): new and one-off customers, heavy buyers, long and short histories
+PATTERNS = [
+    (0, 0.0, 1.0),
+    (0, 0.0, 39.0),
+    (0, 0.0, 500.0),
+    (1, 0.5, 1.0),
+    (1, 20.0, 39.0),
+    (5, 38.0, 39.0),
+    (5, 2.0, 500.0),
+    (40, 30.0, 39.0),
+    (300, 499.0, 500.0),
+    (300, 20.0, 500.0),
+]
+
+
+def _pattern_frame(patterns=PATTERNS) -> pd.DataFrame:
+    return pd.DataFrame(patterns, columns=["frequency", "recency", "T"]).astype(float)
+
+
+@pytest.mark.parametrize("name", list(MODEL_CLASSES))
+def test_analytic_gradient_matches_finite_differences(name, summary):
+    cls = MODEL_CLASSES[name]
+    extreme = pd.concat([summary[["frequency", "recency", "T"]], _pattern_frame()])
+    for data in (summary, extreme, _pattern_frame([(0, 0.0, t) for t in (5.0, 50.0, 90.0)])):
+        p = nbd._patterns(data)
+        for point in PARAM_POINTS[name]:
+            theta = np.log(point)
+            value, grad = cls._loglik(theta, p, grad=True)
+            assert value == pytest.approx(cls._loglik(theta, p))
+            h = 1e-6
+            numeric = [
+                (cls._loglik(theta + h * e, p) - cls._loglik(theta - h * e, p)) / (2 * h)
+                for e in np.eye(4)
+            ]
+            assert grad == pytest.approx(numeric, rel=1e-5, abs=1e-6 * max(1.0, abs(value)))
+
+
+def _beta_mean(h, a: float, b: float) -> float:
+    """E[h(p)] for p ~ Beta(a, b), by adaptive quadrature with the beta kernel as weight."""
+    value, _ = integrate.quad(
+        h, 0.0, 1.0, weight="alg", wvar=(a - 1, b - 1), epsabs=0, epsrel=1e-10
+    )
+    return value / np.exp(betaln(a, b))
+
+
+def _brute_force(name: str, params, x: float, tx: float, T: float, t: float):
+    """Log-likelihood, P(alive) and E[X(T, T+t)] from the individual-level model, mixed by
+    numerical integration: only the gamma Laplace transform
+    E[l^x e^(-l c)] = Gamma(r+x)/Gamma(r) alpha^r / (alpha+c)^(r+x) is used in closed form.
+    Both branches are scaled by (alpha + t_x)^-(r+x) so nothing underflows."""
+    if name == "ParetoNBD":
+        r, alpha, s, beta = params
+        log_scale = -(r + x) * np.log(alpha + tx) - s * np.log(beta + tx)
+        log_c = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta) + log_scale
+
+        def relative(tau: float) -> float:  # survival of both processes to tau, scaled
+            return ((alpha + tx) / (alpha + tau)) ** (r + x) * ((beta + tx) / (beta + tau)) ** s
+
+        stay = relative(T)  # alive at T
+        drop, _ = integrate.quad(  # no purchase after t_x, death at tau in (t_x, T)
+            lambda tau: relative(tau) * s / (beta + tau), tx, T, epsabs=0, epsrel=1e-10, limit=200
+        )
+        # alive: lambda ~ Gamma(r+x, alpha+T), mu ~ Gamma(s, beta+T); E[lambda (1-e^-mu t)/mu]
+        remaining, _ = integrate.quad(
+            lambda u: ((beta + T) / (beta + T + u)) ** s, 0.0, t, epsabs=0, epsrel=1e-10
+        )
+        per_alive = (r + x) / (alpha + T) * remaining
+    else:
+        r, alpha, a, b = params
+        mbg = name == "MBGNBD"
+        log_c = gammaln(r + x) - gammaln(r) + r * np.log(alpha) - (r + x) * np.log(alpha + tx)
+        k = x + 1 if mbg else x  # (1-p)^k: survived every chance to leave
+
+        def expected_given(p: float) -> float:  # E over lambda of (1 - e^(-lambda p t)) / p
+            if p == 0:
+                return (r + x) * t / (alpha + T)
+            return -np.expm1(-(r + x) * np.log1p(p * t / (alpha + T))) / p
+
+        survive = _beta_mean(lambda p: (1 - p) ** k, a, b)
+        stay = ((alpha + tx) / (alpha + T)) ** (r + x) * survive
+        drop = 0.0
+        if mbg or x > 0:
+            drop = _beta_mean(lambda p: p * (1 - p) ** (k - 1), a, b)
+        # given alive, p ~ Beta(a, b + k) (conjugate): integrate over its bulk
+        posterior = stats.beta(a, b + k)
+        per_alive, _ = integrate.quad(
+            lambda p: expected_given(p) * posterior.pdf(p),
+            posterior.ppf(1e-15),
+            posterior.isf(1e-15),
+            points=[posterior.mean()],
+            epsabs=0,
+            epsrel=1e-10,
+            limit=200,
+        )
+    likelihood = stay + drop
+    return log_c + np.log(likelihood), stay / likelihood, stay / likelihood * per_alive
+
+
+def _result(name: str, params):
+    cls = {"BGNBD": nbd.BGNBDResult, "MBGNBD": nbd.MBGNBDResult, "ParetoNBD": nbd.ParetoNBDResult}
+    names = MODEL_CLASSES[name].names
+    return cls[name](
+        model=name,
+        params=pd.Series(params, index=list(names)),
+        cov=pd.DataFrame(np.zeros((4, 4))),
+        loglik=np.nan,
+        n_obs=1.0,
+        converged=True,
+        message="",
+    )
+
+
+@pytest.mark.filterwarnings("ignore::scipy.integrate.IntegrationWarning")  # the asserts judge
+@pytest.mark.parametrize("name", list(MODEL_CLASSES))
+def test_likelihood_and_predictions_match_brute_force_integration(name):
+    data = _pattern_frame()
+    for params in PARAM_POINTS[name]:
+        res = _result(name, params)
+        alive = res.probability_alive(data).to_numpy()
+        expected = res.expected_purchases(52.0, data).to_numpy()
+        for k, (x, tx, T) in enumerate(PATTERNS):
+            ll = MODEL_CLASSES[name]().loglik(params, data.iloc[[k]])
+            brute_ll, brute_alive, brute_expected = _brute_force(name, params, x, tx, T, 52.0)
+            where = (name, params, (x, tx, T))
+            assert ll == pytest.approx(brute_ll, rel=1e-8, abs=1e-8), where
+            assert alive[k] == pytest.approx(brute_alive, rel=1e-6, abs=1e-12), where
+            assert expected[k] == pytest.approx(brute_expected, rel=1e-6, abs=1e-12), where
+
+
+def test_loglik_scores_given_parameters(fits, summary):
+    res = fits["BGNBD"]
+    assert BGNBD().loglik(res.params, summary) == pytest.approx(res.loglik, rel=1e-12)
+    with pytest.raises(crmlab.DataError, match="4 positive values"):
+        BGNBD().loglik([1.0, 2.0], summary)
+
+
+def test_bgnbd_one_time_buyers_are_alive_but_not_under_mbgnbd(fits):
+    data = pd.DataFrame({"frequency": [0.0], "recency": [0.0], "T": [38.0]})
+    assert fits["BGNBD"].probability_alive(data).iloc[0] == 1.0
+    assert fits["MBGNBD"].probability_alive(data).iloc[0] < 1.0
+
+
+def test_extreme_inputs_stay_finite(fits):
+    data = pd.DataFrame(
+        {"frequency": [0.0, 300.0, 300.0, 1.0], "recency": [0.0, 499.0, 20.0, 500.0], "T": 500.0}
+    )
+    for res in fits.values():
+        alive = res.probability_alive(data)
+        assert np.isfinite(alive).all() and ((alive >= 0) & (alive <= 1)).all()
+        assert np.isfinite(res.expected_purchases(52.0, data)).all()
+    assert fits["ParetoNBD"].probability_alive(data).iloc[2] < 1e-6
+
+
+def test_all_zero_repeat_customers_raise_or_warn_when_asked():
+    data = pd.DataFrame({"frequency": 0.0, "recency": 0.0, "T": np.linspace(10, 50, 500)})
+    with pytest.raises(crmlab.models.IdentificationError, match="none of the 500 customers"):
+        BGNBD().fit(data)
+    with pytest.warns(crmlab.models.base.ConvergenceWarning, match="none of the 500"):
+        res = BGNBD().fit(data, strict=False)
+    assert not res.converged
+    assert "did not converge" in res.summary()
+
+
+def test_weights_equal_repeated_rows(summary):
+    patterns = summary[["frequency", "recency", "T"]].round(0)
+    counts = patterns.value_counts().rename("weight").reset_index()
+    a = BGNBD().fit(patterns)
+    b = BGNBD().fit(counts)
+    assert a.loglik == pytest.approx(b.loglik, rel=1e-8)
+
+
+def test_clv_discounting(fits, summary):
+    res = fits["BGNBD"]
+    spend = pd.Series(50.0, index=summary.index)
+    undiscounted = res.clv(summary, spend=spend, margin=0.3, discount_rate=0.0, horizon=52)
+    expected = 0.3 * 50.0 * res.expected_purchases(52.0, summary)
+    np.testing.assert_allclose(undiscounted, expected, rtol=1e-9)
+    discounted = res.clv(summary, spend=spend, margin=0.3, discount_rate=0.01, horizon=52)
+    assert (discounted <= undiscounted + 1e-12).all()
+    with pytest.raises(crmlab.DataError, match="margin"):
+        res.clv(summary, spend=spend, margin=1.5, discount_rate=0.0, horizon=52)
+
+
+def test_goodness_of_fit_frames(fits, summary):
+    res = fits["BGNBD"]
+    freq = frequency_fit(res, summary)
+    assert freq["observed"].sum() == len(summary) == pytest.approx(freq["expected"].sum())
+    assert freq["observed"].iloc[0] == 1411
+    assert freq["expected"].iloc[0] == pytest.approx(1411, rel=0.01)
+    tx = crmlab.load_dataset("cdnow_sample")
+    track = tracking(
+        res, tx, summary=summary, calibration_end="1997-09-30", observation_end="1998-06-30"
+    )
+    assert track["cumulative_actual"].iloc[-1] == 2457 + 1882
+    assert len(track) == 78
+    cond = conditional_expectations(res, summary)
+    assert cond["customers"].sum() == len(summary)
+
+
+def test_bad_summary_is_named():
+    with pytest.raises(crmlab.DataError, match="recency"):
+        BGNBD().fit(pd.DataFrame({"frequency": [1.0], "recency": [5.0], "T": [3.0]}))
+    with pytest.raises(crmlab.DataError, match="rfm_summary"):
+        BGNBD().fit(pd.DataFrame({"frequency": [1.0]}))
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+@pytest.mark.parametrize("model", ["pareto_nbd", "bg_nbd", "mbg_nbd"])
+def test_extreme_data_fit_cleanly_or_say_so(model):
+    """Heavy buyers over 500 weeks: converge and recover the truth, with no numerical
+    warnings; nearly no repeat buyers (a flat likelihood): a ConvergenceWarning at worst."""
+    cls = {"pareto_nbd": ParetoNBD, "bg_nbd": BGNBD, "mbg_nbd": MBGNBD}[model]
+    dropout = {"s": 0.5, "beta": 200.0} if model == "pareto_nbd" else {"a": 0.5, "b": 60.0}
+    truth = {"r": 5.0, "alpha": 10.0, **dropout}
+    heavy = simulate.retailer(
+        4000, model=model, horizon=500, acquisition_periods=None, seed=8, **truth
+    ).truth
+    assert heavy["frequency"].max() > 400
+    fit = cls().fit(heavy[["frequency", "recency", "T"]])
+    assert fit.converged
+    z = (fit.params - pd.Series(truth)) / fit.bse
+    assert (z.abs() < 3).all(), z.round(2).to_dict()
+    rare = {"s": 3.0, "beta": 0.5} if model == "pareto_nbd" else {"a": 30.0, "b": 0.5}
+    sparse = simulate.retailer(
+        3000, model=model, r=0.2, alpha=300.0, horizon=100, seed=9, **rare
+    ).truth[["frequency", "recency", "T"]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", crmlab.models.base.ConvergenceWarning)
+        result = cls().fit(sparse, strict=False)
+    assert np.isfinite(result.loglik)
+    if not result.converged:  # a flat likelihood is refused by default, with the reason
+        with pytest.raises(crmlab.models.IdentificationError, match="cannot be estimated"):
+            cls().fit(sparse)
+
+
+# --- Pareto/NBD on daily data (issue 17): the recurrence against quadrature -------------
+
+
+def _daily(n: int, seed: int, r=0.8, alpha=15.0, s=0.6, beta=200.0) -> pd.DataFrame:
+    """A Pareto/NBD summary in whole days (as benchmarks/bench_models.py's daily_log)."""
+    rng = np.random.default_rng(seed)
+    lam, mu = rng.gamma(r, 1 / alpha, n), rng.gamma(s, 1 / beta, n)
+    T = rng.integers(30, 731, n).astype(float)
+    alive = np.minimum(rng.exponential(1 / mu), T)
+    x = rng.poisson(lam * alive).astype(float)
+    last = np.floor(alive * rng.random(n) ** (1 / np.maximum(x, 1)))
+    return pd.DataFrame({"frequency": x, "recency": np.where(x > 0, last, 0.0), "T": T})
+
+
+def _pareto_by_quadrature(params, x: float, tx: float, T: float) -> float:
+    """One customer's Pareto/NBD log-likelihood with the dropout integral
+    s int_{t_x}^T (alpha+tau)^-(r+x) (beta+tau)^-(s+1) dtau by adaptive quadrature,
+    broken at multiples of the width of its peak at t_x and scaled to 1 there."""
+    r, alpha, s, beta = params
+    m = r + x
+    log_stay = -m * np.log(alpha + T) - s * np.log(beta + T)
+    log_drop = -np.inf
+    if T > tx:
+        width = (alpha + tx) / max(m, 1.0)
+        edges = sorted({tx, T, *(min(T, tx + k * width) for k in (1, 4, 16, 64, 256, 1024))})
+
+        def scaled(tau: float) -> float:
+            return ((alpha + tx) / (alpha + tau)) ** m * ((beta + tx) / (beta + tau)) ** (s + 1)
+
+        drop = sum(
+            integrate.quad(scaled, lo, hi, epsabs=0, epsrel=1e-12, limit=400)[0]
+            for lo, hi in zip(edges[:-1], edges[1:], strict=True)
+        )
+        log_drop = np.log(s * drop) - m * np.log(alpha + tx) - (s + 1) * np.log(beta + tx)
+    return float(
+        gammaln(r + x)
+        - gammaln(r)
+        + r * np.log(alpha)
+        + s * np.log(beta)
+        + np.logaddexp(log_stay, log_drop)
+    )
+
+
+DAILY_POINTS = [
+    (0.8, 15.0, 0.6, 200.0),  # the daily log: alpha << beta
+    (0.3, 0.05, 0.2, 3000.0),  # z = (beta - alpha)/beta = 0.99998: the 2F1 series crawls
+    (1.0, 2.0, 1.0, 900.0),  # r = s = 1, z -> 1: where scipy's hyp2f1 is wrong
+    (2.0, 1.0, 0.5, 900.0),  # r = 2 likewise
+    (2.0, 50.0, 0.6, 50.0),  # alpha = beta
+    (0.7, 40.0, 1.3, 40.000001),  # alpha ~ beta
+    (0.5, 400.0, 0.4, 3.0),  # alpha >> beta
+    (5.0, 3.0, 0.05, 3000.0),  # many purchases, slow dropout
+]
+DAILY_PATTERNS = [
+    (0, 0.0, 30.0),
+    (0, 0.0, 730.0),
+    (1, 0.0, 30.0),
+    (1, 29.0, 30.0),
+    (3, 100.0, 400.0),
+    (40, 700.0, 730.0),
+    (40, 20.0, 730.0),
+    (120, 150.0, 600.0),
+    (300, 729.0, 730.0),
+    (300, 100.0, 730.0),
+    (356, 5.0, 30.0),
+]
+
+
+def _random_points(n: int, seed: int) -> list[tuple[float, ...]]:
+    rng = np.random.default_rng(seed)
+    shapes = np.exp(rng.uniform(np.log(0.05), np.log(5.0), (n, 2)))
+    scales = np.exp(rng.uniform(np.log(0.05), np.log(2000.0), (n, 2)))
+    return [(a, b, c, d) for (a, c), (b, d) in zip(shapes, scales, strict=True)]
+
+
+@pytest.mark.filterwarnings("ignore::scipy.integrate.IntegrationWarning")  # the asserts judge
+@pytest.mark.parametrize("params", DAILY_POINTS + _random_points(8, 17))
+def test_pareto_likelihood_on_daily_patterns_matches_quadrature(params):
+    data = _pattern_frame(DAILY_PATTERNS)
+    brute = [_pareto_by_quadrature(params, *pattern) for pattern in DAILY_PATTERNS]
+    # all patterns in one table (one recurrence over their distinct recency and T values)
+    assert ParetoNBD().loglik(params, data) == pytest.approx(sum(brute), rel=1e-10)
+    for k, value in enumerate(brute):
+        assert ParetoNBD().loglik(params, data.iloc[[k]]) == pytest.approx(value, rel=1e-10), k
+    # P(alive) uses the same terms: its dropout share is 1 - P(alive)
+    res = _result("ParetoNBD", params)
+    alive = res.probability_alive(data).to_numpy()
+    r, alpha, s, beta = params
+    for k, (x, _, T) in enumerate(DAILY_PATTERNS):
+        stay = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+        stay += -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
+        assert alive[k] == pytest.approx(np.exp(stay - brute[k]), rel=1e-8, abs=1e-14), k
+
+
+@pytest.mark.parametrize("params", DAILY_POINTS[:4] + _random_points(3, 5))
+def test_pareto_recurrence_equals_direct_evaluation(params):
+    """The grid recurrence (integer frequencies) and the direct evaluation pair by pair (used
+    for non-integer frequencies) give the same ln J and derivatives."""
+    data = pd.concat([_daily(3000, 3), _pattern_frame(DAILY_PATTERNS)])
+    p = nbd._patterns(data, pairs=True)
+    assert p.pairs.top_y is not None
+    grid = nbd._pareto_table(params, p.pairs, grad=True)
+    direct = nbd._pareto_table(params, p.pairs._replace(top_y=None), grad=True)
+    assert grid[:, 0] == pytest.approx(direct[:, 0], rel=1e-11)
+    scale = np.abs(direct[:, 1:]).max(axis=0)
+    assert np.all(np.abs(grid[:, 1:] - direct[:, 1:]).max(axis=0) <= 1e-7 * scale)
+
+
+@pytest.mark.parametrize("params", DAILY_POINTS + _random_points(3, 11))
+def test_pareto_gradient_on_daily_data_matches_finite_differences(params):
+    p = nbd._patterns(_daily(3000, 7), pairs=True)
+    theta = np.log(params)
+    value, grad = nbd._pareto_loglik(theta, p, grad=True)
+    assert value == pytest.approx(nbd._pareto_loglik(theta, p), rel=1e-14)
+    h = 1e-6
+    numeric = [
+        (nbd._pareto_loglik(theta + h * e, p) - nbd._pareto_loglik(theta - h * e, p)) / (2 * h)
+        for e in np.eye(4)
+    ]
+    assert grad == pytest.approx(numeric, rel=1e-5, abs=1e-7 * abs(value))
+
+
+def test_pareto_nbd_recovers_daily_parameters():
+    truth = np.array([0.8, 15.0, 0.6, 200.0])
+    data = _daily(20_000, 1)
+    res = ParetoNBD().fit(data)
+    z = (res.params.to_numpy() - truth) / res.bse.to_numpy()
+    assert res.converged and np.all(np.abs(z) < 3.5), z
+    # the optimum: no step along any parameter improves the likelihood
+    for k in range(4):
+        for step in (1e-4, -1e-4):
+            moved = res.params.to_numpy() * np.exp(step * np.eye(4)[k])
+            assert ParetoNBD().loglik(moved, data) <= res.loglik + 1e-6
