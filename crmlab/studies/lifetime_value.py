@@ -782,23 +782,65 @@ def lifetime_value_study(
     )
 
 
+def clv_at(
+    study: LifetimeValueStudy,
+    *,
+    margin: float | None = None,
+    annual_discount_rate: float | None = None,
+    horizon_years: float | None = None,
+) -> pd.Series:
+    """Each customer's CLV under the used model with other assumptions.
+
+    The same fitted model and expected spend as the study; ``margin``,
+    ``annual_discount_rate`` and ``horizon_years`` default to the study's
+    (``study.settings``). CLV is proportional to the margin; the discount rate and the
+    horizon change it through :func:`discounting`. With the study's own values this is
+    the ``clv`` column of ``study.customers``.
+    """
+    settings = study.settings
+    margin = settings["margin"] if margin is None else margin
+    if not 0 <= margin <= 1:
+        raise DataError(f"margin={margin!r} must be a fraction between 0 and 1.")
+    _, rate, horizon = discounting(
+        study.summary,
+        settings["annual_discount_rate"] if annual_discount_rate is None else annual_discount_rate,
+        settings["horizon_years"] if horizon_years is None else horizon_years,
+    )
+    values = study.model.clv(
+        study.summary, spend=study.spend, margin=margin, discount_rate=rate, horizon=horizon
+    )
+    return pd.Series(np.asarray(values, dtype=float), index=study.summary.index, name="clv")
+
+
+def total_clv(
+    study: LifetimeValueStudy,
+    *,
+    margin: float | None = None,
+    annual_discount_rate: float | None = None,
+    horizon_years: float | None = None,
+) -> float:
+    """Total CLV of the cohort under the used model with other assumptions (:func:`clv_at`)."""
+    return float(
+        clv_at(
+            study,
+            margin=margin,
+            annual_discount_rate=annual_discount_rate,
+            horizon_years=horizon_years,
+        ).sum()
+    )
+
+
 def clv_what_if(study: LifetimeValueStudy, margin: float, annual_discount_rate: float) -> Any:
     """Draw the used model's CLV distribution under other assumptions; return the totals text.
 
     The callback of the notebook's sliders: the same model, spend and horizon as the
-    study, with another margin and yearly discount rate (CLV is proportional to the
-    margin; the discount rate changes it through :func:`discounting`).
+    study, with another margin and yearly discount rate (:func:`clv_at`).
     """
     from IPython.display import Markdown
 
     from crmlab.plots import models as _plots
 
-    _, rate, horizon = discounting(
-        study.summary, annual_discount_rate, study.settings["horizon_years"]
-    )
-    values = study.model.clv(
-        study.summary, spend=study.spend, margin=margin, discount_rate=rate, horizon=horizon
-    )
+    values = clv_at(study, margin=margin, annual_discount_rate=annual_discount_rate)
     _plots.clv_distribution(values, markers={"mean": float(values.mean())})
     return Markdown(
         f"{study.choice.used}, margin {margin:.0%}, discount rate {annual_discount_rate:.0%} a "

@@ -132,6 +132,27 @@ def test_clv_and_p_alive_under_every_model(study):
     assert totals["one_time_share"].eq(one_time).all()
 
 
+def test_clv_at_other_assumptions(study):
+    base = lv.clv_at(study)
+    np.testing.assert_allclose(base, study.customers["clv"].reindex(base.index), rtol=1e-12)
+    assert lv.total_clv(study) == pytest.approx(base.sum())
+    # proportional to the margin
+    assert lv.total_clv(study, margin=0.4) == pytest.approx(base.sum() * 0.4 / 0.3)
+    # a higher discount rate lowers every customer's CLV; no discounting raises it
+    higher = lv.clv_at(study, annual_discount_rate=0.15)
+    assert (higher <= base + 1e-12).all() and higher.sum() < base.sum()
+    assert lv.total_clv(study, annual_discount_rate=0.0) > base.sum()
+    # the used model's own clv at a one-year horizon, undiscounted
+    direct = study.model.clv(
+        study.summary, spend=study.spend, margin=0.3, discount_rate=0.0, horizon="1Y"
+    )
+    np.testing.assert_allclose(
+        lv.clv_at(study, annual_discount_rate=0.0, horizon_years=1.0), direct, rtol=1e-12
+    )
+    with pytest.raises(DataError, match="margin"):
+        lv.clv_at(study, margin=30)
+
+
 def test_customer_table_carries_the_used_model_interval_and_every_model(study):
     c = study.customers
     used = lv.slug(study.choice.used)
