@@ -103,8 +103,9 @@ def daily(sizes: list[int], repeat: int) -> pd.DataFrame:
                         peer_gap = f"{model().loglik(answer['params'], data) - res.loglik:+.2f}"
                     else:
                         peer = answer
+                loglik = f"{res.loglik:,.6f}"
                 rows.append(
-                    (n, patterns, model.name, wall, cpu, res.loglik, res.iterations, peer, peer_gap)
+                    (n, patterns, model.name, wall, cpu, loglik, res.iterations, peer, peer_gap)
                 )
     return pd.DataFrame(
         rows,

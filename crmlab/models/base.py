@@ -372,8 +372,8 @@ def fit_mle(
     # BFGS stops when every gradient component is below gtol. A total over a million
     # customers cannot get its gradient below ~1e-10 of its size (rounding), so an absolute
     # 1e-6 would end in failed line searches at the optimum (dozens of wasted evaluations);
-    # 1e-9 of the starting value is far below what moves the estimates or the likelihood.
-    gtol = max(1e-6, 1e-9 * abs(value(start))) if jac else 1e-6
+    # 1e-8 of the starting value is far below what moves the estimates or the likelihood.
+    gtol = max(1e-6, 1e-8 * abs(value(start))) if jac else 1e-6
     res = optimize.minimize(
         negloglik,
         start,
