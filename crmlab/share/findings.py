@@ -448,3 +448,397 @@ def share_findings(
     if rule_scores is not None:
         findings.append(wallet_rule_finding(rule_scores))
     return findings
+
+
+# ------------------------------------------------------------------- client summary
+
+#: Files the customer-share actions write (``{panel}`` and ``{brand}`` filled in).
+PROSPECTS_FILE = "share_{panel}_{brand}_prospects"
+BUYERS_FILE = "share_{panel}_{brand}_buyers"
+
+
+def _file_part(text: object) -> str:
+    """A brand or panel name as part of a file name (letters, digits, ``_`` and ``-``)."""
+    import re
+
+    return re.sub(r"[^\w-]+", "_", str(text)).strip("_") or "brand"
+
+
+def scr_interval(
+    scr: pd.DataFrame,
+    brand: str,
+    *,
+    level: float = 0.95,
+    household: str = "household_id",
+) -> pd.Series:
+    """A brand's share of its buyers' category purchases with its sampling interval.
+
+    The share is a ratio estimate over the brand's ``n`` buying households,
+    ``R = sum(y) / sum(x)`` (``y`` their purchases of the brand, ``x`` of the category);
+    its linearised variance is ``v(R) = sum((y - R x)^2) / (n (n - 1) xbar^2)``
+    (Cochran 1977, *Sampling Techniques*, 3rd ed., eq. 6.13) and the interval
+    ``R -/+ z sqrt(v(R))`` is clipped to [0, 1].
+
+    Parameters
+    ----------
+    scr : DataFrame
+        :func:`crmlab.share.share_of_category_requirements` (``brand``,
+        ``brand_purchases``, ``category_purchases`` per household and brand).
+    brand : str
+        The brand.
+    level : float
+        Confidence level.
+
+    Returns
+    -------
+    Series
+        ``buyers``, ``households``, ``scr``, ``lower``, ``upper``.
+    """
+    from scipy import stats
+
+    require_columns(scr, [household, "brand", "brand_purchases", "category_purchases"], "scr")
+    if not 0 < level < 1:
+        raise DataError(f"level must be between 0 and 1, got {level!r}.")
+    rows = scr[scr["brand"].astype(str) == str(brand)]
+    if rows.empty:
+        raise DataError(f"brand {brand!r} is not in the 'brand' column of the scr table.")
+    buyers = rows[rows["brand_purchases"] > 0]
+    n = len(buyers)
+    y = buyers["brand_purchases"].to_numpy(float)
+    x = buyers["category_purchases"].to_numpy(float)
+    ratio = y.sum() / x.sum() if n else float("nan")
+    if n >= 2:
+        var = ((y - ratio * x) ** 2).sum() / (n * (n - 1) * x.mean() ** 2)
+        half = stats.norm.ppf(0.5 + level / 2) * np.sqrt(var)
+        lower, upper = max(ratio - half, 0.0), min(ratio + half, 1.0)
+    else:
+        lower = upper = float("nan")
+    return pd.Series(
+        {
+            "buyers": n,
+            "households": scr[household].nunique(),
+            "scr": ratio,
+            "lower": lower,
+            "upper": upper,
+        }
+    )
+
+
+def share_lists(scr: pd.DataFrame, focus: str, *, household: str = "household_id") -> dict:
+    """The households behind the customer-share actions, for the focus brand.
+
+    Returns
+    -------
+    dict of DataFrame
+        ``prospects``: households that bought the category but not ``focus``, heaviest
+        category buyers first (``category_purchases``); ``buyers``: households that bought
+        ``focus``, the least loyal first (``brand_purchases``, ``category_purchases``,
+        ``share_of_purchases`` = their share of category purchases given to it).
+    """
+    rows = scr[scr["brand"].astype(str) == str(focus)].set_index(household)
+    prospects = rows.loc[rows["brand_purchases"] == 0, ["category_purchases"]]
+    buyers = rows.loc[rows["brand_purchases"] > 0, ["brand_purchases", "category_purchases"]]
+    buyers = buyers.assign(share_of_purchases=rows["scr"])
+    return {
+        "prospects": prospects.sort_values("category_purchases", ascending=False, kind="stable"),
+        "buyers": buyers.sort_values("share_of_purchases", kind="stable"),
+    }
+
+
+def _pattern_words(pen_dev: float, freq_dev: float) -> str:
+    """What a brand's penetration and purchase-frequency deviations mean, in words."""
+    if pen_dev > 0 and freq_dev < 0:
+        return "many households buy it now and then"
+    if pen_dev < 0 and freq_dev > 0:
+        return "fewer households buy it, and they buy it more often: a loyal niche"
+    if pen_dev > 0:
+        return "more households buy it, and more often, than a brand of its size"
+    return "fewer households buy it, and less often, than a brand of its size"
+
+
+def share_client(
+    panel_name: str,
+    scr: pd.DataFrame,
+    misfits: pd.DataFrame,
+    focus: str,
+    *,
+    tolerance: float,
+    level: float = 0.95,
+    panels: pd.DataFrame | None = None,
+    market: pd.DataFrame | None = None,
+    best_share: float = 0.2,
+    built_in: str | None = None,
+    rule_scores: pd.DataFrame | None = None,
+    export: bool = False,
+) -> tuple[list[Finding], list]:
+    """The customer-share study for a client: plain sentences and recommended actions.
+
+    The same results as :func:`share_findings` without model names or abbreviations,
+    every number with its unit: the focus brand's share of its buyers' purchases with
+    its range against what is usual for a brand of its size; how close that usual
+    pattern comes over the panel's brands and which brands stand apart from it (with
+    their ranges); the same over every panel (``panels``); and, labelled simulated, the
+    market-share and wallet results. Actions only where the purchase records support
+    them: win new households for a brand whose buyers are already more loyal than its
+    size predicts, or find out why the buyers of a brand less loyal than that give it
+    so little; the simulated results get one action, to test them on the client's data.
+
+    Parameters
+    ----------
+    panel_name : str
+        The purchase panel's name (its category, e.g. ``"yogurt"``).
+    scr : DataFrame
+        :func:`crmlab.share.share_of_category_requirements` of the panel.
+    misfits : DataFrame
+        :func:`dirichlet_misfits` of the panel, made with ``tolerance`` and ``level``.
+    focus : str
+        The brand studied in detail.
+    tolerance, level : float
+        As given to :func:`dirichlet_misfits`.
+    panels : DataFrame, optional
+        :func:`dirichlet_panels` of every panel.
+    market, best_share, built_in, rule_scores
+        As :func:`share_findings` (simulated wallets).
+    export : bool
+        Also write the focus brand's action list (:func:`share_lists`) with
+        :func:`crmlab.reports.export`; the action names the file either way.
+
+    Returns
+    -------
+    (list of Finding, list of Action)
+        For :func:`crmlab.reports.executive_summary` ``client=`` and ``actions=``.
+    """
+    from crmlab.reports import Action
+    from crmlab.reports import export as write
+
+    require_columns(
+        misfits,
+        [
+            "market_share",
+            "scr_expected",
+            "penetration_observed",
+            "penetration_expected",
+            "penetration_low",
+            "penetration_high",
+            "purchase_frequency_observed",
+            "purchase_frequency_expected",
+            "misfit",
+        ],
+        "misfits",
+    )
+    if focus not in misfits.index:
+        raise DataError(
+            f"brand {focus!r} is not in the {panel_name} panel; its brands are "
+            f"{', '.join(map(str, misfits.index))}."
+        )
+    cat, name = _literal(panel_name), _literal(focus)
+    own = scr_interval(scr, focus, level=level)
+    households = int(own["households"])
+    expected = float(misfits.loc[focus, "scr_expected"])
+    head = {
+        "households": households,
+        "purchases": int(scr["brand_purchases"].sum()),
+        "market_share": float(misfits.loc[focus, "market_share"]),
+        "buyers": int(own["buyers"]),
+        "scr": float(own["scr"]),
+        "scr_low": float(own["lower"]),
+        "scr_high": float(own["upper"]),
+        "scr_expected": expected,
+    }
+    above, below = expected < head["scr_low"], expected > head["scr_high"]
+    verdict = (
+        "its buyers are more loyal than its size predicts"
+        if above
+        else "its buyers are less loyal than its size predicts"
+        if below
+        else "in line with its size, within what chance among so few households allows"
+    )
+    client = [
+        Finding(
+            f"In the {cat} purchase records of {{households:,}} households ({{purchases:,}} "
+            f"purchases), the {name} brand has {{market_share:.1%}} of all purchases; the "
+            f"{{buyers:,}} households that bought it give it {{scr:.1%}} of their {cat} "
+            "purchases (most likely between {scr_low:.1%} and {scr_high:.1%}), against "
+            "{scr_expected:.1%} usual for a brand of its size, judging by how households "
+            f"share their purchases among the brands: {verdict}.",
+            head,
+        )
+    ]
+    fit = dirichlet_fit_statistics(misfits)
+    client.append(
+        Finding(
+            "Over the {brands:,} brands, that usual pattern predicts the share of households "
+            "buying each brand within {pen:.1f} percentage points and how often its buyers "
+            "buy it within {freq:.1f} purchases, on average.",
+            {
+                "brands": len(misfits),
+                "pen": float(100 * fit.loc["penetration", "mad"]),
+                "freq": float(fit.loc["purchase_frequency", "mad"]),
+            },
+        )
+    )
+    bad = misfits[misfits["misfit"]]
+    apart = {"tolerance": float(100 * tolerance), "households": households}
+    if bad.empty:
+        client.append(
+            Finding(
+                "No brand stands apart from that pattern by more than {tolerance:.0f} "
+                "percentage points of households, beyond what chance among {households:,} "
+                "households explains.",
+                apart,
+            )
+        )
+    else:
+        clauses = []
+        for i, (brand, row) in enumerate(bad.iterrows()):
+            apart |= {
+                f"pen_{i}": float(row["penetration_observed"]),
+                f"low_{i}": float(row["penetration_low"]),
+                f"high_{i}": float(row["penetration_high"]),
+                f"exp_{i}": float(row["penetration_expected"]),
+                f"freq_{i}": float(row["purchase_frequency_observed"]),
+                f"freq_exp_{i}": float(row["purchase_frequency_expected"]),
+            }
+            words = _pattern_words(
+                row["penetration_observed"] - row["penetration_expected"],
+                row["purchase_frequency_observed"] - row["purchase_frequency_expected"],
+            )
+            clauses.append(
+                f"{_literal(brand)} is bought by {{pen_{i}:.1%}} of households (most likely "
+                f"between {{low_{i}:.1%}} and {{high_{i}:.1%}}) against {{exp_{i}:.1%}} "
+                f"expected, {{freq_{i}:.1f}} times each against {{freq_exp_{i}:.1f}} times "
+                f"expected: {words}"
+            )
+        apart["apart"] = len(bad)
+        client.append(
+            Finding(
+                "{apart:,} brand"
+                + ("s stand" if len(bad) > 1 else " stands")
+                + " apart from that pattern by more than {tolerance:.0f} percentage points "
+                "of households, beyond what chance among {households:,} households explains: "
+                + "; ".join(clauses)
+                + ". Such brands have a reason of their own (a niche, a promotion habit), so "
+                "the usual pattern is no fair yardstick of their loyalty.",
+                apart,
+            )
+        )
+    if panels is not None and len(panels) > 1:
+        require_columns(panels, ["households", "mad_penetration", "misfits", "brands"], "panels")
+        largest = panels["households"].idxmax()
+        n_apart = int(
+            sum(len([b for b in str(m).split(", ") if b]) for m in panels["misfits"].fillna(""))
+        )
+        names = [_literal(p) for p in panels.index]
+        names = ", ".join(names[:-1]) + " and " + names[-1]
+        client.append(
+            Finding(
+                f"Across the purchase records of {names} ({{few:,}} to {{many:,}} households "
+                "each), the usual pattern predicts the share of households buying a brand "
+                "within {best:.1f} to {worst:.1f} percentage points on average, closest in the "
+                f"largest records ({_literal(largest)}, {{largest_n:,}} households, within "
+                "{largest_mad:.1f} percentage points); beyond chance, {apart:,} brands stand "
+                "apart from it, out of {brands:,} brands.",
+                {
+                    "panels": len(panels),
+                    "few": int(panels["households"].min()),
+                    "many": int(panels["households"].max()),
+                    "best": float(100 * panels["mad_penetration"].min()),
+                    "worst": float(100 * panels["mad_penetration"].max()),
+                    "largest_n": int(panels.loc[largest, "households"]),
+                    "largest_mad": float(100 * panels.loc[largest, "mad_penetration"]),
+                    "apart": n_apart,
+                    "brands": int(panels["brands"].sum()),
+                },
+            )
+        )
+    actions = []
+    lists = share_lists(scr, focus)
+    stem = {"panel": _file_part(panel_name), "brand": _file_part(focus)}
+    if above:
+        prospects = lists["prospects"]
+        file = PROSPECTS_FILE.format(**stem)
+        if export:
+            write(prospects, file)
+        actions.append(
+            Action(
+                "grow",
+                f"Grow the {name} brand by winning the {{prospects:,}} households in these "
+                f"records that buy {cat} but not {name}, rather than by loyalty offers to its "
+                f"{{buyers:,}} buying households: they already give it {{scr:.1%}} of their "
+                f"{cat} purchases, more than the {{scr_expected:.1%}} usual for its size.",
+                {**head, "prospects": len(prospects)},
+                customers=len(prospects),
+                list_file=f"{file}.csv",
+            )
+        )
+    elif below:
+        buyers = lists["buyers"]
+        file = BUYERS_FILE.format(**stem)
+        if export:
+            write(buyers, file)
+        actions.append(
+            Action(
+                "review",
+                f"Find out why the {{buyers:,}} households that buy the {name} brand give it "
+                f"only {{scr:.1%}} of their {cat} purchases, less than the {{scr_expected:.1%}} "
+                "usual for its size: ask those who give it least what they buy instead.",
+                head,
+                customers=len(buyers),
+                list_file=f"{file}.csv",
+            )
+        )
+    if market is not None:
+        require_columns(market, ["market_share", "share_of_best_wallets"], "market")
+        leader = market["market_share"].idxmax()
+        best = market["share_of_best_wallets"].drop(index=leader).idxmax()
+        numbers = {
+            "leader_market": float(market.loc[leader, "market_share"]),
+            "leader_best": float(market.loc[leader, "share_of_best_wallets"]),
+            "other_best": float(market.loc[best, "share_of_best_wallets"]),
+            "other_market": float(market.loc[best, "market_share"]),
+            "best_share": float(best_share),
+        }
+        design = f", built with {_literal(built_in)}" if built_in else ""
+        built = (
+            ": the simulation was built to show this, so it shows how the two measures can "
+            "differ, not that they do on your market."
+            if built_in
+            else "."
+        )
+        client.append(
+            Finding(
+                f"In a simulated market (not your data){design}, {_literal(leader)} has "
+                "{leader_market:.1%} of all spending but {leader_best:.1%} of the spending of "
+                "the {best_share:.0%} of customers who spend most in the category, against "
+                f"{{other_best:.1%}} for {_literal(best)} with {{other_market:.1%}} of all "
+                f"spending{built}",
+                numbers,
+                simulated=True,
+            )
+        )
+    if rule_scores is not None:
+        require_columns(rule_scores, ["mae"], "rule_scores")
+        rule = float(100 * rule_scores.loc["war", "mae"])
+        sat = float(100 * rule_scores.loc["satisfaction_share", "mae"])
+        client.append(
+            Finding(
+                "In the same simulated market, the order in which customers rank the firms "
+                "they use predicts each firm's share of their spending "
+                + ("better than" if rule < sat else "no better than")
+                + " their satisfaction scores do: off by {rule:.1f} percentage points on "
+                "average, against {sat:.1f} percentage points.",
+                {"rule": rule, "sat": sat},
+                simulated=True,
+            )
+        )
+    if market is not None or rule_scores is not None:
+        actions.append(
+            Action(
+                "test",
+                "Test this on your data: for a sample of customers, record what each spends "
+                "with you and, by survey, what they spend in the category in all and how they "
+                "rank the firms they use; then compare your share of all spending with your "
+                "share of your biggest customers' spending.",
+            )
+        )
+    return client, actions
