@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import client_checks
 import numpy as np
 import pandas as pd
 import pytest
@@ -30,6 +31,9 @@ def report(tmp_path_factory):
         "bench": pd.read_csv(folder / f"dirichlet_benchmark_{panel}.csv", index_col=0),
         "params": pd.read_csv(folder / f"dirichlet_parameters_{panel}.csv").iloc[0],
         "wallet": pd.read_csv(folder / "simulated_wallet.csv"),
+        "panels": pd.read_csv(folder / "dirichlet_panels.csv", index_col=0),
+        "client": client_checks.load(folder),
+        "folder": folder,
     }
     return findings, tables, small, out.html.read_text(encoding="utf-8")
 
@@ -204,3 +208,117 @@ def test_every_figure_is_described(report):
     assert page.count("<img") >= 7 and page.count('alt="') >= page.count("<img")
     assert "currency units" not in page
     assert "Choose a panel" not in page  # the explorer lists the brands of the panel in use
+
+
+def test_client_focus_sentence_recomputed_from_the_households(report):
+    _, tables, small, _ = report
+    h, bench = tables["households"], tables["bench"]
+    client = tables["client"]["client"]
+    first = client[0]
+    n = first["numbers"]
+    gap = (bench["scr_observed"] - bench["scr_expected"]).abs()
+    focus = small.get("focus_brand") or gap.idxmax()
+    buyers = h[(h["brand"] == focus) & (h["brand_purchases"] > 0)]
+    y, x = buyers["brand_purchases"], buyers["category_purchases"]
+    ratio = y.sum() / x.sum()
+    # the ratio estimate's linearised standard error (Cochran 1977, eq. 6.13)
+    se = np.sqrt(((y - ratio * x) ** 2).sum() / (len(y) * (len(y) - 1) * x.mean() ** 2))
+    z = stats.norm.ppf(0.5 + small.get("level", 0.95) / 2)
+    assert n["households"] == h["household_id"].nunique()
+    assert n["purchases"] == h["brand_purchases"].sum()
+    assert n["buyers"] == len(buyers)
+    assert n["scr"] == pytest.approx(ratio)
+    assert (n["scr_low"], n["scr_high"]) == pytest.approx((ratio - z * se, ratio + z * se))
+    assert n["scr_expected"] == pytest.approx(bench.loc[focus, "scr_expected"])
+    assert n["market_share"] == pytest.approx(observed(h).loc[focus, "market_share"])
+    assert f"the {focus} brand has" in first["text"]
+    for key, fmt in (("households", ","), ("purchases", ","), ("buyers", ",")):
+        client_checks.printed(first, key, fmt)
+    for key in ("market_share", "scr", "scr_low", "scr_high", "scr_expected"):
+        client_checks.printed(first, key, ".1%")
+    inside = n["scr_low"] <= n["scr_expected"] <= n["scr_high"]
+    assert ("in line with its size" in first["text"]) == inside
+
+
+def test_client_pattern_and_apart_sentences(report):
+    _, tables, small, _ = report
+    obs, bench = observed(tables["households"]), tables["bench"]
+    fit_s, apart = tables["client"]["client"][1:3]
+    expected = bench.loc[obs.index]
+    pen = 100 * (obs["penetration"] - expected["penetration_expected"]).abs().mean()
+    freq = (obs["frequency"] - expected["purchase_frequency_expected"]).abs().mean()
+    assert fit_s["numbers"]["brands"] == len(obs)
+    assert fit_s["numbers"]["pen"] == pytest.approx(pen)
+    assert fit_s["numbers"]["freq"] == pytest.approx(freq)
+    client_checks.printed(fit_s, "pen", ".1f")
+    client_checks.printed(fit_s, "freq", ".1f")
+    bad = bench[bench["misfit"]]
+    assert apart["numbers"]["apart"] == len(bad)
+    for i, (brand, row) in enumerate(bad.iterrows()):
+        assert f"{brand} is bought by" in apart["text"]
+        assert apart["numbers"][f"pen_{i}"] == pytest.approx(obs.loc[brand, "penetration"])
+        for key, col in (("low", "penetration_low"), ("high", "penetration_high")):
+            assert apart["numbers"][f"{key}_{i}"] == pytest.approx(row[col])
+        assert apart["numbers"][f"freq_{i}"] == pytest.approx(obs.loc[brand, "frequency"])
+        for key, fmt in (("pen", ".1%"), ("low", ".1%"), ("high", ".1%"), ("freq", ".1f")):
+            client_checks.printed(apart, f"{key}_{i}", fmt)
+
+
+def test_client_panels_sentence(report):
+    _, tables, small, _ = report
+    panels, bench = tables["panels"], tables["bench"]
+    f = tables["client"]["client"][3]
+    n = f["numbers"]
+    largest = panels["households"].idxmax()
+    assert (n["few"], n["many"]) == (panels["households"].min(), panels["households"].max())
+    assert n["best"] == pytest.approx(100 * panels["mad_penetration"].min())
+    assert n["worst"] == pytest.approx(100 * panels["mad_penetration"].max())
+    assert n["largest_mad"] == pytest.approx(100 * panels.loc[largest, "mad_penetration"])
+    named = [b for m in panels["misfits"].fillna("") for b in str(m).split(", ") if b]
+    assert n["apart"] == len(named) and n["brands"] == panels["brands"].sum()
+    # the panel of this report agrees with its own benchmark table
+    own = panels.loc[small.get("panel", "yogurt")]
+    assert own["mad_penetration"] == pytest.approx(
+        (bench["penetration_observed"] - bench["penetration_expected"]).abs().mean()
+    )
+    for key, fmt in (("few", ","), ("many", ","), ("best", ".1f"), ("worst", ".1f")):
+        client_checks.printed(f, key, fmt)
+    assert f"({largest}, " in f["text"]
+
+
+def test_client_simulated_sentences_and_actions(report):
+    _, tables, small, _ = report
+    record = tables["client"]
+    market, rule = record["client"][4:]
+    assert market["simulated"] and rule["simulated"]
+    assert "simulated" in market["text"] and "not your data" in market["text"]
+    w = tables["wallet"]
+    wallets = w.groupby("customer_id")["wallet"].max()
+    share_all = w.groupby("firm")["spend"].sum() / wallets.sum()
+    n_best = max(int(round(small.get("best_share", 0.2) * len(wallets))), 1)
+    best = wallets.sort_values(ascending=False, kind="stable").index[:n_best]
+    of_best = w[w["customer_id"].isin(best)].groupby("firm")["spend"].sum() / wallets[best].sum()
+    leader = share_all.idxmax()
+    other = of_best.drop(index=leader).idxmax()
+    n = market["numbers"]
+    assert n["leader_market"] == pytest.approx(share_all[leader])
+    assert n["leader_best"] == pytest.approx(of_best[leader])
+    assert n["other_best"] == pytest.approx(of_best[other])
+    assert n["other_market"] == pytest.approx(share_all[other])
+    for key in ("leader_market", "leader_best", "other_best", "other_market"):
+        client_checks.printed(market, key, ".1%")
+    war = (1 - w["rank"] / (w["n_used"] + 1)) * 2 / w["n_used"]
+    sat = w["satisfaction"] / w.groupby("customer_id")["satisfaction"].transform("sum")
+    assert rule["numbers"]["rule"] == pytest.approx(100 * (war - w["share_of_wallet"]).abs().mean())
+    assert rule["numbers"]["sat"] == pytest.approx(100 * (sat - w["share_of_wallet"]).abs().mean())
+    client_checks.printed(rule, "rule", ".1f")
+    client_checks.printed(rule, "sat", ".1f")
+    # on the yogurt panel weight's buyers are within chance of what its size predicts: the
+    # only action is to test the simulated results on real data
+    first = record["client"][0]["numbers"]
+    acted = not first["scr_low"] <= first["scr_expected"] <= first["scr_high"]
+    verbs = [a["verb"] for a in record["actions"]]
+    assert verbs == (["grow" if first["scr_low"] > first["scr_expected"] else "review"]
+                     if acted else []) + ["test"]  # fmt: skip
+    test = record["actions"][-1]
+    assert test["text"].startswith("Test this on your data") and not test["numbers"]

@@ -158,3 +158,134 @@ def test_fit_statistics_view_formats_shares_and_purchases():
     assert "6.7%" in html  # penetration MAD (0.05 + 0.05 + 0.1) / 3
     assert "0.50" in html  # purchase frequency MAD, in purchases per buyer
     assert "Purchases per buyer" in html and "Brand furthest off" in html
+
+
+# ------------------------------------------------------------------- client summary
+
+
+def test_scr_interval_by_hand():
+    # three buying households (y of the brand out of x in the category) and one non-buyer
+    scr = pd.DataFrame(
+        {
+            "household_id": [1, 2, 3, 4],
+            "brand": ["A"] * 4,
+            "brand_purchases": [1, 2, 3, 0],
+            "category_purchases": [2, 4, 4, 5],
+        }
+    )
+    got = share.findings.scr_interval(scr, "A", level=0.95)
+    ratio = 6 / 10
+    var = ((1 - 1.2) ** 2 + (2 - 2.4) ** 2 + (3 - 2.4) ** 2) / (3 * 2 * (10 / 3) ** 2)
+    half = 1.959963984540054 * var**0.5
+    assert (got["buyers"], got["households"]) == (3, 4)
+    assert got["scr"] == pytest.approx(ratio)
+    assert (got["lower"], got["upper"]) == pytest.approx((ratio - half, ratio + half))
+    with pytest.raises(DataError, match="brand 'B'"):
+        share.findings.scr_interval(scr, "B")
+
+
+def test_scr_interval_covers_the_true_share_in_simulation():
+    # households whose category purchases vary; each buys the brand on 30% of occasions
+    rng = np.random.default_rng(7)
+    covered, runs = 0, 400
+    for _ in range(runs):
+        x = rng.integers(1, 40, size=150)
+        y = rng.binomial(x, 0.3)
+        keep = y > 0
+        scr = pd.DataFrame(
+            {
+                "household_id": np.arange(keep.sum()),
+                "brand": "A",
+                "brand_purchases": y[keep],
+                "category_purchases": x[keep],
+            }
+        )
+        # the true share among buying households, for this draw of household sizes
+        got = share.findings.scr_interval(scr, "A")
+        covered += got["lower"] <= _buyer_share(x, 0.3) <= got["upper"]
+    assert 0.91 <= covered / runs <= 0.98
+
+
+def _buyer_share(x: np.ndarray, p: float) -> float:
+    # households of sizes x buy the brand on each occasion with chance p; among those who
+    # bought it at least once (chance 1 - (1-p)^x), the expected brand purchases sum to
+    # sum(p x) and the category purchases to sum(x (1 - (1-p)^x))
+    return float(np.sum(p * x) / np.sum(x * (1 - (1 - p) ** x)))
+
+
+def _client_inputs(name: str):
+    panel = crmlab.load_dataset(name)
+    fit = share.fit_dirichlet_panel(panel)
+    bench = share.dirichlet_benchmark(panel, fit=fit)
+    misfits = share.dirichlet_misfits(panel, fit, tolerance=0.05)
+    focus = str(bench["scr_deviation"].abs().idxmax())
+    return share.share_of_category_requirements(panel), misfits, focus
+
+
+def test_share_client_on_yogurt_acts_only_on_the_simulated_results():
+    from client_checks import check_plain
+
+    scr, misfits, focus = _client_inputs("yogurt")
+    w = share.share_of_wallet(simulate.wallet(800, 4, seed=3).spend)
+    market = share.market_vs_customer_share(w, best_share=0.2)
+    _, scores = share.wallet_rule_evaluation(w, share="share_of_wallet")
+    client, actions = share.findings.share_client(
+        "yogurt", scr, misfits, focus, tolerance=0.05, market=market, rule_scores=scores,
+        built_in=DESIGN,
+    )  # fmt: skip
+    focus_f, fit_f, apart, sim_market, sim_rule = client
+    for f in client:
+        check_plain(f.text)
+        assert ("simulated" in f.text) == f.simulated
+    for a in actions:
+        check_plain(a.text)
+    assert [f.simulated for f in client] == [False, False, False, True, True]
+    own = share.findings.scr_interval(scr, "weight")
+    assert focus == "weight" and focus_f.numbers["scr"] == pytest.approx(own["scr"])
+    assert focus_f.numbers["scr_low"] < focus_f.numbers["scr_expected"]  # within chance
+    assert "in line with its size" in focus_f.text
+    assert focus_f.numbers["buyers"] == 44 and focus_f.numbers["households"] == 100
+    assert focus_f.numbers["purchases"] == 2412
+    stats = share.dirichlet_fit_statistics(misfits)
+    assert fit_f.numbers["pen"] == pytest.approx(100 * stats.loc["penetration", "mad"])
+    assert apart.numbers["apart"] == 2 and "many households buy it now and then" in apart.text
+    assert "a loyal niche" in apart.text
+    assert "between 18.4% and 35.4%" in apart.text
+    assert "not your data" in sim_market.text and "Firm A has" in sim_market.text
+    # the loyalty of weight's buyers is within chance: no action on it, only a test
+    assert [a.verb for a in actions] == ["test"]
+    with pytest.raises(DataError, match="not in the yogurt panel"):
+        share.findings.share_client("yogurt", scr, misfits, "skw", tolerance=0.05)
+
+
+@pytest.mark.parametrize(
+    ("name", "verb", "file"),
+    [("catsup", "grow", "share_catsup_hunts32_prospects"),
+     ("cracker", "review", "share_cracker_sunshine_buyers")],
+)  # fmt: skip
+def test_share_client_acts_on_a_brand_beyond_chance(name, verb, file, tmp_path, monkeypatch):
+    from client_checks import check_plain
+
+    monkeypatch.setenv("CRMLAB_EXPORT_DIR", str(tmp_path))
+    scr, misfits, focus = _client_inputs(name)
+    client, actions = share.findings.share_client(
+        name, scr, misfits, focus, tolerance=0.05, export=True
+    )
+    assert [a.verb for a in actions] == [verb]
+    (action,) = actions
+    check_plain(action.text)
+    listed = pd.read_csv(tmp_path / f"{file}.csv", index_col=0)
+    rows = scr[scr["brand"] == focus]
+    bought = rows.set_index("household_id")["brand_purchases"] > 0
+    if verb == "grow":  # households of the category that never bought the brand
+        assert client[0].numbers["scr_low"] > client[0].numbers["scr_expected"]
+        assert sorted(listed.index) == sorted(
+            rows.loc[rows["brand_purchases"] == 0, "household_id"]
+        )
+        assert listed["category_purchases"].is_monotonic_decreasing
+    else:  # the brand's buyers, least loyal first
+        assert client[0].numbers["scr_high"] < client[0].numbers["scr_expected"]
+        assert sorted(listed.index) == sorted(bought.index[bought])
+        assert listed["share_of_purchases"].is_monotonic_increasing
+    assert action.customers == len(listed) and action.list_file == f"{file}.csv"
+    assert f"{action.customers:,} households" in action.text
