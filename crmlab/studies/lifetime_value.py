@@ -393,6 +393,206 @@ def clv_by_model(
     return per_customer, totals
 
 
+# ------------------------------------------------------ retention versus acquisition
+
+
+def first_purchase_amount(transactions: pd.DataFrame, summary: pd.DataFrame) -> pd.Series:
+    """What each customer of ``summary`` spent on the day of their first purchase.
+
+    :func:`crmlab.rfm_summary` counts several purchases on one day as one, so the first
+    purchase is the sum of the ``amount`` on the day in ``summary["first_purchase"]``
+    (the customer's first day in ``transactions``). Index as ``summary``; name
+    ``first_amount``.
+
+    Raises
+    ------
+    DataError
+        When a customer of ``summary`` has no transaction on that day (the summary was
+        built from other transactions).
+    """
+    require_columns(transactions, ["customer_id", "date", "amount"], "first_purchase_amount")
+    require_columns(summary, ["first_purchase"], "first_purchase_amount")
+    mine = transactions[transactions["customer_id"].isin(summary.index)]
+    day = pd.to_datetime(mine["date"]).dt.normalize()
+    first = pd.to_datetime(summary["first_purchase"]).dt.normalize()
+    on_first = day.to_numpy() == first.reindex(mine["customer_id"]).to_numpy()
+    amount = mine.loc[on_first].groupby("customer_id")["amount"].sum()
+    missing = summary.index.difference(amount.index)
+    if len(missing):
+        raise DataError(
+            f"{len(missing):,} customers of the summary have no transaction on their "
+            f"first_purchase day (first {missing[0]!r}); build the summary from these "
+            "transactions with crmlab.rfm_summary."
+        )
+    return amount.reindex(summary.index).astype(float).rename("first_amount")
+
+
+def new_customer_clv(study: LifetimeValueStudy, first_amount: pd.Series) -> tuple[float, float]:
+    r"""What a newly won customer of this cohort is worth, at the study's assumptions.
+
+    The margin on an average first purchase (mean of ``first_amount``, not discounted: it
+    is made when the customer is won) plus the CLV of the repeat purchases of a customer
+    just acquired (:math:`x = t_x = T = 0`) under the used model, at the Gamma-Gamma
+    population mean spend per purchase, discounted over the study's horizon:
+    :math:`m\,\bar a + m\,E[S] \sum_k \Delta E[X(k)]/(1+d)^k` with :math:`E[X(t)]` the
+    expected purchases of a new customer. Assumes new customers resemble this cohort.
+
+    Returns
+    -------
+    first_margin, repeat_clv : float
+        The two parts; their sum is the new customer's CLV.
+    """
+    settings = study.settings
+    if first_amount.isna().any() or len(first_amount) == 0:
+        raise DataError("first_amount needs one amount per customer, none missing.")
+    _, rate, horizon = discounting(
+        study.summary, settings["annual_discount_rate"], settings["horizon_years"]
+    )
+    new = pd.DataFrame({"frequency": [0.0], "recency": [0.0], "T": [0.0]}, index=["new"])
+    repeat = study.model.clv(
+        new,
+        spend=float(study.spend_fit.mean_spend),
+        margin=settings["margin"],
+        discount_rate=rate,
+        horizon=horizon,
+    )
+    first_margin = float(settings["margin"] * first_amount.mean())
+    return first_margin, float(np.asarray(repeat, dtype=float)[0])
+
+
+@dataclass(frozen=True)
+class RetentionVersusAcquisition:
+    """What keeping a customer is worth against winning a new one (see
+    :func:`retention_versus_acquisition`).
+
+    ``active_*``: customers with P(alive) > 0.5 under the used model, the ones a firm
+    still has to keep; ``new_*``: a newly won customer; ``top_*``: the top ``top_share``
+    of customers by CLV, the ones a cherry-picking competitor would take.
+    """
+
+    acquisition_cost: float
+    new_first_margin: float
+    new_repeat_clv: float
+    active_customers: int
+    active_mean_clv: float
+    top_share: float
+    top_customers: int
+    top_clv: float
+    top_share_clv: float
+
+    @property
+    def new_clv(self) -> float:
+        """A new customer's CLV: the first purchase's margin plus the repeat purchases'."""
+        return self.new_first_margin + self.new_repeat_clv
+
+    @property
+    def new_net(self) -> float:
+        """A new customer's CLV minus what winning them costs."""
+        return self.new_clv - self.acquisition_cost
+
+    @property
+    def pays_back(self) -> bool:
+        """Whether winning a new customer is worth its cost (``new_net > 0``)."""
+        return self.new_net > 0
+
+    @property
+    def breakeven_cost(self) -> float:
+        """The most a new customer is worth winning at: their CLV."""
+        return self.new_clv
+
+    @property
+    def active_to_new(self) -> float:
+        """An active customer's mean CLV over a new customer's (both before any cost)."""
+        return self.active_mean_clv / self.new_clv
+
+    @property
+    def replace_one(self) -> float:
+        """New customers (net of acquisition cost) whose value equals one active
+        customer's CLV; infinite when a new customer does not pay back."""
+        return self.active_mean_clv / self.new_net if self.pays_back else np.inf
+
+    @property
+    def replace_top(self) -> float:
+        """New customers (net of acquisition cost) whose value equals the top group's CLV."""
+        return self.top_clv / self.new_net if self.pays_back else np.inf
+
+    @property
+    def replace_top_cost(self) -> float:
+        """What winning :attr:`replace_top` new customers costs."""
+        return self.replace_top * self.acquisition_cost
+
+    def table(self) -> pd.DataFrame:
+        """The comparison as a two-column table (``quantity``, ``value``) for a report."""
+        rows = [
+            ("margin on a new customer's first purchase ($)", self.new_first_margin),
+            ("CLV of a new customer's repeat purchases ($)", self.new_repeat_clv),
+            ("CLV of a new customer ($)", self.new_clv),
+            ("assumed acquisition cost ($)", self.acquisition_cost),
+            ("new customer's CLV minus acquisition cost ($)", self.new_net),
+            ("active customers (P(alive) > 0.5)", self.active_customers),
+            ("mean CLV of an active customer ($)", self.active_mean_clv),
+            ("active customer's CLV / new customer's CLV", self.active_to_new),
+            ("new customers to replace one active customer", self.replace_one),
+            (f"top {self.top_share:.0%} of customers by CLV", self.top_customers),
+            ("their CLV ($)", self.top_clv),
+            ("their share of total CLV", self.top_share_clv),
+            ("new customers to replace them", self.replace_top),
+            ("acquisition cost of those new customers ($)", self.replace_top_cost),
+        ]
+        return pd.DataFrame(rows, columns=["quantity", "value"]).set_index("quantity")
+
+
+def retention_versus_acquisition(
+    study: LifetimeValueStudy,
+    first_amount: pd.Series,
+    *,
+    acquisition_cost: float,
+    top_share: float = 0.05,
+) -> RetentionVersusAcquisition:
+    """Keeping a customer against winning a new one, in CLV terms (Peppers & Rogers).
+
+    The source's claim is that keeping a customer costs less than winning a new one, and
+    that a firm is exposed to competitors who pick off its best customers. With the
+    fitted model: a newly won customer is worth :func:`new_customer_clv` minus
+    ``acquisition_cost``; a customer the firm has (P(alive) > 0.5 under the used model)
+    is worth their CLV with no acquisition cost left to pay; replacing one of them (or
+    the top ``top_share`` by CLV, a cherry-picker's catch) takes ``CLV / (new CLV - cost)``
+    new customers. The acquisition cost is an assumption of the analyst.
+
+    Parameters
+    ----------
+    study : LifetimeValueStudy
+        The fitted study (used model, spend model, margin, discount rate, horizon).
+    first_amount : Series
+        Each customer's first purchase (:func:`first_purchase_amount`).
+    acquisition_cost : float
+        Cost of winning one new customer, >= 0, in the currency of the amounts.
+    top_share : float
+        The share of customers by CLV a competitor takes.
+    """
+    if not (np.isfinite(acquisition_cost) and acquisition_cost >= 0):
+        raise DataError(f"acquisition_cost={acquisition_cost!r} must be a number >= 0.")
+    if not 0 < top_share < 1:
+        raise DataError(f"top_share must be a share between 0 and 1, got {top_share!r}.")
+    first_margin, repeat = new_customer_clv(study, first_amount)
+    clv = study.customers["clv"].astype(float)
+    alive = study.customers["p_alive"].astype(float) > 0.5
+    n_top = max(1, int(round(top_share * len(clv))))
+    top = clv.nlargest(n_top)
+    total = float(clv.sum())
+    return RetentionVersusAcquisition(
+        acquisition_cost=float(acquisition_cost),
+        new_first_margin=first_margin,
+        new_repeat_clv=repeat,
+        active_customers=int(alive.sum()),
+        active_mean_clv=float(clv[alive].mean()) if alive.any() else np.nan,
+        top_share=float(top_share),
+        top_customers=n_top,
+        top_clv=float(top.sum()),
+        top_share_clv=float(top.sum() / total) if total else np.nan,
+    )
+
+
 # ---------------------------------------------------------- students at the bank
 
 

@@ -26,7 +26,12 @@ def report(tmp_path_factory):
     findings = json.loads((folder / "executive_summary.json").read_text(encoding="utf-8"))
     tables = {
         name: pd.read_csv(folder / f"{name}.csv", index_col=0)
-        for name in ("model_comparison", "clv_model_totals", "customers_clv")
+        for name in (
+            "model_comparison",
+            "clv_model_totals",
+            "customers_clv",
+            "retention_versus_acquisition",
+        )
     }
     tables["tracking"] = pd.read_csv(folder / "tracking.csv", parse_dates=["date"])
     return findings, tables, rendered.html.read_text(encoding="utf-8")
@@ -141,3 +146,28 @@ def test_students_at_the_bank_from_the_customer_table(report):
     assert n["top_clv"] == pytest.approx(c.loc[top, "clv"].sum() / c["clv"].sum())
     assert n["value_cut"] == pytest.approx(value_cut)
     assert f"{n['share_clv']:.1%} of total CLV" in f["text"]
+
+
+def test_retention_versus_acquisition_from_the_customer_table(report):
+    _, tables, page = report
+    c, keep = tables["customers_clv"], tables["retention_versus_acquisition"]["value"]
+    alive = c["p_alive"] > 0.5
+    assert keep["active customers (P(alive) > 0.5)"] == alive.sum()
+    assert keep["mean CLV of an active customer ($)"] == pytest.approx(c.loc[alive, "clv"].mean())
+    new = keep["CLV of a new customer ($)"]
+    assert new == pytest.approx(
+        keep["margin on a new customer's first purchase ($)"]
+        + keep["CLV of a new customer's repeat purchases ($)"]
+    )
+    net = keep["new customer's CLV minus acquisition cost ($)"]
+    assert net == pytest.approx(new - keep["assumed acquisition cost ($)"])
+    (top_label,) = [k for k in keep.index if k.endswith("of customers by CLV")]
+    n_top = int(keep[top_label])
+    top = c["clv"].nlargest(n_top).sum()
+    assert keep["their CLV ($)"] == pytest.approx(top)
+    assert keep["their share of total CLV"] == pytest.approx(top / c["clv"].sum())
+    assert keep["new customers to replace them"] == pytest.approx(top / net)
+    assert keep["new customers to replace one active customer"] == pytest.approx(
+        c.loc[alive, "clv"].mean() / net
+    )
+    assert f"takes {top / net:,.0f} new customers" in html.unescape(page)

@@ -304,3 +304,86 @@ def test_findings_wording_follows_the_numbers(study):
     assert lv.lifetime_value_findings(failed)[-1].text == (
         "Pareto/NBD could not be fitted and is left out: the Hessian is singular"
     )
+
+
+def test_first_purchase_amount_sums_the_first_day():
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 1, 2, 2, 3],
+            "date": pd.to_datetime(
+                [
+                    "2020-01-01 09:00",
+                    "2020-01-01 17:00",
+                    "2020-01-05 00:00",
+                    "2020-01-03 00:00",
+                    "2020-01-10 00:00",
+                    "2020-01-04 00:00",
+                ]
+            ),
+            "amount": [10.0, 5.0, 100.0, 0.0, 7.0, 3.5],
+        }
+    )
+    summary = crmlab.rfm_summary(tx, calibration_end="2020-01-20", time_unit="D")
+    first = lv.first_purchase_amount(tx, summary)
+    assert first.to_dict() == {1: 15.0, 2: 0.0, 3: 3.5}
+    assert first.name == "first_amount" and first.index.equals(summary.index)
+    # only the summary's customers
+    assert lv.first_purchase_amount(tx, summary.loc[[2]]).to_dict() == {2: 0.0}
+    with pytest.raises(DataError, match="no transaction on their first_purchase day"):
+        lv.first_purchase_amount(tx[tx["customer_id"] != 3], summary)
+
+
+@pytest.fixture(scope="module")
+def first_amount(sample):
+    tx, summary = sample
+    return lv.first_purchase_amount(tx, summary)
+
+
+def test_new_customer_clv_by_brute_force(study, first_amount):
+    first_margin, repeat = lv.new_customer_clv(study, first_amount)
+    assert first_margin == pytest.approx(0.3 * first_amount.mean())
+    # a new customer's expected purchases, week by week, discounted at the weekly rate
+    _, rate, horizon = lv.discounting(study.summary, 0.1, 10)
+    ends = np.arange(1.0, horizon + 0.5)
+    cumulative = np.array([float(study.model.expected_purchases(t)) for t in ends])
+    weekly = np.diff(np.concatenate([[0.0], cumulative]))
+    by_hand = 0.3 * study.spend_fit.mean_spend * np.sum(weekly / (1 + rate) ** ends)
+    assert repeat == pytest.approx(by_hand, rel=1e-6)
+    with pytest.raises(DataError, match="first_amount"):
+        lv.new_customer_clv(study, first_amount.iloc[:0])
+
+
+def test_retention_versus_acquisition_by_hand(study, first_amount):
+    r = lv.retention_versus_acquisition(study, first_amount, acquisition_cost=20.0)
+    c = study.customers
+    alive = c["p_alive"] > 0.5
+    assert r.active_customers == alive.sum()
+    assert r.active_mean_clv == pytest.approx(c.loc[alive, "clv"].mean())
+    first_margin, repeat = lv.new_customer_clv(study, first_amount)
+    assert r.new_clv == pytest.approx(first_margin + repeat) == r.breakeven_cost
+    assert r.new_net == pytest.approx(r.new_clv - 20.0) and r.pays_back
+    assert r.replace_one == pytest.approx(r.active_mean_clv / r.new_net)
+    top = c["clv"].nlargest(round(0.05 * len(c)))
+    assert r.top_customers == len(top) and r.top_clv == pytest.approx(top.sum())
+    assert r.top_share_clv == pytest.approx(top.sum() / c["clv"].sum())
+    assert r.replace_top == pytest.approx(top.sum() / r.new_net)
+    assert r.replace_top_cost == pytest.approx(20.0 * top.sum() / r.new_net)
+    # keeping is worth more than winning: an active customer is worth more than a new one
+    assert r.active_to_new > 1
+    # a dearer acquisition takes more new customers; free acquisition: CLV ratio
+    dear = lv.retention_versus_acquisition(study, first_amount, acquisition_cost=40.0)
+    assert dear.replace_one > r.replace_one
+    free = lv.retention_versus_acquisition(study, first_amount, acquisition_cost=0.0)
+    assert free.replace_one == pytest.approx(free.active_to_new)
+    # beyond the break-even a new customer never pays back
+    never = lv.retention_versus_acquisition(
+        study, first_amount, acquisition_cost=r.breakeven_cost + 1
+    )
+    assert not never.pays_back and np.isinf(never.replace_one) and np.isinf(never.replace_top)
+    table = r.table()
+    assert table.loc["new customers to replace one active customer", "value"] == r.replace_one
+    assert table.loc["top 5% of customers by CLV", "value"] == r.top_customers
+    with pytest.raises(DataError, match="acquisition_cost"):
+        lv.retention_versus_acquisition(study, first_amount, acquisition_cost=-1)
+    with pytest.raises(DataError, match="top_share"):
+        lv.retention_versus_acquisition(study, first_amount, acquisition_cost=1, top_share=5)

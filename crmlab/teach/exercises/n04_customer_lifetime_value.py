@@ -16,6 +16,7 @@ from crmlab.teach.core import Exercise, Mistake, Option, direction
 
 ALIVE_CUT = 0.5  # exercise 1: "more likely alive than not"
 RATE_STEP = 0.05  # exercise 3: added to the yearly discount rate
+PICKED = 0.10  # exercise 5: share of customers by CLV a competitor takes
 
 
 def money(amount: float, decimals: int = 0) -> str:
@@ -315,4 +316,99 @@ MODEL_CHOICE = Exercise(
 )
 
 
-EXERCISES = (SHARE_ALIVE, ONE_TIME_WHY, DISCOUNT_PREDICT, MODEL_CHOICE)
+# --------------------------------------------- 04.5: retention versus acquisition
+
+
+def picked(
+    study: lv.LifetimeValueStudy, first_amount, acquisition_cost: float, share: float = PICKED
+) -> lv.RetentionVersusAcquisition:
+    """The comparison of keeping and winning customers with the top ``share`` taken."""
+    return lv.retention_versus_acquisition(
+        study, first_amount, acquisition_cost=acquisition_cost, top_share=share
+    )
+
+
+def _picked_explain(study: lv.LifetimeValueStudy, first_amount, acquisition_cost: float) -> str:
+    r = picked(study, first_amount, acquisition_cost)
+    if not r.pays_back:
+        return (
+            f"At {money(acquisition_cost, 2)} a new customer ({money(r.new_clv, 2)} of CLV) "
+            "never pays back: the top customers cannot be replaced by winning new ones."
+        )
+    return (
+        f"The top {r.top_share:.0%} ({r.top_customers:,} customers) hold "
+        f"{r.top_share_clv:.0%} of total CLV ({money(r.top_clv)}). A new customer brings "
+        f"{money(r.new_clv, 2)} of CLV, {money(r.new_net, 2)} after the "
+        f"{money(acquisition_cost, 2)} it costs to win them, so replacing the top group takes "
+        f"{r.replace_top:,.0f} new customers, {r.replace_top / r.top_customers:.0f} for each "
+        f"one lost, and {money(r.replace_top_cost)} of acquisition spend. Each of the top "
+        "customers is worth keeping up to their own CLV."
+    )
+
+
+CHERRY_PICKING = Exercise(
+    id="04.5",
+    kind="code",
+    question=(
+        "**Cherry-picking, in CLV terms.** Section 8 shows what a competitor takes with "
+        "your top 5% of customers by CLV. Suppose it takes your top **10%**. Write the line "
+        "that computes how many new customers, each won at the notebook's "
+        "`acquisition_cost`, would replace their future margin, with "
+        "`studies.lifetime_value.retention_versus_acquisition(study, first_amount, "
+        "acquisition_cost=..., top_share=...)` (its result's attributes are described in "
+        "its docstring). To the nearest whole customer."
+    ),
+    needs=("study", "first_amount", "acquisition_cost"),
+    expected=lambda study, first_amount, acquisition_cost: (
+        picked(study, first_amount, acquisition_cost).replace_top
+    ),
+    tolerance=1.0,
+    unit="number",
+    fmt="{:,.0f}",
+    code=(
+        "studies.lifetime_value.retention_versus_acquisition(study, first_amount, "
+        "acquisition_cost=acquisition_cost, top_share=0.10).replace_top"
+    ),
+    hints=(
+        "Replacing customers means winning new ones whose value, net of what winning them "
+        "costs, adds up to what the lost customers were worth.",
+        "Call retention_versus_acquisition with top_share=0.10 and read replace_top: the "
+        "top group's CLV divided by a new customer's CLV minus the acquisition cost.",
+    ),
+    mistakes=(
+        Mistake(
+            lambda study, first_amount, acquisition_cost: (
+                picked(study, first_amount, acquisition_cost, 0.05).replace_top
+            ),
+            "That is for the top 5% the notebook shows; the competitor takes the top 10% "
+            "here (top_share=0.10).",
+        ),
+        Mistake(
+            lambda study, first_amount, acquisition_cost: (
+                picked(study, first_amount, acquisition_cost).top_customers
+            ),
+            "That is how many customers the competitor takes. A new customer is worth far "
+            "less than one of them, so replacing them one for one falls short.",
+        ),
+        Mistake(
+            lambda study, first_amount, acquisition_cost: (
+                picked(study, first_amount, acquisition_cost).top_clv
+                / picked(study, first_amount, acquisition_cost).new_clv
+            ),
+            "That leaves out what winning each new customer costs: subtract the acquisition "
+            "cost from a new customer's CLV first.",
+        ),
+    ),
+    solution=(
+        "`retention_versus_acquisition` values a newly won customer at the margin on an "
+        "average first purchase plus the CLV of a just-acquired customer under the chosen "
+        "model, minus the acquisition cost; `replace_top` divides the top group's CLV by "
+        "that net value. Because most new customers never buy again, a new customer is "
+        "worth much less than a proven customer who is still buying: losing the best "
+        "customers to a competitor costs many times their number in new customers."
+    ),
+    explain=_picked_explain,
+)
+
+
+EXERCISES = (SHARE_ALIVE, ONE_TIME_WHY, DISCOUNT_PREDICT, MODEL_CHOICE, CHERRY_PICKING)

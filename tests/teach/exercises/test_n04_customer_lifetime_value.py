@@ -281,7 +281,7 @@ def test_the_notebook_asks_and_checks_every_exercise_without_the_answer(ns, show
     asked = [m for s in code for m in re.findall(r'teach\.question\("(\d\d\.\d+)"\)', s)]
     assert asked == IDS
     for ex in EXERCISES:
-        cell = next(s for s in code if f'teach.check("{ex.id}"' in s)
+        cell = next(s for s in code if re.search(rf'teach\.check\(\s*"{ex.id}"', s))
         assert "expected" not in cell and f"{ex.answer_name} = None" in cell
         call = ast.parse(cell).body[-1].value
         assert [k.arg for k in call.keywords] == list(ex.needs)
@@ -303,3 +303,23 @@ def test_the_notebook_asks_and_checks_every_exercise_without_the_answer(ns, show
             local,
         )
         assert shown[-1][0].startswith("**Correct.**")
+
+
+def test_cherry_picking_mistakes_and_the_claims_of_its_explanation(ns, shown):
+    objs = {k: ns[k] for k in ("study", "first_amount", "acquisition_cost")}
+    r = n04.picked(**objs)
+    assert r.pays_back and r.top_share == 0.10
+    # replacing one for one falls short: each lost customer takes several new ones
+    assert r.replace_top > 2 * r.top_customers
+    # the line a student writes is the study's function at top_share=0.10
+    assert r.replace_top == pytest.approx(r.top_clv / (r.new_clv - ns["acquisition_cost"]))
+    five = n04.picked(**objs, share=0.05).replace_top
+    teach.check("04.5", five, **objs)
+    teach.check("04.5", r.top_customers, **objs)
+    teach.check("04.5", r.top_clv / r.new_clv, **objs)
+    top5, count, gross = texts(shown)
+    assert "top 5%" in top5 and "top_share=0.10" in top5
+    assert "how many customers the competitor takes" in count
+    assert "acquisition cost" in gross
+    assert teach.check("04.5", round(r.replace_top), **objs)
+    assert f"{r.replace_top:,.0f} new customers" in texts(shown)[-1]
