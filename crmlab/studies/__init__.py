@@ -7,7 +7,9 @@
   the four loyalty-profit segments and the four propositions;
 * :func:`compare_with_truth`, :func:`simulation_check` - how well the study recovers a
   simulated retailer's truth (:func:`crmlab.simulate.retailer`) with the same cost model;
-* :func:`loyalty_findings` - the study's executive summary as tested findings.
+* :func:`loyalty_findings` - the study's executive summary as tested findings;
+* :func:`lifetime_value_client`, :func:`loyalty_client` - the same results for a client:
+  plain sentences and recommended actions with their exported customer lists.
 """
 
 from crmlab.studies.lifetime_value import (
@@ -32,12 +34,18 @@ from crmlab.studies.lifetime_value import (
     value_bands,
     value_so_far,
 )
+from crmlab.studies.lifetime_value_client import (
+    lifetime_value_client,
+    lifetime_value_groups,
+    lifetime_value_lists,
+)
 from crmlab.studies.loyalty_check import (
     SIMULATED_RETAILER,
     SimulationCheck,
     compare_with_truth,
     simulation_check,
 )
+from crmlab.studies.loyalty_client import loyalty_client, loyalty_lists
 from crmlab.studies.loyalty_findings import loyalty_findings
 from crmlab.studies.loyalty_profit import (
     GROUPS,
@@ -62,7 +70,10 @@ __all__ = [
     "fit_models",
     "frequency_fit_by_model",
     "holdout_gap_by_month",
+    "lifetime_value_client",
     "lifetime_value_findings",
+    "lifetime_value_groups",
+    "lifetime_value_lists",
     "lifetime_value_study",
     "model_comparison",
     "p_alive_formula",
@@ -77,7 +88,9 @@ __all__ = [
     "LoyaltyProfitResult",
     "SimulationCheck",
     "compare_with_truth",
+    "loyalty_client",
     "loyalty_findings",
+    "loyalty_lists",
     "loyalty_profit",
     "segment_table",
     "simulation_check",
