@@ -67,6 +67,11 @@ def test_notebook_renders_a_clean_report(name, tmp_path):
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page), "remote resource"
     assert "application/vnd.jupyter.widget" not in page
     assert "data:image/png;base64," in page, "no embedded figure"
+    figures = [i for i in re.findall(r"<img\b[^>]*>", page) if "crmlab-math" not in i]
+    for img in figures:  # formulas carry their TeX as alt text; figures say what they show
+        alt = re.search(r'\balt="([^"]*)"', img)
+        assert alt and len(alt.group(1).strip()) > 15, f"figure without alt text: {img[:120]}"
+        assert "No description has been provided" not in alt.group(1), "placeholder alt text"
     assert 'class="crmlab-repro"' in page and page.rstrip().endswith("</html>")
     if render.SUMMARY_CLASS in page:
         assert page.count(f'class="{render.SUMMARY_CLASS}"') == 1

@@ -277,7 +277,14 @@ def rfm_segments(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
     ax.set_ylabel("RFM segment")
     ax.set_title("RFM segments: size and value")
     ax.legend(title="Share of")
-    return ax
+    parts = [
+        f"{seg} {row.iloc[0]:.0f}% of customers, {row.iloc[1]:.0f}% of value"
+        for seg, row in data.iterrows()
+    ]
+    return describe(
+        ax,
+        f"Bars of each RFM segment's share of customers and of monetary value: {'; '.join(parts)}.",
+    )
 
 
 def rfm_grid(scores: pd.DataFrame, ax: Axes | None = None, value: str = "customers") -> Axes:
@@ -295,7 +302,12 @@ def rfm_grid(scores: pd.DataFrame, ax: Axes | None = None, value: str = "custome
     ax.set_xlabel("R score (5 = bought most recently)")
     ax.set_ylabel("F score (5 = most orders)")
     ax.set_title(f"RFM grid: {label}")
-    return ax
+    top = grid.stack().idxmax()
+    return describe(
+        ax,
+        f"Heat map of {label} by R score (across) and F score (up); the largest cell is "
+        f"R = {top[1]}, F = {top[0]} with {grid.stack().max():,.0f}.",
+    )
 
 
 TIER_COLOURS = dict(
@@ -316,7 +328,12 @@ def value_tiers(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
     ax.set_ylabel("Share of the total (%)")
     ax.set_title("MVC, MGC and BZ: size, value and room to grow")
     ax.legend(title="Share of")
-    return ax
+    parts = [
+        f"{tier}: {row.iloc[0]:.0f}% of customers, {row.iloc[1]:.0f}% of expected future profit, "
+        f"{row.iloc[2]:.0f}% of the room to grow"
+        for tier, row in data.iterrows()
+    ]
+    return describe(ax, f"Bars per value tier: {'; '.join(parts)}.")
 
 
 def value_map(
@@ -351,7 +368,12 @@ def value_map(
     ax.set_xlabel("Actual value: expected future profit ($, symmetric log scale)")
     ax.set_ylabel("Potential - actual ($, symmetric log scale)")
     ax.set_title("Actual value and room to grow")
-    return ax
+    return describe(
+        ax,
+        f"Scatter of {len(data):,} customers: expected future profit (across) against the "
+        "gap between potential and actual value (up), coloured by tier; most growable "
+        "customers sit high, most valuable ones far right, below-zero ones left of zero.",
+    )
 
 
 def cost_grid(
@@ -382,7 +404,14 @@ def cost_grid(
     ax.set_xlabel("Cost per customer-year (assumed)")
     ax.set_ylabel("Cost per order (assumed)")
     ax.set_title(title)
-    return ax
+    lo, hi = data.stack().min(), data.stack().max()
+    return describe(
+        ax,
+        f"Heat map of {label} over cost per order (up) and cost per customer-year (across), "
+        f"from {lo:,.1f} at {data.stack().idxmin()[0]} per order and "
+        f"{data.stack().idxmin()[1]} a year to {hi:,.1f} at {data.stack().idxmax()[0]} and "
+        f"{data.stack().idxmax()[1]}.",
+    )
 
 
 def whale_curve(
@@ -412,7 +441,19 @@ def whale_curve(
     ax.set_title(title or "Whale curve of customer profitability")
     if label:
         ax.legend(handles=[h for h in ax.get_lines() if not h.get_label().startswith("_")])
-    return ax
+    end = curve["cumulative_share"].iloc[-1] * 100 if len(curve) else float("nan")
+    peak = (
+        f" It peaks at {summary['peak_share'] * 100:.0f}% of total profit after "
+        f"{summary['peak_at'] * 100:.0f}% of customers."
+        if summary is not None and np.isfinite(summary["peak_share"])
+        else ""
+    )
+    who = f" ({label})" if label else ""
+    return describe(
+        ax,
+        f"Whale curve{who}: cumulative profit as % of total against customers ranked from most "
+        f"to least profitable, ending at {end:.0f}%.{peak}",
+    )
 
 
 def whale_sensitivity(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
@@ -441,7 +482,13 @@ def whale_sensitivity(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
     lines = ax.get_lines() + twin.get_lines()
     ax.legend(lines, [line.get_label() for line in lines], loc="upper left")
     ax.set_title("How the whale curve depends on the cost to serve")
-    return ax
+    return describe(
+        ax,
+        f"Lines of the whale curve's peak and the share of loss-making customers against "
+        f"{ax.get_xlabel().lower()}: the peak goes from {table['peak_share'].iloc[0]:.0%} to "
+        f"{table['peak_share'].iloc[-1]:.0%} of total profit, the loss-makers from "
+        f"{table['share_unprofitable'].iloc[0]:.0%} to {table['share_unprofitable'].iloc[-1]:.0%}.",
+    )
 
 
 def whale_for_costs(
