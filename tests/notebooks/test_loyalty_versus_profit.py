@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 
+import client_checks
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,6 +18,12 @@ from crmlab import render
 NAME = "loyalty_versus_profit"
 REPEAT = "repeat buyers"
 QUADRANTS = ["Strangers", "Butterflies", "Barnacles", "True Friends"]
+LISTS = {  # exported action list -> its group
+    "loyalty_long_high_profit": "True Friends",
+    "loyalty_short_high_profit": "Butterflies",
+    "loyalty_long_low_profit": "Barnacles",
+    "loyalty_short_low_profit": "Strangers",
+}
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +45,9 @@ def report(tmp_path_factory):
             "simulation_check",
         )
     }
+    for name in LISTS:
+        tables[name] = pd.read_csv(folder / f"{name}.csv", index_col=0)
+    tables["client"] = client_checks.load(folder)
     return findings, tables, out.html.read_text(encoding="utf-8")
 
 
@@ -228,3 +238,97 @@ def test_report_states_the_tie_and_km_rows_honestly(report):
     for row in km.itertuples():
         assert ("stays above 0.5" in row.method) == bool(np.isnan(row.estimate))
     assert "one-time buyers" in page and "tied at" in page
+
+
+def test_client_link_sentence_recomputed(report):
+    _, t, _ = report
+    c, assoc, splits = t["profit_customers"], t["association"], t["splits"]
+    head = t["client"]["client"][0]
+    n = head["numbers"]
+    rep = c[c["repeat_buyer"]]
+    cut = splits.set_index("dimension").loc["lifetime", "cut"]
+    assert n["n"] == len(rep) and n["cut"] == pytest.approx(cut)
+    assert n["r"] == pytest.approx(pearson(rep["lifetime"], rep["profit"]), abs=1e-9)
+    row = stat(assoc, "pearson", REPEAT)
+    assert (n["lower"], n["upper"]) == pytest.approx((row["lower"], row["upper"]))
+    assert n["med_long"] == pytest.approx(rep.loc[rep["lifetime"] > cut, "profit"].median())
+    assert n["med_short"] == pytest.approx(rep.loc[rep["lifetime"] <= cut, "profit"].median())
+    assert (n["hbr_low"], n["hbr_high"]) == pytest.approx((0.20, 0.45))
+    for key in ("r", "lower", "upper", "hbr_low", "hbr_high"):
+        client_checks.printed(head, key, ".0%")
+    for key in ("med_long", "med_short"):
+        client_checks.printed(head, key, ",.2f")
+    client_checks.printed(head, "n", ",")
+    words = "did not clearly" if n["lower"] <= 0 <= n["upper"] else "only slightly more"
+    assert words in head["text"]
+
+
+def test_client_one_time_groups_and_costs_recomputed(report):
+    _, t, _ = report
+    c, seg_t = t["profit_customers"], t["segments"].set_index("segment")
+    once, groups, costs, sens = t["client"]["client"][1:5]
+    one = c[~c["repeat_buyer"]]
+    assert once["numbers"]["one"] == len(one) and once["numbers"]["customers"] == len(c)
+    assert once["numbers"]["weeks"] == pytest.approx(one["lifetime"].mode().iloc[0])
+    assert once["numbers"]["one_profit"] == pytest.approx(abs(one["profit"].sum()))
+    client_checks.printed(once, "one", ",")
+    client_checks.printed(once, "one_profit", ",.0f")
+    rep = c[c["repeat_buyer"]]
+    shares = rep["segment"].value_counts(normalize=True)
+    profit = c.groupby("segment")["profit"].sum() / c["profit"].sum()
+    for key, name in (("sl", "Strangers"), ("sh", "Butterflies"), ("ll", "Barnacles"),
+                      ("lh", "True Friends")):  # fmt: skip
+        assert groups["numbers"][key] == pytest.approx(shares[name])
+        client_checks.printed(groups, key, ".0%")
+    assert groups["numbers"]["p_lh"] == pytest.approx(profit["True Friends"])
+    assert groups["numbers"]["p_sh"] == pytest.approx(profit["Butterflies"])
+    assert seg_t.loc["True Friends", "share_profit"] == pytest.approx(profit["True Friends"])
+    for name in ("short-lived low-profit", "short-lived high-profit", "long-lived low-profit",
+                 "long-lived high-profit"):  # fmt: skip
+        assert name in groups["text"]
+    assert costs["numbers"]["loss"] == pytest.approx((c["profit"] < 0).mean())
+    client_checks.printed(costs, "loss", ".0%")
+    assert (costs["numbers"]["cpo"], costs["numbers"]["mk"]) == (2.0, 0.25)
+    n = sens["numbers"]
+    assert n["r0"] == pytest.approx(
+        pearson(rep["lifetime"], rep["profit"] + rep["cost_marketing"]), abs=1e-9
+    )
+    grid = t["sensitivity"]
+    assert (n["rr_min"], n["rr_max"]) == pytest.approx(
+        (grid["pearson_repeat"].min(), grid["pearson_repeat"].max())
+    )
+    assert (n["mk_min"], n["mk_max"]) == pytest.approx(
+        (grid["marketing_cost_per_week"].min(), grid["marketing_cost_per_week"].max())
+    )
+    for key in ("r0", "rr_min", "rr_max"):
+        client_checks.printed(sens, key, ".0%")
+
+
+def test_client_actions_concern_the_listed_customers(report):
+    _, t, _ = report
+    c = t["profit_customers"].set_index("customer_id")
+    actions = t["client"]["actions"]
+    assert [a["verb"] for a in actions] == [
+        "keep", "look after", "serve more cheaply", "spend little"
+    ]  # fmt: skip
+    for action, (name, group) in zip(actions, LISTS.items(), strict=True):
+        members = c[c["segment"] == group]
+        listed = t[name]
+        assert action["list_file"] == f"{name}.csv"
+        assert sorted(listed.index) == sorted(members.index)
+        assert action["customers"] == len(members) == action["numbers"]["n"]
+        assert action["value"] == pytest.approx(members["profit"].sum())
+        assert action["numbers"]["active"] == members["censored"].sum()
+        assert action["numbers"]["amount"] == pytest.approx(abs(members["profit"].sum()))
+        assert listed["still_buying"].sum() == members["censored"].sum()
+        client_checks.printed(action, "n", ",")
+        client_checks.printed(action, "amount", ",.0f")
+        high = group in ("True Friends", "Butterflies")
+        assert (listed["profit"].is_monotonic_decreasing if high else
+                listed["profit"].is_monotonic_increasing)  # fmt: skip
+    cheap = actions[2]
+    members = c[c["segment"] == "Barnacles"]
+    assert cheap["numbers"]["mail"] == pytest.approx(members["cost_marketing"].sum())
+    before = members["profit"].sum() + members["cost_marketing"].sum()
+    assert cheap["numbers"]["before"] == pytest.approx(abs(before))
+    client_checks.printed(cheap, "mail", ",.0f")
