@@ -31,9 +31,11 @@ def report(tmp_path_factory):
             "clv_model_totals",
             "customers_clv",
             "retention_versus_acquisition",
+            "model_comparison_covariates",
         )
     }
     tables["tracking"] = pd.read_csv(folder / "tracking.csv", parse_dates=["date"])
+    tables["covariate_coefficients"] = pd.read_csv(folder / "covariate_coefficients.csv")
     return findings, tables, rendered.html.read_text(encoding="utf-8")
 
 
@@ -171,3 +173,45 @@ def test_retention_versus_acquisition_from_the_customer_table(report):
         c.loc[alive, "clv"].mean() / net
     )
     assert f"takes {top / net:,.0f} new customers" in html.unescape(page)
+
+
+def test_covariate_coefficients_and_the_comparison_of_every_model(report):
+    findings, _, page = report
+    folder_tables = report[1]
+    coef, table = (
+        folder_tables["covariate_coefficients"],
+        folder_tables["model_comparison_covariates"],
+    )
+    # what a coefficient means: exp(coef) multiplies the mean rate; its 95% interval
+    np.testing.assert_allclose(coef["multiplier"], np.exp(coef["coef"]))
+    np.testing.assert_allclose(
+        coef["multiplier_lower"], np.exp(coef["coef"] - 1.959964 * coef["se"]), rtol=1e-5
+    )
+    plain = [m for m in table.index if " + " not in m]
+    for name in table.index:
+        if " + " in name:
+            base = name.split(" + ")[0]
+            assert table.loc[name, "lr_stat"] == pytest.approx(
+                2 * (table.loc[name, "log_likelihood"] - table.loc[base, "log_likelihood"])
+            )
+            assert table.loc[name, "used_for"].startswith("comparison only")
+    assert len(plain) >= 1 and len(table) == 2 * len(plain)
+    used = table["holdout_error_pct"].loc[plain].abs().idxmin()
+    hits = [f for f in findings if f["text"].startswith("For researchers")]
+    rows = coef.loc[coef["model"] == f"{used} + first purchase"]
+    if not (rows["p_value"] < 0.01).any():
+        assert not hits
+        return
+    (f,) = hits
+    n = f["numbers"]
+    name = f"{used} + first purchase"
+    assert n["lr"] == pytest.approx(table.loc[name, "lr_stat"])
+    assert n["err_cov"] == pytest.approx(table.loc[name, "holdout_error_pct"])
+    assert n["err_plain"] == pytest.approx(table.loc[used, "holdout_error_pct"])
+    by_link = rows.set_index("link")
+    for link in ("purchase", "dropout"):
+        if f"m_{link}" in n:
+            assert n[f"m_{link}"] == pytest.approx(np.exp(by_link.loc[link, "coef"]))
+            assert n[f"lo_{link}"] == pytest.approx(by_link.loc[link, "multiplier_lower"])
+            assert f"{n[f'm_{link}']:.2f} times" in f["text"]
+    assert f["text"] in html.unescape(page)

@@ -9,6 +9,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 import crmlab
 from crmlab.errors import DataError
@@ -387,3 +388,111 @@ def test_retention_versus_acquisition_by_hand(study, first_amount):
         lv.retention_versus_acquisition(study, first_amount, acquisition_cost=-1)
     with pytest.raises(DataError, match="top_share"):
         lv.retention_versus_acquisition(study, first_amount, acquisition_cost=1, top_share=5)
+
+
+def test_first_purchase_size_in_doublings_from_the_median():
+    amounts = pd.Series([0.0, 9.0, 19.0, 39.0, 79.0], index=list("abcde"))
+    exact = lv.first_purchase_size(amounts, step=0)
+    assert exact.name == lv.FIRST_SIZE and exact.attrs["median"] == 19.0
+    np.testing.assert_allclose(exact, np.log2((1 + amounts) / 20))
+    np.testing.assert_allclose(exact[["c", "d", "e"]], [0.0, 1.0, 2.0])  # 20, 40, 80
+    rounded = lv.first_purchase_size(amounts)  # half-doublings
+    np.testing.assert_allclose(rounded, np.round(exact / 0.5) * 0.5)
+    assert not (np.signbit(rounded) & (rounded == 0)).any()  # no "-0.0" level
+    with pytest.raises(DataError, match="first for customer 'b'"):
+        lv.first_purchase_size(amounts.replace(9.0, -1.0))
+    with pytest.raises(DataError, match="step"):
+        lv.first_purchase_size(amounts, step=-1)
+
+
+@pytest.fixture(scope="module")
+def covariate_fits(study, first_amount):
+    size = lv.first_purchase_size(first_amount)
+    data = study.summary.assign(**{size.name: size})
+    fits, failed = lv.fit_covariate_models(data, [size.name])
+    assert not failed
+    return data, fits
+
+
+def test_coefficient_table_and_what_a_coefficient_means(covariate_fits):
+    data, fits = covariate_fits
+    assert list(fits) == [lv.covariate_name(n) for n in lv.MODELS]
+    table = lv.coefficient_table(fits)
+    pareto = fits["Pareto/NBD + first purchase"]
+    row = table.loc[("Pareto/NBD + first purchase", "purchase:first_size")]
+    assert row["coef"] == pareto.params["purchase:first_size"]
+    assert row["se"] == pareto.bse["purchase:first_size"]
+    assert row["multiplier"] == pytest.approx(np.exp(row["coef"]))
+    assert row["lower"] == pytest.approx(row["coef"] - 1.959964 * row["se"], rel=1e-6)
+    assert row["multiplier_upper"] == pytest.approx(np.exp(row["upper"]))
+    assert row["p_value"] == pytest.approx(2 * stats.norm.sf(abs(row["z"])))
+    assert "purchase rate" in row["meaning"]
+    # a coefficient is the log multiplier of the mean rate per doubling of the first purchase
+    effects = lv.covariate_effects(fits, {"median": 0.0, "twice": 1.0})
+    p = effects.loc["Pareto/NBD + first purchase"]
+    assert p.loc["twice", "purchase_rate"] / p.loc["median", "purchase_rate"] == pytest.approx(
+        np.exp(pareto.params["purchase:first_size"])
+    )
+    assert p.loc["twice", "dropout"] / p.loc["median", "dropout"] == pytest.approx(
+        np.exp(pareto.params["dropout:first_size"])
+    )
+    assert p.loc["median", "purchase_rate"] == pytest.approx(
+        pareto.params["r"] / pareto.params["alpha"]
+    )
+    bg = fits["BG/NBD + first purchase"]
+    b = effects.loc[("BG/NBD + first purchase", "twice")]
+    a_i = bg.params["a"] * np.exp(bg.params["a:first_size"])
+    b_i = bg.params["b"] * np.exp(bg.params["b:first_size"])
+    assert b["dropout"] == pytest.approx(a_i / (a_i + b_i))
+    with pytest.raises(DataError, match="no covariate"):
+        lv.coefficient_table({"plain": pareto.for_covariates({"first_size": 0.0})})
+
+
+def test_comparison_with_covariates_and_the_likelihood_ratio(study, covariate_fits):
+    data, fits = covariate_fits
+    table = lv.comparison_with_covariates(study, fits, data)
+    assert list(table.index) == list(lv.MODELS) + list(fits)
+    for name in lv.MODELS:
+        cov = lv.covariate_name(name)
+        assert table.loc[cov, "lr_stat"] == pytest.approx(
+            2 * (fits[cov].loglik - study.fits[name].loglik)
+        )
+        assert table.loc[cov, "lr_stat"] > -1e-6  # nested: never worse
+        assert table.loc[cov, "lr_df"] == len(fits[cov].params) - len(study.fits[name].params)
+        assert table.loc[name, "used_for"] == study.comparison.loc[name, "used_for"]
+        assert table.loc[cov, "covariates"] == "first_size"
+    np.testing.assert_allclose(table["bic"] - table["bic"].min(), table["delta_bic"])
+    assert (table["holdout_actual"] == study.summary["frequency_holdout"].sum()).all()
+    # findings: a sentence only when a coefficient is clearly non-zero
+    coefficients = lv.coefficient_table(fits)
+    used = study.choice.used
+    finding = lv.covariate_finding(coefficients, table, used)
+    clear = (coefficients.loc[lv.covariate_name(used), "p_value"] < lv.CLEAR_P).any()
+    assert (finding is not None) == bool(clear)
+    blurred = coefficients.assign(p_value=0.5)
+    assert lv.covariate_finding(blurred, table, used) is None
+    assert lv.covariate_finding(coefficients, table, "no such model") is None
+    sure = coefficients.assign(p_value=1e-9)
+    f = lv.covariate_finding(sure, table, used)
+    n = f.numbers
+    assert n["lr"] == table.loc[lv.covariate_name(used), "lr_stat"]
+    assert f"{n['err_cov']:+.1f}%" in f.text and "twice as large" in f.text
+    findings = lv.lifetime_value_findings(study, coefficients=sure, comparison=table)
+    assert findings[-1 - len(study.failed)].text == f.text
+
+
+def test_rounding_the_first_purchase_moves_estimates_less_than_their_standard_errors(
+    study, first_amount, covariate_fits
+):
+    _, fits = covariate_fits
+    exact = lv.first_purchase_size(first_amount, step=0)
+    data = study.summary.assign(**{exact.name: exact})
+    unrounded, _ = lv.fit_covariate_models(data, [exact.name], names=["Pareto/NBD"])
+    rounded = fits["Pareto/NBD + first purchase"]
+    for name in ("purchase:first_size", "dropout:first_size"):
+        gap = abs(unrounded["Pareto/NBD + first purchase"].params[name] - rounded.params[name])
+        assert gap < rounded.bse[name]
+    # rounding groups customers into fewer distinct patterns
+    cols = ["frequency", "recency", "T", exact.name]
+    rounded_data = study.summary.assign(**{exact.name: lv.first_purchase_size(first_amount)})
+    assert len(rounded_data[cols].drop_duplicates()) < len(data[cols].drop_duplicates())
