@@ -153,6 +153,20 @@ def _counts_day_by_day(
     )
 
 
+def _log_intervals(
+    codes: np.ndarray, days: np.ndarray, n_cust: int, first: int, cal_day: int, unit: float
+) -> np.ndarray:
+    """Sum over each customer's calibration purchase occasions of ln(time since the previous
+    occasion), in time units (``litt`` of BTYDplus' ``elog2cbs``); 0 without repeats."""
+    keep = days <= cal_day
+    span = int(cal_day - first) + 1
+    key = np.unique(codes[keep].astype(np.int64) * span + (days[keep] - first))
+    owner = key // span
+    same = owner[1:] == owner[:-1]
+    gaps = np.diff(key)[same] / unit
+    return np.bincount(owner[1:][same], weights=np.log(gaps), minlength=n_cust)
+
+
 def _engine_source(transactions: object) -> bool:
     """A source the engines read: a path, a DuckDB relation or a PySpark DataFrame."""
     if isinstance(transactions, str | Path):
@@ -170,6 +184,7 @@ def rfm_summary(
     cohort_start: object = None,
     cohort_end: object = None,
     patterns: bool = False,
+    regularity: bool = False,
     **source: Any,
 ) -> pd.DataFrame:
     """Summarise a transaction log into frequency, recency, T and monetary value.
@@ -187,6 +202,13 @@ def rfm_summary(
         Return the distinct (frequency, recency, T) with the number of customers
         sharing each (``weight``) instead of one row per customer: the input every
         transaction model fits from, at the size of the patterns.
+    regularity : bool
+        Add ``litt``: the sum of the logarithms of the customer's inter-purchase times in
+        calibration (between consecutive purchase occasions, in ``time_unit``; 0 without
+        repeats), the statistic of timing regularity that the BG/CNBD-k and MBG/CNBD-k
+        likelihoods need (Platzer & Reutterer 2016; BTYDplus' ``elog2cbs``). Off by
+        default: it costs a sort of the log. With ``patterns``, ``litt`` is the mean over
+        each pattern's customers (so ``weight * litt`` adds up to their sum).
     **source
         For engine sources: the column map (``customer_id=``, ``date=``,
         ``amount=``), ``table=``/``query=`` for databases, ``engine='spark'``,
@@ -225,6 +247,13 @@ def rfm_summary(
         "cohort_start": cohort_start,
         "cohort_end": cohort_end,
     }
+    if not isinstance(regularity, bool):
+        raise DataError(f"regularity must be True or False; got {regularity!r}.")
+    if regularity and not isinstance(transactions, pd.DataFrame):
+        raise DataError(
+            "regularity=True (the litt column) is computed from a pandas transaction frame; "
+            "load the log with crmlab.read_transactions and summarise that frame."
+        )
     if not isinstance(transactions, pd.DataFrame) and _engine_source(transactions):
         from crmlab.engines import summarize
 
@@ -234,10 +263,13 @@ def rfm_summary(
             f"option(s) {', '.join(source)} apply to sources read by an engine (a path, a "
             "DuckDB relation or a Spark DataFrame); a pandas frame is summarised as it is."
         )
-    out = _summary(transactions, **window)
+    out = _summary(transactions, **window, regularity=regularity)
     if patterns:
-        found = out.groupby(["frequency", "recency", "T"]).size().rename("weight").reset_index()
+        groups = out.groupby(["frequency", "recency", "T"])
+        found = groups.size().rename("weight").reset_index()
         found["weight"] = found["weight"].astype(np.int64)
+        if regularity:
+            found["litt"] = groups["litt"].mean().to_numpy()
         found.attrs.update(out.attrs)
         return found
     return out
@@ -251,6 +283,7 @@ def _summary(
     time_unit: str,
     cohort_start: object,
     cohort_end: object,
+    regularity: bool = False,
 ) -> pd.DataFrame:
     """The pandas path of :func:`rfm_summary`."""
     if not isinstance(time_unit, str) or time_unit not in UNITS:
@@ -335,6 +368,8 @@ def _summary(
         },
         index=pd.Index(ids, name="customer_id"),
     )
+    if regularity:
+        out["litt"] = _log_intervals(codes, days, n_cust, first_data, cal_day, unit)
     if obs_day is not None:
         out["frequency_holdout"] = on_hold.astype(float)
         out["duration_holdout"] = float(obs_day - cal_day) / unit

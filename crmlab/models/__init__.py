@@ -8,6 +8,10 @@ from crmlab.models.bdw import BetaDiscreteWeibull as BetaDiscreteWeibull
 from crmlab.models.bdw import BetaDiscreteWeibullResult as BetaDiscreteWeibullResult
 from crmlab.models.bgbb import BGBB as BGBB
 from crmlab.models.bgbb import BGBBResult as BGBBResult
+from crmlab.models.cnbd import BGCNBD as BGCNBD
+from crmlab.models.cnbd import MBGCNBD as MBGCNBD
+from crmlab.models.cnbd import BGCNBDResult as BGCNBDResult
+from crmlab.models.cnbd import MBGCNBDResult as MBGCNBDResult
 from crmlab.models.gammagamma import GammaGamma as GammaGamma
 from crmlab.models.gammagamma import GammaGammaResult as GammaGammaResult
 from crmlab.models.gammagamma import InfiniteMeanWarning as InfiniteMeanWarning
