@@ -24,6 +24,7 @@ from crmlab.teach.core import Exercise, Mistake, Option, direction
 LOWER_THRESHOLD = 0.3  # exercise 4: the alive threshold the student lowers to
 TAKEN = 0.10  # exercise 6: share of most profitable customers a competitor takes
 STRONG = 0.5  # a "strong" correlation (Cohen), as proposition 1 takes it
+MEDIUM = 0.3  # a "medium" correlation (Cohen)
 
 
 def money(amount: float, decimals: int = 2) -> str:
@@ -154,8 +155,9 @@ def _interval_explain(result: LoyaltyProfitResult) -> str:
         f"{r.lower:.3f} to {r.upper:.3f} ({len(result.bootstrap.replicates):,} refitted "
         f"resamples). The interval {zero}; even its upper end is {hbr} of the correlations "
         f"Reinartz and Kumar report ({low:.2f} to {high:.2f}) and "
-        f"{'far below' if r.upper < STRONG else 'not below'} the {STRONG} of a strong link. "
-        "The strongest link these data allow is weak."
+        f"{'below' if r.upper < STRONG else 'not below'} the {STRONG} of a strong link. "
+        "The strongest link these data allow is "
+        + ("weak (below Cohen's 0.3 for a medium one)." if r.upper < MEDIUM else "not weak.")
     )
 
 
