@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import json
 
+import client_checks
 import numpy as np
 import pandas as pd
 import pytest
@@ -36,6 +37,9 @@ def report(tmp_path_factory):
     }
     tables["tracking"] = pd.read_csv(folder / "tracking.csv", parse_dates=["date"])
     tables["covariate_coefficients"] = pd.read_csv(folder / "covariate_coefficients.csv")
+    for name in ("clv_protect", "clv_win_back", "clv_grow"):
+        tables[name] = pd.read_csv(folder / f"{name}.csv", index_col=0)
+    tables["client"] = client_checks.load(folder)
     return findings, tables, rendered.html.read_text(encoding="utf-8")
 
 
@@ -215,3 +219,90 @@ def test_covariate_coefficients_and_the_comparison_of_every_model(report):
             assert n[f"lo_{link}"] == pytest.approx(by_link.loc[link, "multiplier_lower"])
             assert f"{n[f'm_{link}']:.2f} times" in f["text"]
     assert f["text"] in html.unescape(page)
+
+
+def _clv_groups(c, top_share, protect_share=0.10):
+    """The customers behind the CLV actions, counted from the customer table."""
+    n = len(c)
+    protect = c["clv"].rank(method="min", ascending=False) - 1 < protect_share * n - 1e-9
+    past = c["value_so_far"].rank(method="min", ascending=False) - 1 < top_share * n - 1e-9
+    return {
+        "protect": protect,
+        "win back": past & (c["p_alive"] < 0.5) & ~protect,
+        "grow": c["student"].astype(bool) & ~protect,
+    }
+
+
+def test_client_sentences_recomputed_from_the_customer_table(report):
+    findings, tables, _ = report
+    c, totals, table = (
+        tables["customers_clv"],
+        tables["clv_model_totals"],
+        tables["model_comparison"],
+    )
+    client = tables["client"]["client"]
+    used = c["model"].iloc[0]
+    total = client[0]
+    n = total["numbers"]
+    assert n["customers"] == len(c)
+    assert n["total"] == pytest.approx(c["clv"].sum())
+    assert (n["lower"], n["upper"]) == pytest.approx(
+        (totals.loc[used, "lower"], totals.loc[used, "upper"])
+    )
+    assert (n["low"], n["high"]) == pytest.approx(
+        (totals["total_clv"].min(), totals["total_clv"].max())
+    )
+    for key in ("total", "lower", "upper", "low", "high"):
+        client_checks.printed(total, key, ",.0f")
+    checked = client[1]
+    err = table.loc[used, "holdout_error_pct"] / 100
+    assert checked["numbers"]["miss"] == pytest.approx(abs(err))
+    assert ("too low" if err < 0 else "too high") in checked["text"]
+    client_checks.printed(checked, "miss", ".0%")
+    top_share = _finding(findings, "Students at the bank")["numbers"]["top"]
+    groups = _clv_groups(c, top_share)
+    keep = client[2]["numbers"]
+    protect = groups["protect"]
+    assert keep["n"] == protect.sum()
+    assert keep["value"] == pytest.approx(c.loc[protect, "clv"].sum())
+    assert keep["value_share"] == pytest.approx(c.loc[protect, "clv"].sum() / c["clv"].sum())
+    client_checks.printed(client[2], "value", ",.0f")
+    for f in client[3:]:
+        if "less likely than not" in f["text"]:
+            lost = groups["win back"]
+            assert f["numbers"]["n"] == lost.sum()
+            assert f["numbers"]["past"] == pytest.approx(c.loc[lost, "value_so_far"].sum())
+            assert f["numbers"]["value"] == pytest.approx(c.loc[lost, "clv"].sum())
+            client_checks.printed(f, "past", ",.0f")
+        else:
+            grow = groups["grow"]
+            assert f["numbers"]["n"] == grow.sum()
+            assert f["numbers"]["value"] == pytest.approx(c.loc[grow, "clv"].sum())
+            client_checks.printed(f, "value", ",.0f")
+    assert len(client) == 3 + groups["win back"].any() + groups["grow"].any()
+
+
+def test_client_actions_concern_the_listed_customers(report):
+    findings, tables, _ = report
+    c = tables["customers_clv"]
+    top_share = _finding(findings, "Students at the bank")["numbers"]["top"]
+    groups = _clv_groups(c, top_share)
+    actions = {a["verb"]: a for a in tables["client"]["actions"]}
+    assert list(actions)[0] == "keep"
+    for verb, group, name, value in (
+        ("keep", "protect", "clv_protect", c["clv"]),
+        ("win back", "win back", "clv_win_back", c["value_so_far"]),
+        ("grow", "grow", "clv_grow", c["clv"]),
+    ):
+        listed = tables[name]
+        members = c.index[groups[group]]
+        assert sorted(listed.index) == sorted(members)
+        if verb not in actions:  # no such customers: no action, an empty list
+            assert len(members) == 0
+            continue
+        action = actions[verb]
+        assert action["list_file"] == f"{name}.csv"
+        assert action["customers"] == len(members)
+        assert action["value"] == pytest.approx(value[members].sum())
+        assert "$" + format(action["value"], ",.0f") in action["text"]
+    assert tables["clv_protect"]["expected_value"].is_monotonic_decreasing
