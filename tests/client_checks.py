@@ -62,12 +62,22 @@ MONTHS += [m[:3] for m in MONTHS] + ["sept"]
 NUMBER = re.compile(r"(?<![\w.])(\$?)(-?\d[\d,]*(?:\.\d+)?)(%?)")
 
 
+SCALE = "on a scale where zero means"
+
+
 def numbers_without_unit(text: str) -> list[str]:
-    """The numbers in ``text`` with no currency sign, percent sign or unit word."""
+    """The numbers in ``text`` with no currency sign, percent sign or unit word.
+
+    A sentence that defines its scale ("... on a scale where zero means no link and one
+    means ...", for a correlation) may cite numbers between -1 and 1 on it.
+    """
     bare = []
+    scaled = SCALE in text
     for match in NUMBER.finditer(text):
         dollar, number, percent = match.groups()
         if dollar or percent:
+            continue
+        if scaled and "." in number and -1 <= float(number.replace(",", "")) <= 1:
             continue
         before = text[: match.start()].rstrip()
         words_before = before.split()

@@ -37,7 +37,10 @@ from crmlab.share.findings import (
     focus_finding,
     market_finding,
     misfit_finding,
+    scr_interval,
+    share_client,
     share_findings,
+    share_lists,
     wallet_rule_finding,
 )
 from crmlab.share.panel import (
@@ -78,7 +81,10 @@ __all__ = [
     "observed_and_expected_duplication",
     "parfitt_collins",
     "purchase_counts",
+    "scr_interval",
+    "share_client",
     "share_findings",
+    "share_lists",
     "share_of_category_requirements",
     "share_of_wallet",
     "share_of_wallet_summary",

@@ -150,12 +150,12 @@ def loyalty_client(result: Any, *, export: bool = False) -> tuple[list[Finding],
     client = [
         Finding(
             who + f", {link_words(head['r'], head['lower'], head['upper'])}: the link between how "
-            "long they stayed and the profit they brought (a correlation, where 0% means no "
-            "link and 100% means profit rises in step with time as a customer) is {r:.0%}, "
-            "most likely between {lower:.0%} and {upper:.0%}. Those who stayed more than "
-            "{cut:.0f} weeks brought a median of ${med_long:,.2f} of profit each, the others "
-            "${med_short:,.2f}. In the four companies of the published study the link was "
-            "{hbr_low:.0%} to {hbr_high:.0%}.",
+            "long they stayed and the profit they brought is {r:.2f} on a scale where zero "
+            "means no link and one means profit rises in step with time as a customer, most "
+            "likely between {lower:.2f} and {upper:.2f} on that scale. Those who stayed more "
+            "than {cut:.0f} weeks brought a median of ${med_long:,.2f} of profit each, the "
+            "others ${med_short:,.2f}. In the four companies of the published study the link "
+            "was {hbr_low:.2f} to {hbr_high:.2f} on the same scale.",
             head,
         )
     ]
@@ -257,8 +257,9 @@ def _assumptions_finding(result: Any, sample: str) -> Finding:
         }
         text = (
             "The mailing cost builds part of the link in, since it grows with time as a "
-            f"customer: without it the link among {who} would be {{r0:.0%}} (most likely "
-            "between {lower0:.0%} and {upper0:.0%}) instead of {r:.0%}."
+            f"customer: without it the link among {who} would be {{r0:.2f}} instead of "
+            "{r:.2f}, most likely between {lower0:.2f} and {upper0:.2f}, on a scale where zero "
+            "means no link and one means profit rises in step with time as a customer."
         )
     else:
         text = "No cost here grows with time as a customer, so the costs build no link in."
@@ -279,7 +280,7 @@ def _assumptions_finding(result: Any, sample: str) -> Finding:
             " Over the cut-offs for counting a customer as gone ({t_min:.0%} to "
             "{t_max:.0%} chance of still buying), margins ({m_min:.0%} to {m_max:.0%}) and "
             "mailing costs (${mk_min:,.2f} to ${mk_max:,.2f} a week) tried, it lies between "
-            "{rr_min:.0%} and {rr_max:.0%}."
+            "{rr_min:.2f} and {rr_max:.2f} on that scale."
         )
     return Finding(text, numbers)
 

@@ -255,7 +255,7 @@ def test_client_link_sentence_recomputed(report):
     assert n["med_short"] == pytest.approx(rep.loc[rep["lifetime"] <= cut, "profit"].median())
     assert (n["hbr_low"], n["hbr_high"]) == pytest.approx((0.20, 0.45))
     for key in ("r", "lower", "upper", "hbr_low", "hbr_high"):
-        client_checks.printed(head, key, ".0%")
+        client_checks.printed(head, key, ".2f")
     for key in ("med_long", "med_short"):
         client_checks.printed(head, key, ",.2f")
     client_checks.printed(head, "n", ",")
@@ -301,7 +301,7 @@ def test_client_one_time_groups_and_costs_recomputed(report):
         (grid["marketing_cost_per_week"].min(), grid["marketing_cost_per_week"].max())
     )
     for key in ("r0", "rr_min", "rr_max"):
-        client_checks.printed(sens, key, ".0%")
+        client_checks.printed(sens, key, ".2f")
 
 
 def test_client_actions_concern_the_listed_customers(report):

@@ -103,7 +103,10 @@ def test_client_sentences_by_hand():
         rep.loc[rep["lifetime"] > 50, "profit"].median()
     )
     assert head.numbers["med_short"] == pytest.approx(13.0)  # -4, 1, 43, 25
-    assert "customers who bought more than once" in head.text and "20% to 45%" in head.text
+    assert (
+        "customers who bought more than once" in head.text
+        and "0.20 to 0.45 on the same scale" in head.text
+    )
     assert once.numbers["one"] == 2 and once.numbers["share_one"] == pytest.approx(0.2)
     assert once.numbers["weeks"] == 20.0 and "brought $1 of profit" in once.text
     assert "between 1 January 1997 and 31 March 1997" in once.text
@@ -114,11 +117,10 @@ def test_client_sentences_by_hand():
     assert "25% are short-lived low-profit" in groups.text and "at the middle" in groups.text
     assert costs.numbers["loss"] == pytest.approx(0.4)  # c0, c2, c6, c7
     assert "30% margin, $2.00 per order and $0.25 of mailings" in costs.text
-    assert sens.numbers["r0"] == 0.25 and "would be 25% (most likely between 5% and 45%)" in (
-        sens.text
-    )
+    assert sens.numbers["r0"] == 0.25 and "would be 0.25 instead of" in (sens.text)
     assert (sens.numbers["rr_min"], sens.numbers["rr_max"]) == (-0.1, 0.3)
-    assert "between -10% and 30%" in sens.text
+    assert "most likely between 0.05 and 0.45" in sens.text
+    assert "between -0.10 and 0.30 on that scale" in sens.text
 
 
 def test_actions_by_hand(tmp_path, monkeypatch):
@@ -154,5 +156,5 @@ def test_one_time_buyers_not_kept_apart_are_named():
     assert client[0].text.startswith("Among all 10 customers")
     assert "they were not kept apart" in client[1].text
     assert "Split at the middle of all customers" in client[2].text
-    assert "among all customers would be 35%" in client[4].text
-    assert "between 10% and 40%" in client[4].text  # the grid's all-customer column
+    assert "among all customers would be 0.35" in client[4].text
+    assert "between 0.10 and 0.40" in client[4].text  # the grid's all-customer column
