@@ -403,9 +403,10 @@ CHERRY_PICKING = Exercise(
         "`retention_versus_acquisition` values a newly won customer at the margin on an "
         "average first purchase plus the CLV of a just-acquired customer under the chosen "
         "model, minus the acquisition cost; `replace_top` divides the top group's CLV by "
-        "that net value. Because most new customers never buy again, a new customer is "
-        "worth much less than a proven customer who is still buying: losing the best "
-        "customers to a competitor costs many times their number in new customers."
+        "that net value. Most customers of this cohort made no repeat purchase in the "
+        "calibration period, so a new customer is worth much less than a proven customer "
+        "who is still buying: losing the best customers to a competitor costs many times "
+        "their number in new customers."
     ),
     explain=_picked_explain,
 )

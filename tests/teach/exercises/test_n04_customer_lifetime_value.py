@@ -309,6 +309,8 @@ def test_cherry_picking_mistakes_and_the_claims_of_its_explanation(ns, shown):
     objs = {k: ns[k] for k in ("study", "first_amount", "acquisition_cost")}
     r = n04.picked(**objs)
     assert r.pays_back and r.top_share == 0.10
+    # the solution's reason: most of the cohort made no repeat purchase in calibration
+    assert (ns["summary"]["frequency"] == 0).mean() > 0.5
     # replacing one for one falls short: each lost customer takes several new ones
     assert r.replace_top > 2 * r.top_customers
     # the line a student writes is the study's function at top_share=0.10
