@@ -1,5 +1,5 @@
-"""Fit times of the research models: covariates, GGompertz/NBD, beta-discrete-Weibull;
-and of Pareto/NBD and BG/NBD on a daily-unit log.
+"""Fit times of the research models: covariates, GGompertz/NBD, BG/CNBD-k and MBG/CNBD-k,
+beta-discrete-Weibull; and of Pareto/NBD and BG/NBD on a daily-unit log.
 
     .venv/bin/python benchmarks/bench_models.py            # CDNOW sample and 100k customers
     .venv/bin/python benchmarks/bench_models.py --quick    # 20k simulated customers
@@ -13,9 +13,10 @@ is timed in wall-clock and CPU seconds (CPU time is what to compare on a shared 
 lifetimes runs beside it when ``benchmarks/.peers/lifetimes`` exists (``benchmarks/run.py
 --install-peers``), and its estimates are scored by crmlab's likelihood.
 
-lifetimes has none of these models (no covariates, no GGompertz/NBD, no BdW), so there is
-no peer ratio; each time is printed beside crmlab's own Pareto/NBD fit on the same data
-(ratio = model / Pareto/NBD). Times are the best of ``--repeat`` calls.
+lifetimes has none of these models (no covariates, no GGompertz/NBD, no (M)BG/CNBD-k, no
+BdW), so there is no peer ratio (BTYDplus, the (M)BG/CNBD-k's home, is R); each time is
+printed beside crmlab's own Pareto/NBD fit on the same data (ratio = model / Pareto/NBD).
+Times are the best of ``--repeat`` calls.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import pandas as pd
 
 import crmlab
 from crmlab import simulate
-from crmlab.models import BGNBD, BetaDiscreteWeibull, GGompertzNBD, ParetoNBD
+from crmlab.models import BGCNBD, BGNBD, MBGCNBD, BetaDiscreteWeibull, GGompertzNBD, ParetoNBD
 
 
 def best_of(call, repeat: int) -> float:
@@ -125,7 +126,7 @@ def daily(sizes: list[int], repeat: int) -> pd.DataFrame:
 
 def datasets(n: int) -> dict[str, pd.DataFrame]:
     tx = crmlab.load_dataset("cdnow_sample")
-    cdnow = crmlab.rfm_summary(tx, calibration_end="1997-09-30", time_unit="W")
+    cdnow = crmlab.rfm_summary(tx, calibration_end="1997-09-30", time_unit="W", regularity=True)
     first = tx.sort_values("date").groupby("customer_id")["amount"].first()
     cdnow["big_first"] = (first.reindex(cdnow.index) > first.median()).astype(float).to_numpy()
     rng = np.random.default_rng(1)
@@ -134,7 +135,10 @@ def datasets(n: int) -> dict[str, pd.DataFrame]:
         n, covariates=cov, effects={"purchase": {"vip": 0.5}, "dropout": {"vip": -0.3}}, seed=2
     )
     summary = crmlab.rfm_summary(
-        sim.transactions, calibration_end=sim.params["observation_end"], time_unit="W"
+        sim.transactions,
+        calibration_end=sim.params["observation_end"],
+        time_unit="W",
+        regularity=True,
     ).join(sim.truth[["vip"]])
     return {
         "CDNOW sample (2,357)": cdnow,
@@ -166,6 +170,9 @@ def main() -> None:
             ),
             "BG/NBD + 1 covariate": lambda data=data: BGNBD().fit(data, covariates=["big_first"]),
             "GGompertz/NBD": lambda data=data: GGompertzNBD().fit(data, strict=False),
+            "BG/CNBD-k, k = 2": lambda data=data: BGCNBD(2).fit(data, strict=False),
+            "MBG/CNBD-k, k = 2": lambda data=data: MBGCNBD(2).fit(data, strict=False),
+            "MBG/CNBD-k, fit_k (k = 1..12)": lambda data=data: MBGCNBD.fit_k(data, strict=False),
         }
         for name, call in tasks.items():
             seconds = base if name == "Pareto/NBD" else best_of(call, args.repeat)

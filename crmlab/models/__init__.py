@@ -12,6 +12,8 @@ from crmlab.models.cnbd import BGCNBD as BGCNBD
 from crmlab.models.cnbd import MBGCNBD as MBGCNBD
 from crmlab.models.cnbd import BGCNBDResult as BGCNBDResult
 from crmlab.models.cnbd import MBGCNBDResult as MBGCNBDResult
+from crmlab.models.correlated import CorrelatedParetoNBD as CorrelatedParetoNBD
+from crmlab.models.correlated import CorrelatedParetoNBDResult as CorrelatedParetoNBDResult
 from crmlab.models.gammagamma import GammaGamma as GammaGamma
 from crmlab.models.gammagamma import GammaGammaResult as GammaGammaResult
 from crmlab.models.gammagamma import InfiniteMeanWarning as InfiniteMeanWarning
