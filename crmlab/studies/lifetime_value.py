@@ -662,8 +662,8 @@ def fit_covariate_models(
 LINK_MEANING = {
     "purchase": "mean purchase rate r/alpha",
     "dropout": "mean dropout rate s/beta",
-    "a": "a of the dropout probability's beta distribution (mean a/(a+b))",
-    "b": "b of the dropout probability's beta distribution (mean a/(a+b))",
+    "a": "dropout shape a (mean a/(a+b))",
+    "b": "dropout shape b (mean a/(a+b))",
 }
 
 
