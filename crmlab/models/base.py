@@ -238,6 +238,26 @@ class FitResult:
     def _draw_results(self, draws: int, seed: int | np.random.Generator) -> list[Any]:
         return [self.with_params(row) for row in self.param_draws(draws, seed).to_numpy()]
 
+    def _draw_results_and_spend(
+        self,
+        draws: int,
+        rng: np.random.Generator,
+        spend_model: Any,
+        spend_values: np.ndarray,
+        data: pd.DataFrame,
+    ) -> tuple[list[Any], list[np.ndarray]]:
+        """Parameter draws of this fit, each paired with the spend per customer: drawn from
+        ``spend_model``'s own estimates when spend comes from a fitted Gamma-Gamma result
+        (so a CLV interval covers both fits), else the fixed ``spend_values``."""
+        results = self._draw_results(draws, rng)
+        if spend_model is None:
+            return results, [spend_values] * len(results)
+        spend_draws = [
+            spend_model.with_params(row).expected_spend(data, warn=False).to_numpy()
+            for row in spend_model.param_draws(draws, rng).to_numpy()
+        ]
+        return results, spend_draws
+
     def _predict(
         self,
         compute: Callable[[Any], np.ndarray],

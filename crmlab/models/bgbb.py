@@ -478,14 +478,9 @@ class BGBBResult(FitResult):
             return self._series(point, data, "clv")
         level = check_level(level)
         rng = np.random.default_rng(seed)
-        results = self._draw_results(draws, rng)
-        if spend_model is not None:
-            spend_draws = [
-                spend_model.with_params(row).expected_spend(data, warn=False).to_numpy()
-                for row in spend_model.param_draws(draws, rng).to_numpy()
-            ]
-        else:
-            spend_draws = [spend_values] * len(results)
+        results, spend_draws = self._draw_results_and_spend(
+            draws, rng, spend_model, spend_values, data
+        )
         samples = []
         with np.errstate(all="ignore"):
             for res, s in zip(results, spend_draws, strict=True):

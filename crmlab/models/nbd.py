@@ -356,14 +356,9 @@ class NBDResult(FitResult):
             return pd.Series(point, index=data.index, name="clv")
         level = check_level(level)
         rng = np.random.default_rng(seed)
-        results = self._draw_results(draws, rng)
-        if spend_model is not None:
-            spend_draws = [
-                spend_model.with_params(row).expected_spend(data, warn=False).to_numpy()
-                for row in spend_model.param_draws(draws, rng).to_numpy()
-            ]
-        else:
-            spend_draws = [spend_values] * len(results)
+        results, spend_draws = self._draw_results_and_spend(
+            draws, rng, spend_model, spend_values, data
+        )
         with np.errstate(all="ignore"):
             samples = np.array([value(r, s) for r, s in zip(results, spend_draws, strict=True)])
         return interval_frame(point, samples, data.index, "clv", level)
