@@ -32,6 +32,35 @@ def _day(value: object, name: str, default: int | None) -> int | None:
     return int(stamp.to_datetime64().astype("datetime64[D]").astype(np.int64))
 
 
+def check_window(
+    first_data: int, last_data: int, cal_day: int, obs_day: int | None, *, stacklevel: int = 2
+) -> None:
+    """Refuse a calibration end before the data or an observation end not after it, and
+    warn (:class:`HoldoutWarning`) when the holdout reaches past the last transaction.
+
+    Days are counted since 1970-01-01; every summary engine checks its window here.
+    """
+    if cal_day < first_data:
+        raise DataError(
+            f"calibration_end {_date(cal_day)} is before the first transaction "
+            f"({_date(first_data)}); choose a later date."
+        )
+    if obs_day is not None and obs_day <= cal_day:
+        raise DataError(
+            f"observation_end {_date(obs_day)} must be after calibration_end {_date(cal_day)}."
+        )
+    if obs_day is not None and obs_day > last_data:
+        empty, length = obs_day - max(last_data, cal_day), obs_day - cal_day
+        warnings.warn(
+            f"observation_end {_date(obs_day)} is after the last transaction "
+            f"({_date(last_data)}): {empty:,} of the holdout's {length:,} days "
+            f"({empty / length:.0%}) have no data, so holdout counts are too low for them. "
+            "Set observation_end to the last day the data cover.",
+            HoldoutWarning,
+            stacklevel=stacklevel,
+        )
+
+
 def _date(day: int) -> str:
     return str(np.datetime64(int(day), "D"))
 
@@ -306,25 +335,7 @@ def _summary(
     first_data, last_data = int(days.min()), int(days.max())
     cal_day = _day(calibration_end, "calibration_end", default=last_data)
     obs_day = _day(observation_end, "observation_end", default=None)
-    if cal_day < first_data:
-        raise DataError(
-            f"calibration_end {_date(cal_day)} is before the first transaction "
-            f"({_date(first_data)}); choose a later date."
-        )
-    if obs_day is not None and obs_day <= cal_day:
-        raise DataError(
-            f"observation_end {_date(obs_day)} must be after calibration_end {_date(cal_day)}."
-        )
-    if obs_day is not None and obs_day > last_data:
-        empty, length = obs_day - max(last_data, cal_day), obs_day - cal_day
-        warnings.warn(
-            f"observation_end {_date(obs_day)} is after the last transaction "
-            f"({_date(last_data)}): {empty:,} of the holdout's {length:,} days "
-            f"({empty / length:.0%}) have no data, so holdout counts are too low for them. "
-            "Set observation_end to the last day the data cover.",
-            HoldoutWarning,
-            stacklevel=2,
-        )
+    check_window(first_data, last_data, cal_day, obs_day, stacklevel=3)
     ids, codes = _customer_codes(transactions["customer_id"])
     amounts = transactions["amount"].to_numpy(dtype=float)
     n_cust = ids.size

@@ -9,7 +9,6 @@ in the engine; only one row per customer (or per distinct pattern) comes back.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
@@ -417,7 +416,7 @@ def prepare(
     The customers table is computed once (a temporary table in DuckDB, a cached view
     in Spark); the returned :class:`Plan` fetches or streams the summary from it.
     """
-    from crmlab.summary import UNITS, HoldoutWarning, _date, _day
+    from crmlab.summary import UNITS, _date, _day, check_window
 
     if not isinstance(time_unit, str) or time_unit not in UNITS:
         raise DataError(f"time_unit={time_unit!r} is not known; use 'W' (weeks) or 'D' (days).")
@@ -451,25 +450,7 @@ def prepare(
         else:
             first_data, last_data = int(counts["first_day"]), int(counts["last_day"])
         cal_day = last_data if cal_given is None else cal_given
-        if cal_day < first_data:
-            raise DataError(
-                f"calibration_end {_date(cal_day)} is before the first transaction "
-                f"({_date(first_data)}); choose a later date."
-            )
-        if obs_day is not None and obs_day <= cal_day:
-            raise DataError(
-                f"observation_end {_date(obs_day)} must be after calibration_end {_date(cal_day)}."
-            )
-        if obs_day is not None and obs_day > last_data:
-            empty, length = obs_day - max(last_data, cal_day), obs_day - cal_day
-            warnings.warn(
-                f"observation_end {_date(obs_day)} is after the last transaction "
-                f"({_date(last_data)}): {empty:,} of the holdout's {length:,} days "
-                f"({empty / length:.0%}) have no data, so holdout counts are too low for them. "
-                "Set observation_end to the last day the data cover.",
-                HoldoutWarning,
-                stacklevel=3,
-            )
+        check_window(first_data, last_data, cal_day, obs_day, stacklevel=4)
         # cohort bounds as days: midnight of first_day >= lo  <=>  first_day >= ceil(lo)
         day_ns = 86_400 * 10**9
         lo_day = None if lo is None else -(-lo.value // day_ns)
