@@ -38,6 +38,7 @@ binomial (shape :math:`r+kx+j`, success probability :math:`(\alpha+T)/(\alpha+T+
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple
 
@@ -50,10 +51,6 @@ from crmlab.errors import DataError
 from crmlab.models.base import (
     IdentificationError,
     Model,
-    check_horizon,
-    check_level,
-    discount_per_period,
-    interval_frame,
     per_customer,
     reject_rows,
 )
@@ -327,61 +324,25 @@ class _CNBDResult(NBDResult):
 
         return self._predict(compute, data.index, "expected", level, draws, seed)
 
-    def clv(
+    def _discounted_purchases(
         self,
         data: pd.DataFrame,
-        *,
-        spend: Any = 1.0,
-        margin: float = 1.0,
-        discount_rate: float | None = None,
-        annual_discount_rate: float | None = None,
-        periods_per_year: float | None = None,
-        horizon: float | str | None = None,
-        step: float = 1.0,
-        level: float | None = None,
-        draws: int = 500,
-        seed: int = 0,
-    ) -> pd.Series | pd.DataFrame:
-        r"""Discounted expected margin over ``horizon``, as :meth:`NBDResult.clv`:
-        :math:`m \bar s_i \sum_k [E X_i(k\Delta) - E X_i((k-1)\Delta)] (1+d)^{-k\Delta}`
-        with this model's conditional expectations (which depend on recency through the
-        purchase clock's phase, so they are computed per (x, t_x, T) pattern)."""
-        if not 0 <= margin <= 1:
-            raise DataError(f"margin={margin} must be a fraction between 0 and 1.")
-        rate = discount_per_period(
-            discount_rate, annual_discount_rate, periods_per_year, self.time_unit
-        )
-        if horizon is None:
-            raise DataError(
-                f"{self.model} needs a finite horizon for CLV, e.g. horizon=104 (weeks) or "
-                "horizon='2Y'."
-            )
-        length = check_horizon(horizon, self)
-        if not (np.isfinite(step) and step > 0):
-            raise DataError(f"step={step!r} must be a positive number of time units.")
-        x, tx, T = self._data(data)
-        spend_model = spend if hasattr(spend, "expected_spend") else None
-        source = spend_model.expected_spend(data) if spend_model is not None else spend
-        spend_values = per_customer(source, data, "spend")
-        ends = np.arange(step, length + step / 2, step)
+        x: np.ndarray,
+        tx: np.ndarray,
+        T: np.ndarray,
+        ends: np.ndarray,
+        rate: float,
+    ) -> Callable[[NBDResult], np.ndarray]:
+        """For :meth:`NBDResult.clv`: this model's conditional expectations depend on recency
+        (the purchase clock's phase), so the steps are differenced per (x, t_x, T) pattern."""
         (ux, utx, uT), inv = _unique_rows(x, tx, T)
         factor = (1.0 + rate) ** -ends
 
-        def value(r: _CNBDResult, s: np.ndarray) -> np.ndarray:
+        def discounted(r: NBDResult) -> np.ndarray:
             grid = r._conditional(ends[None, :], ux[:, None], utx[:, None], uT[:, None])
-            return margin * s * (np.diff(grid, axis=1, prepend=0.0) @ factor)[inv]
+            return (np.diff(grid, axis=1, prepend=0.0) @ factor)[inv]
 
-        point = value(self, spend_values)
-        if level is None:
-            return pd.Series(point, index=data.index, name="clv")
-        level = check_level(level)
-        rng = np.random.default_rng(seed)
-        results, spend_draws = self._draw_results_and_spend(
-            draws, rng, spend_model, spend_values, data
-        )
-        with np.errstate(all="ignore"):
-            samples = np.array([value(r, s) for r, s in zip(results, spend_draws, strict=True)])
-        return interval_frame(point, samples, data.index, "clv", level)
+        return discounted
 
     def purchase_probability(self, n: Any, t: Any) -> np.ndarray:
         r"""P(X(t) = n) for a new customer: :math:`E[(1-p)^{n+s}] P(nk \le N < (n+1)k) +

@@ -18,6 +18,7 @@ and ``T`` (age), in one time unit (weeks by default). Fits run on distinct
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -333,23 +334,13 @@ class NBDResult(FitResult):
             raise DataError(f"step={step!r} must be a positive number of time units.")
         x, tx, T = self._data(data)
         spend_model = spend if hasattr(spend, "expected_spend") else None
-        if spend_model is not None:
-            spend_values = per_customer(spend_model.expected_spend(data), data, "spend")
-        else:
-            spend_values = per_customer(spend, data, "spend")
+        source = spend_model.expected_spend(data) if spend_model is not None else spend
+        spend_values = per_customer(source, data, "spend")
         ends = np.arange(step, length + step / 2, step)
-        groups = [
-            (z, _unique_rows(x[rows], T[rows]), _unique_rows(x[rows], tx[rows], T[rows]), rows)
-            for z, rows in self._profiles(data)
-        ]
+        discounted = self._discounted_purchases(data, x, tx, T, ends, rate)
 
         def value(r: NBDResult, s: np.ndarray) -> np.ndarray:
-            out = np.empty(x.size)
-            for z, ((ux, uT), inv_core), ((ax, atx, aT), inv_alive), rows in groups:
-                rz = r._at(z)
-                discounted = rz._discounted_core(ux, uT, ends, rate)[inv_core]
-                out[rows] = discounted * rz._alive(ax, atx, aT)[inv_alive]
-            return margin * s * out
+            return margin * s * discounted(r)
 
         point = value(self, spend_values)
         if level is None:
@@ -362,6 +353,35 @@ class NBDResult(FitResult):
         with np.errstate(all="ignore"):
             samples = np.array([value(r, s) for r, s in zip(results, spend_draws, strict=True)])
         return interval_frame(point, samples, data.index, "clv", level)
+
+    def _discounted_purchases(
+        self,
+        data: pd.DataFrame,
+        x: np.ndarray,
+        tx: np.ndarray,
+        T: np.ndarray,
+        ends: np.ndarray,
+        rate: float,
+    ) -> Callable[[NBDResult], np.ndarray]:
+        r"""A function of a fitted result giving each customer's
+        :math:`\sum_k [E X(k\Delta) - E X((k-1)\Delta)] (1+d)^{-k\Delta}` over the step
+        ``ends``; the patterns are grouped once, so :meth:`clv` can call it under every
+        parameter draw. Here: P(alive) times the discounted expected purchases of a customer
+        still alive, per covariate profile."""
+        groups = [
+            (z, _unique_rows(x[rows], T[rows]), _unique_rows(x[rows], tx[rows], T[rows]), rows)
+            for z, rows in self._profiles(data)
+        ]
+
+        def discounted(r: NBDResult) -> np.ndarray:
+            out = np.empty(x.size)
+            for z, ((ux, uT), inv_core), ((ax, atx, aT), inv_alive), rows in groups:
+                rz = r._at(z)
+                core = rz._discounted_core(ux, uT, ends, rate)[inv_core]
+                out[rows] = core * rz._alive(ax, atx, aT)[inv_alive]
+            return out
+
+        return discounted
 
     def clv_total(self, data: pd.DataFrame, *, level: float = 0.9, **kwargs: Any) -> pd.Series:
         """Total CLV over the customers of ``data`` with its interval (``clv``, ``lower``,
