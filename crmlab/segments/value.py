@@ -567,7 +567,10 @@ def value_tier_findings(
             f"Over the next {horizon}, the most valuable customers (MVC, {{mvc:.0%}} of "
             "customers) hold {mvc_value:.0%} of the expected future profit; {mgc:.0%} are most "
             "growable (MGC) and {bz:.0%} are below zero (BZ: expected future profit under 0 at "
-            "${co:.2f} per order and ${cy:.2f} per customer-year).",
+            "${co:.2f} per order and ${cy:.2f} per customer-year). These shares come from the "
+            "fitted models' point estimates; the uncertainty of their parameters is not carried "
+            "into the tiers (the lifetime-value report gives total value with intervals), and "
+            "the below-zero share rests on the assumed costs (next sentences).",
             {
                 "mvc": share["MVC"],
                 "mvc_value": value_share["MVC"],
