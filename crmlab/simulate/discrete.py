@@ -1,4 +1,4 @@
-"""Discrete-time simulators: transaction opportunities (BG/BB) and subscriptions (sBG)."""
+"""Discrete-time simulators: transaction opportunities (BG/BB) and subscriptions (sBG, BdW)."""
 
 from __future__ import annotations
 
@@ -65,13 +65,20 @@ def subscriptions(
     *,
     alpha: float = 0.704,
     beta: float = 1.182,
+    c: float = 1.0,
     seed: int = 0,
 ) -> SimulatedData:
-    """A cohort of subscribers who renew each period (the shifted-beta-geometric story).
+    """A cohort of subscribers who renew each period (the shifted-beta-geometric story, or
+    the beta-discrete-Weibull one when ``c != 1``).
 
-    Subscriber ``i`` cancels at the end of each period with probability
-    ``theta_i ~ Beta(alpha, beta)``, so the period of cancellation is geometric (Fader &
-    Hardie 2007); the defaults are their "regular" cohort.
+    Subscriber ``i`` has ``theta_i ~ Beta(alpha, beta)`` and stays beyond period t with
+    probability ``(1 - theta_i)^(t^c)`` (Fader, Hardie, Liu, Davin & Steenburgh 2018). With
+    ``c = 1`` (the default) that is a constant churn probability ``theta_i`` each period,
+    so the period of cancellation is geometric (Fader & Hardie 2007); ``c > 1`` makes each
+    subscriber's churn hazard rise with tenure, ``c < 1`` fall. The defaults are Fader &
+    Hardie's "regular" cohort. For ``c != 1`` the lifetime is drawn by inversion:
+    ``T = floor((ln U / ln(1 - theta))^(1/c)) + 1`` with ``U ~ Uniform(0, 1)``, so that
+    ``P(T > t) = P(U <= (1 - theta)^(t^c))``.
 
     Returns
     -------
@@ -82,10 +89,15 @@ def subscriptions(
     """
     n = check_count("n_customers", n_customers)
     periods = check_count("n_periods", n_periods)
-    check_positive(alpha=alpha, beta=beta)
+    check_positive(alpha=alpha, beta=beta, c=c)
     rng = np.random.default_rng(seed)
     theta = rng.beta(alpha, beta, n)
-    lifetime = rng.geometric(np.maximum(theta, 1e-12))
+    if c == 1:  # the geometric draw keeps the sBG cohorts of earlier versions seed for seed
+        lifetime = rng.geometric(np.maximum(theta, 1e-12))
+    else:
+        with np.errstate(divide="ignore"):
+            x = np.log(rng.random(n)) / np.log1p(-np.minimum(theta, 1.0))
+        lifetime = np.floor(np.minimum(x ** (1.0 / c), 1e15)).astype(np.int64) + 1
     counts = np.bincount(np.minimum(lifetime, periods + 1), minlength=periods + 2)
     alive = n - np.concatenate([[0], np.cumsum(counts[1 : periods + 1])])
     truth = pd.DataFrame(
@@ -95,5 +107,12 @@ def subscriptions(
     return SimulatedData(
         {"alive": pd.DataFrame({"period": np.arange(periods + 1), "alive": alive})},
         truth,
-        {"n_customers": n, "n_periods": periods, "alpha": alpha, "beta": beta, "seed": seed},
+        {
+            "n_customers": n,
+            "n_periods": periods,
+            "alpha": alpha,
+            "beta": beta,
+            "c": c,
+            "seed": seed,
+        },
     )
