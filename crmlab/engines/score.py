@@ -65,23 +65,29 @@ def score_frame(
 
     ``expected_purchases`` covers ``period`` time units after each customer's T;
     ``expected_spend`` is the Gamma-Gamma's E[M | x, m_x] (NaN without a spend
-    model); ``clv`` is ``model.clv(frame, spend=spend or 1, ...)``: discounted
+    model), repeat buyers whose repeat purchases were worth nothing getting the
+    population mean as in the fit (:func:`crmlab.models.customer_value.spend_inputs`);
+    ``clv`` is ``model.clv(frame, spend=expected_spend or 1, ...)``: discounted
     margin over ``horizon`` (purchases when there is no spend model and margin 1).
     """
+    from crmlab.models.customer_value import spend_inputs
+
     out = pd.DataFrame(index=frame.index)
     out["p_alive"] = model.probability_alive(frame).to_numpy()
     out["expected_purchases"] = np.asarray(model.expected_purchases(period, frame), dtype=float)
     if spend is not None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # infinite means are counted in the summary
-            out["expected_spend"] = spend.expected_spend(frame).to_numpy()
+            expected = spend.expected_spend(spend_inputs(frame)[0])
+        out["expected_spend"] = expected.to_numpy()
     else:
+        expected = None
         out["expected_spend"] = np.nan
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         out["clv"] = model.clv(
             frame,
-            spend=spend if spend is not None else 1.0,
+            spend=expected if expected is not None else 1.0,
             margin=margin,
             discount_rate=discount_rate,
             annual_discount_rate=annual_discount_rate,

@@ -341,14 +341,7 @@ def summarize(
         today=today,
         **options,
     ) as plan:
-        if patterns:
-            out = plan.engine.fetch(q.patterns(plan.summary_sql))
-            out["weight"] = out["weight"].astype("int64")
-            out = out.astype({"frequency": float, "recency": float, "T": float})
-        else:
-            out = plan.frame(plan.engine.fetch(plan.summary_sql + " ORDER BY customer_id"))
-        out.attrs.update(plan.attrs)
-        return out
+        return plan.patterns() if patterns else plan.summary()
 
 
 def to_summary(rows: pd.DataFrame, attrs: dict[str, Any], holdout: bool) -> pd.DataFrame:
@@ -368,17 +361,47 @@ def to_summary(rows: pd.DataFrame, attrs: dict[str, Any], holdout: bool) -> pd.D
 
 
 class Plan:
-    """A validated source with its summary query, ready to fetch or stream."""
+    """A validated source with its summary query, ready to fetch or stream.
 
-    def __init__(self, engine: Engine, summary_sql: str, attrs: dict[str, Any], obs: bool):
+    ``rows`` is the query of the validated rows (``customer_id``, ``ts``, ``amt``) after
+    the duplicates and returns policies, for further grouped queries on the same data;
+    ``first_day`` and ``last_day`` bound them (days since 1970-01-01).
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        summary_sql: str,
+        attrs: dict[str, Any],
+        obs: bool,
+        *,
+        rows: str = "",
+        first_day: int | None = None,
+        last_day: int | None = None,
+    ):
         self.engine = engine
         self.summary_sql = summary_sql
         self.attrs = attrs
         self.holdout = obs
+        self.rows = rows
+        self.first_day = first_day
+        self.last_day = last_day
 
     def frame(self, rows: pd.DataFrame) -> pd.DataFrame:
         """Engine rows -> the pandas summary's layout (see :func:`to_summary`)."""
         return to_summary(rows, self.attrs, self.holdout)
+
+    def summary(self) -> pd.DataFrame:
+        """One row per customer, sorted by id (what :func:`summarize` returns)."""
+        return self.frame(self.engine.fetch(self.summary_sql + " ORDER BY customer_id"))
+
+    def patterns(self) -> pd.DataFrame:
+        """Distinct (frequency, recency, T) with ``weight`` (``summarize(patterns=True)``)."""
+        out = self.engine.fetch(q.patterns(self.summary_sql))
+        out["weight"] = out["weight"].astype("int64")
+        out = out.astype({"frequency": float, "recency": float, "T": float})
+        out.attrs.update(self.attrs)
+        return out
 
     def batches(self, size: int = 1 << 20) -> Iterator[pd.DataFrame]:
         """The summary in pandas frames of at most ``size`` customers (any order)."""
@@ -478,7 +501,15 @@ def prepare(
             "customers": kept,
         }
         sql = q.summary(table, cal_day, obs_day, UNITS[time_unit], lo_day, hi_day)
-        return Plan(engine, sql, attrs, obs_day is not None)
+        return Plan(
+            engine,
+            sql,
+            attrs,
+            obs_day is not None,
+            rows=rows,
+            first_day=first_data,
+            last_day=last_data,
+        )
     except BaseException:
         engine.close()
         raise
