@@ -210,22 +210,22 @@ MGC_WHY = Exercise(
     needs=("values", "rfm"),
     options={
         "a": Option(
-            "The gap is computed from past revenue, and customers who spent little have "
-            "little revenue to grow from.",
+            "The gap is computed from past revenue (the RFM monetary score), so the "
+            "customers who spent least so far have little revenue to grow from.",
             "Past revenue is not in the gap: potential and actual value are both expected "
             "*future* profit over the horizon, from the purchase and spend models.",
         ),
         "b": Option(
-            "The customers who spent least are below zero (BZ), and BZ customers are set "
-            "aside before the MGC are chosen.",
+            "The customers who spent least are mostly below zero (BZ), and the BZ "
+            "customers are set aside before the MGC are chosen from the rest.",
             "The BZ rule does come first, but it is not the reason: the gap does not depend "
             "on the serving costs at all. With no yearly cost there are far fewer BZ "
             "customers (see 'Who moves when the assumptions change?'), and the customers "
             "who spent least still have almost no gap.",
         ),
         "c": Option(
-            "The gap is extra margin on *future* orders, and most customers who spent least "
-            "bought once and have probably left: they are expected to place few orders.",
+            "The gap is extra margin on *future* orders, and most who spent least bought "
+            "once and have probably left: they are expected to place few orders.",
             "The gap is `m·X·(M* − M)`: with few expected orders `X` there is "
             "little to grow, however low the spend so far (and a one-time buyer's spend per "
             "order is the population's mean: nothing in their history to raise). The MGC are "
@@ -233,11 +233,12 @@ MGC_WHY = Exercise(
             correct=True,
         ),
         "d": Option(
-            "The reachable spend is the highest spend of all customers, so the MGC are the "
-            "customers already closest to it.",
+            "The reachable spend is the highest spend per order in the whole cohort, and "
+            "the MGC are the customers whose spend per order is already closest to it.",
             "The reachable spend is a high quantile of spend per order among customers who "
             "buy as often (the same purchase-rate group), and a customer further below it "
-            "would have a *larger* gap per order, not a smaller one.",
+            "would have a *larger* gap per order, not a smaller one: the MGC are not the "
+            "customers closest to it.",
         ),
     },
     hints=(
@@ -340,24 +341,27 @@ WHALE_PEAK = Exercise(
     needs=("profit",),
     options={
         "a": Option(
-            "The share of customers who are profitable.",
+            "The share of customers who are profitable: the more of them, the further the "
+            "curve climbs.",
             "That sets *where* the peak is (how far along the customer axis: `peak_at`), not "
             "how high it is.",
         ),
         "b": Option(
-            "How much the loss-making customers lose, compared with the total profit.",
+            "How much the loss-making customers lose, compared with the firm's total profit.",
             "The peak is the sum of all positive profits, which is the total profit plus "
             "what the loss-makers lose: peak = 1 + losses / total profit.",
             correct=True,
         ),
         "c": Option(
-            "How concentrated the profit is among the few most profitable customers.",
+            "How concentrated the profit is among the few most profitable customers: the "
+            "steeper the start, the higher the peak.",
             "Concentration shapes how steeply the curve rises at the left, but its highest "
             "point is the sum of all positive profits however they are spread: move profit "
             "between profitable customers and the peak stays where it is.",
         ),
         "d": Option(
-            "The number of customers.",
+            "The number of customers: a larger firm adds up more customers' profits "
+            "before the curve turns.",
             "Both axes are shares (of customers and of total profit): a firm twice the size "
             "with the same mix draws the same curve.",
         ),

@@ -140,13 +140,14 @@ ONE_TIME_WHY = Exercise(
     needs=("study",),
     options={
         "a": Option(
-            "Most one-time buyers bought recently, so the data say they are still active.",
+            "Most one-time buyers bought recently, so at the end of calibration their "
+            "recency still says they are active, as it would for any recent buyer.",
             "It does not depend on when they bought: the property holds for a one-time buyer "
             "of any age T, and many of these customers bought their only time months ago.",
         ),
         "b": Option(
-            "In BG/NBD a customer can drop out only right after a repeat purchase, so a "
-            "customer who made none has had no chance to leave.",
+            "In BG/NBD a customer can drop out only right after a repeat purchase, so one "
+            "who made none has had no chance to leave.",
             "The dropout coin is tossed after each repeat purchase (probability p); with no "
             "repeat purchase it was never tossed, so the model cannot put such a customer "
             "among the departed. MBG/NBD also tosses it right after the first purchase, and "
@@ -154,12 +155,14 @@ ONE_TIME_WHY = Exercise(
             correct=True,
         ),
         "c": Option(
-            "BG/NBD ignores recency: it judges customers by their number of purchases only.",
+            "BG/NBD ignores recency: it judges customers by their number of repeat purchases "
+            "x only, and x = 0 holds no sign that a customer has left.",
             "BG/NBD's P(alive) does use recency for repeat buyers: it falls as the last "
             "purchase lies further back (see the formula and the heat map in section 4).",
         ),
         "d": Option(
-            "The BG/NBD fit on these data found that nobody drops out.",
+            "The BG/NBD fit on these data puts the dropout probability p near zero, so the "
+            "fitted model says hardly anyone drops out.",
             "The fitted dropout probability per purchase, a/(a+b), is well above zero, and "
             "repeat buyers who went silent do get P(alive) below 1.",
         ),
@@ -273,7 +276,8 @@ MODEL_CHOICE = Exercise(
     needs=("study",),
     options={
         "a": Option(
-            "The model with the lowest BIC: it is the most probable model given the data.",
+            "The model with the lowest BIC: it is the most probable model given the data, "
+            "and its charge per parameter keeps it from overfitting.",
             "BIC judges how well a model reproduces the calibration period it was fitted to "
             "(with a charge per parameter). CLV is a forecast of periods the model has not "
             "seen; the holdout tests exactly that.",
@@ -287,7 +291,8 @@ MODEL_CHOICE = Exercise(
             correct=True,
         ),
         "c": Option(
-            "The model with the most parameters: it is the most flexible.",
+            "The model with the most parameters: it is the most flexible, so it can follow "
+            "the calibration weeks and the holdout weeks best.",
             "Flexibility is what AIC and BIC charge for; and the three purchase models have "
             "four parameters each, so it cannot decide between them.",
         ),

@@ -84,15 +84,14 @@ SPLIT_WHY = Exercise(
     needs=("result",),
     options={
         "a": Option(
-            "One-time buyers lose money, and profit decides which side of the lifetime "
-            "split a customer falls on.",
+            "One-time buyers lose money once marketing is charged, and profit decides which "
+            "side of the lifetime split a customer falls on, so they all land on one side.",
             "The lifetime split uses lifetimes only; profit is cut separately. Look at what "
             "the one-time buyers' lifetimes have in common.",
         ),
         "b": Option(
-            "All one-time buyers share one history, hence one estimated lifetime; they are "
-            "about half the cohort, so the median sits on (or next to) that tie, and a tie "
-            "goes to one side as a block.",
+            "All one-time buyers share one history, hence one lifetime; they are about half "
+            "the cohort, so the median falls on that tie, which goes to one side as a block.",
             "A split at a value that half the customers share cannot separate them: they all "
             "land on the same side (the short one here, where ties go), and the repeat "
             "buyers, whose lifetimes are spread out, make up nearly all of the other side.",
@@ -100,14 +99,15 @@ SPLIT_WHY = Exercise(
         ),
         "c": Option(
             "The Pareto/NBD model gives every one-time buyer P(alive) = 1, so all of them "
-            "are censored at the end of observation.",
+            "are censored at the end of observation and sit above the median together.",
             "That is a property of BG/NBD, not Pareto/NBD: under Pareto/NBD a one-time "
             "buyer's P(alive) falls with time since the purchase, and the lifetime table "
             "shows their lifetimes end long before the observation does.",
         ),
         "d": Option(
             "Repeat buyers always outlive one-time buyers, because a second purchase adds "
-            "its inter-purchase time to the lifetime.",
+            "its inter-purchase time to the lifetime, so the median falls between the two "
+            "groups.",
             "Not always: a repeat buyer who bought twice early and then went quiet can drop "
             "below the threshold sooner than a one-time buyer; some repeat buyers do land "
             "below the one-time buyers' lifetime. The reason is the tie, not an ordering.",
@@ -240,26 +240,27 @@ BUILT_IN = Exercise(
     needs=("result",),
     options={
         "a": Option(
-            "The revenue link: long-life customers place more orders, so they bring more margin.",
+            "The revenue link: the cost model turns every order into margin, and long-life "
+            "customers place more orders, so they bring more margin.",
             "That link comes from the purchases (and from estimating lifetimes from those "
             "same purchases, proposition 1's caveat), not from the cost model.",
         ),
         "b": Option(
-            "The margin: multiplying revenue by the margin makes profit move with lifetime.",
+            "The margin: multiplying every customer's revenue by the same margin makes "
+            "profit move with lifetime, the more so the higher the margin.",
             "Multiplying by a constant leaves a correlation unchanged; the margin only shifts "
             "the weight between revenue and the cost per order.",
         ),
         "c": Option(
-            "The marketing charged for every week a customer is counted alive: profit "
-            "contains −(marketing per week × lifetime), a negative link to lifetime by "
-            "construction.",
+            "The marketing charged per week counted alive: profit contains −(marketing per "
+            "week × lifetime), a negative link to lifetime by construction.",
             "Compare the rows 'pearson' and 'pearson_without_marketing': the difference is "
             "the part the cost model builds in, and it pulls the correlation down.",
             correct=True,
         ),
         "d": Option(
-            "None: profit is computed from the recorded orders, so every part of the "
-            "correlation is measured.",
+            "None: profit is computed from CDNOW's recorded orders and their dollar amounts, so "
+            "every part of the correlation is measured in the purchases.",
             "The orders are recorded, but every cost is an assumption, and one of them is "
             "charged per week of the estimated lifetime itself.",
         ),
@@ -435,27 +436,27 @@ SIMULATION_CHOOSE = Exercise(
     needs=("check",),
     options={
         "a": Option(
-            "That CDNOW's customers follow the Pareto/NBD story, since the study finds the "
-            "truth on the simulated data.",
+            "That CDNOW's customers follow the Pareto/NBD story, since the study recovers the "
+            "true correlation on simulated retailers that have the same cost model.",
             "The simulated customers follow the Pareto/NBD story because the simulator makes "
             "them do so; nothing in the check looks at CDNOW's customers.",
         ),
         "b": Option(
-            "That the simulated true correlations tell us CDNOW's true correlation.",
+            "That CDNOW's true correlation of lifetime and profit lies between the true "
+            "correlations of the two simulated worlds, link = 0 and link = 1.",
             "The simulated truth is set by the simulator's `link` knob and its parameters: it "
             "describes those made-up retailers, not CDNOW.",
         ),
         "c": Option(
-            "Whether the method (threshold lifetimes, refitted intervals) finds the true "
-            "correlation when customers do follow the Pareto/NBD story and the costs are "
-            "exactly the assumed ones; not whether CDNOW's customers do.",
+            "Whether the method finds the true correlation when customers follow the "
+            "Pareto/NBD story and the costs are the assumed ones; not whether CDNOW's do.",
             "It tests the method where its assumptions hold; the real data could break them "
             "(other purchase or dropout processes, other costs) and the check cannot tell.",
             correct=True,
         ),
         "d": Option(
-            "That the intervals have 95% coverage, because the truth fell inside the interval "
-            "in the simulated cohort.",
+            "That the study's intervals have 95% coverage, because the true correlation fell "
+            "inside the interval in the simulated cohort.",
             "Coverage is a rate over many cohorts: a correct 95% interval misses the truth in "
             "one cohort of twenty, and a poor one can cover it by luck. Counting it needs many "
             "seeds (parameter sim_seeds).",

@@ -395,8 +395,8 @@ OVERLAP_WHY = Exercise(
             correct=True,
         ),
         "d": Option(
-            "Because 95% intervals are too wide for comparisons; only 99% intervals could "
-            "show which method is better.",
+            "Because 95% intervals are too wide for comparisons; only 99% intervals would be "
+            "narrow enough to show which method is better.",
             "A 99% interval is *wider* than a 95% one: it would make overlaps more common, "
             "not less.",
         ),

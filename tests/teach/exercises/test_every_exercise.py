@@ -29,9 +29,6 @@ from crmlab import teach
 
 EXERCISES = teach.all_exercises()
 NOTEBOOKS = sorted({ex.notebook for ex in EXERCISES})
-# notebooks whose right option is never the longest (a test-wise student must not find the
-# answer by the length of the options); the others' options do not hold to it yet
-BALANCED_OPTIONS = ("01", "02", "06")
 # notebooks that ask only for shares, so that every number they ask for gets the
 # percent/fraction slip check below
 SHARES_ONLY = ("01", "02", "03")
@@ -67,12 +64,16 @@ def test_every_number_asked_is_a_share(number):
     assert numeric and all(ex.unit in ("fraction", "share") for ex in numeric)
 
 
-@pytest.mark.parametrize(
-    "exercise", _each(lambda ex: ex.options and ex.notebook in BALANCED_OPTIONS)
-)
-def test_the_right_option_is_not_the_longest(exercise):
-    right = len(exercise.options[exercise.correct_option].text)
-    assert right <= max(len(o.text) for o in exercise.options.values() if not o.correct)
+@pytest.mark.parametrize("exercise", _each(lambda ex: ex.options))
+def test_the_length_of_the_options_does_not_give_the_answer_away(exercise):
+    """A test-wise student picks the longest option and rules out a terse one: in every
+    choose/why exercise the right option is not the longest (a distractor is at least as
+    long) and no option is shorter than half the longest."""
+    lengths = {k: len(o.text) for k, o in exercise.options.items()}
+    right = lengths.pop(exercise.correct_option)
+    assert right <= max(lengths.values()), f"right {right} > every distractor {lengths}"
+    shortest, longest = min(*lengths.values(), right), max(*lengths.values(), right)
+    assert 2 * shortest >= longest, f"options of {shortest} to {longest} characters"
 
 
 @pytest.mark.parametrize("exercise", _each())
