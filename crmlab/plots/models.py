@@ -403,3 +403,75 @@ def formula(lines: Sequence[str], *, title: str | None = None, alt: str | None =
     if title:
         fig.suptitle(title, x=0.02, ha="left", fontsize=12)
     return describe(fig, alt or " ; ".join(lines))
+
+
+def retention_curves(
+    curves: pd.DataFrame,
+    *,
+    models: Sequence[str] = ("sBG", "BdW"),
+    names: dict[str, str] | None = None,
+) -> Any:
+    """Observed vs model survival and retention rates of contract cohorts, holdout marked.
+
+    One column of panels per cohort: on top the share of the cohort still active,
+    ``S(t)``; below, the retention rate ``r(t) = S(t) / S(t-1)``. Observed values are
+    dots, each model a line; the holdout years are shaded. Draws the ``curves`` table of
+    :func:`crmlab.studies.contract_retention.contract_retention` (``cohort, year, period,
+    observed``, one column per model and the same ending ``_retention``); ``names`` maps a
+    cohort to the name shown. Returns the Figure.
+    """
+    need = ["cohort", "year", "period", "observed", "observed_retention"]
+    need += [*models, *(f"{m}_retention" for m in models)]
+    require_columns(curves, need, "retention_curves")
+    if curves.empty:
+        raise DataError("retention_curves got no cohorts.")
+    cohorts = list(dict.fromkeys(curves["cohort"]))
+    names = names or {}
+    fig, axes = plt.subplots(
+        2, len(cohorts), figsize=(5 * len(cohorts) + 1, 7.5), squeeze=False, sharex="col"
+    )
+    parts = []
+    for j, cohort in enumerate(cohorts):
+        table = curves[curves["cohort"] == cohort].sort_values("year")
+        label = names.get(cohort, str(cohort).replace("_", "-"))
+        held = table.loc[table["period"] == "holdout", "year"]
+        for i, (suffix, what) in enumerate(
+            (("", "Share still active"), ("_retention", "Retention rate"))
+        ):
+            ax = axes[i, j]
+            ax.plot(table["year"], table[f"observed{suffix}"], "o", color="black", label="Observed")
+            for model in models:
+                ax.plot(table["year"], table[f"{model}{suffix}"], lw=2, label=model)
+            if len(held):
+                ax.axvspan(held.min() - 0.5, held.max() + 0.5, color="grey", alpha=0.15, lw=0)
+                ax.annotate(
+                    "holdout",
+                    xy=(held.min() - 0.4, 0.04),
+                    xycoords=("data", "axes fraction"),
+                    color="dimgrey",
+                    fontsize=9,
+                )
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0%}"))
+            ax.set(ylabel=what, title=f"{what}: {label} cohort")
+            if i == 1:
+                ax.set_xlabel("Year since the cohort's first contract")
+            if i == 0 and j == 0:
+                ax.legend()
+        last = table.iloc[-1]
+        fitted = ", ".join(f"{m} {last[m]:.0%}" for m in models)
+        rates = ", ".join(f"{m} {last[f'{m}_retention']:.0%}" for m in models)
+        calib = table.loc[table["period"] == "calibration", "year"].max()
+        parts.append(
+            f"{label} cohort, fitted to years 1 to {calib}: in year {last['year']} "
+            f"{last['observed']:.0%} still active (models: {fitted}); retention rate from "
+            f"{table['observed_retention'].iloc[1]:.0%} in year 1 to "
+            f"{last['observed_retention']:.0%} in year {last['year']} (models: {rates})"
+        )
+    fig.suptitle("Contract cohorts: observed vs sBG and BdW, holdout years shaded")
+    return describe(
+        fig,
+        "Share of each cohort still active (top) and retention rate (bottom) by year, "
+        f"observed as dots and {', '.join(models)} as lines, holdout years shaded. "
+        + "; ".join(parts)
+        + ".",
+    )
