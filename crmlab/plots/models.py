@@ -416,7 +416,7 @@ def retention_curves(
     One column of panels per cohort: on top the share of the cohort still active,
     ``S(t)``; below, the retention rate ``r(t) = S(t) / S(t-1)``. Observed values are
     dots, each model a line; the holdout years are shaded. Draws the ``curves`` table of
-    :func:`crmlab.studies.contract_retention.contract_retention` (``cohort, year, period,
+    :func:`crmlab.studies.contract_retention.contract_retention_study` (``cohort, year, period,
     observed``, one column per model and the same ending ``_retention``); ``names`` maps a
     cohort to the name shown. Returns the Figure.
     """

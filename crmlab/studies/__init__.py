@@ -10,12 +10,15 @@
 * :func:`loyalty_findings` - the study's executive summary as tested findings;
 * :func:`lifetime_value_client`, :func:`loyalty_client` - the same results for a client:
   plain sentences and recommended actions with their exported customer lists;
-* :func:`contract_retention` - contractual retention with the sBG and the
+* :func:`contract_retention_study` - contractual retention with the sBG and the
   beta-discrete-Weibull: duration dependence, heterogeneity and projections, and
   :func:`contract_retention_findings`.
 """
 
-from crmlab.studies.contract_retention import contract_retention, contract_retention_findings
+from crmlab.studies.contract_retention import (
+    contract_retention_findings,
+    contract_retention_study,
+)
 from crmlab.studies.lifetime_value import (
     P_ALIVE_TEX,
     LifetimeValueStudy,
@@ -99,6 +102,6 @@ __all__ = [
     "segment_table",
     "simulation_check",
     "split_groups",
-    "contract_retention",
+    "contract_retention_study",
     "contract_retention_findings",
 ]

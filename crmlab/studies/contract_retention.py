@@ -13,7 +13,7 @@ leave first (heterogeneity). The BdW lets each customer's hazard change too,
 ``P(T > t | theta) = (1 - theta)^(t^c)``: ``c > 1`` rising, ``c < 1`` falling, ``c = 1``
 the sBG; so it separates the two explanations, as far as the data allow.
 
-:func:`contract_retention` returns the tables; :func:`contract_retention_findings` the
+:func:`contract_retention_study` returns the tables; :func:`contract_retention_findings` the
 executive summary's sentences as :class:`crmlab.reports.Finding` objects.
 """
 
@@ -41,7 +41,7 @@ NAMES = {"regular": "regular", "high_end": "high-end"}
 
 @dataclass
 class ContractRetentionStudy:
-    """The fitted models and tables of :func:`contract_retention`.
+    """The fitted models and tables of :func:`contract_retention_study`.
 
     Attributes
     ----------
@@ -127,7 +127,7 @@ def _counts(cohorts: pd.DataFrame, segments: Sequence[str]) -> pd.DataFrame:
     return cohorts.set_index(years.astype(int).rename("year"))[list(segments)]
 
 
-def contract_retention(
+def contract_retention_study(
     cohorts: pd.DataFrame,
     *,
     segments: Sequence[str] = ("regular", "high_end"),

@@ -6,8 +6,6 @@ input, and the plot of the curves."""
 
 from __future__ import annotations
 
-import importlib
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -22,9 +20,7 @@ from crmlab import DataError, simulate  # noqa: E402
 from crmlab.models.bdw import BetaDiscreteWeibull  # noqa: E402
 from crmlab.plots import models as pm  # noqa: E402
 from crmlab.plots.alt import alt_text  # noqa: E402
-
-# the module, not the function of the same name that crmlab.studies exports
-cr = importlib.import_module("crmlab.studies.contract_retention")
+from crmlab.studies import contract_retention as cr  # noqa: E402
 
 PAPER_SBG = {"regular": (0.704, 1.182), "high_end": (0.668, 3.806)}  # Fader & Hardie 2007
 
@@ -36,7 +32,7 @@ def cohorts():
 
 @pytest.fixture(scope="module")
 def study(cohorts):
-    return cr.contract_retention(cohorts)
+    return cr.contract_retention_study(cohorts)
 
 
 def simulated_cohorts(c_values, n=40_000, years=12, seed=5):
@@ -66,13 +62,13 @@ def test_published_sbg_estimates_and_c_one_nests_the_sbg(study, cohorts):
 
 
 def test_calibration_uses_only_the_first_years(cohorts):
-    one = cr.contract_retention(cohorts, calibration_years=7)
+    one = cr.contract_retention_study(cohorts, calibration_years=7)
     changed = cohorts.copy()
     changed.loc[changed["year"] > 7, ["regular", "high_end"]] -= 3  # holdout only
-    two = cr.contract_retention(changed, calibration_years=7)
+    two = cr.contract_retention_study(changed, calibration_years=7)
     pd.testing.assert_frame_equal(one.estimates, two.estimates)
     assert not one.projection["holdout_error"].equals(two.projection["holdout_error"])
-    eight = cr.contract_retention(cohorts, calibration_years=8)
+    eight = cr.contract_retention_study(cohorts, calibration_years=8)
     assert eight.fits["regular"]["sBG"].extra["periods"] == 8
 
 
@@ -86,7 +82,7 @@ def test_calibration_uses_only_the_first_years(cohorts):
 )
 def test_duration_dependence_recovered_on_simulated_cohorts(c, verdict):
     frame = simulated_cohorts({"known": c})
-    s = cr.contract_retention(frame, segments=["known"], simulated=True)
+    s = cr.contract_retention_study(frame, segments=["known"], simulated=True)
     d = s.duration.loc["known"]
     assert abs(d["c"] - c) < 3 * d["c_se"]
     assert d["c_lower"] < c < d["c_upper"]
@@ -103,7 +99,7 @@ def test_duration_dependence_recovered_on_simulated_cohorts(c, verdict):
 
 def test_the_bdw_projects_better_where_hazards_change():
     # calibration on 6 years, holdout 6 more: with a rising hazard the sBG drifts off
-    s = cr.contract_retention(
+    s = cr.contract_retention_study(
         simulated_cohorts({"rising": 1.8}, years=12), segments=["rising"], calibration_years=6
     )
     err = s.projection.xs("rising", level="cohort")["holdout_error"]
@@ -220,17 +216,17 @@ def test_findings_cite_the_tables(study):
 
 def test_bad_input_is_named(cohorts):
     with pytest.raises(DataError, match="'premium'"):
-        cr.contract_retention(cohorts, segments=["premium"])
+        cr.contract_retention_study(cohorts, segments=["premium"])
     with pytest.raises(DataError, match="row 0"):
-        cr.contract_retention(cohorts.iloc[::-1])
+        cr.contract_retention_study(cohorts.iloc[::-1])
     with pytest.raises(DataError, match="calibration_years"):
-        cr.contract_retention(cohorts, calibration_years=13)
+        cr.contract_retention_study(cohorts, calibration_years=13)
     with pytest.raises(DataError, match="table with a column 'year'"):
-        cr.contract_retention(cohorts["regular"])
+        cr.contract_retention_study(cohorts["regular"])
     rising = cohorts.copy()
     rising.loc[3, "regular"] = 900
     with pytest.raises(DataError, match="rises at position"):
-        cr.contract_retention(rising)
+        cr.contract_retention_study(rising)
 
 
 def test_plot_draws_the_curves_with_holdout_and_alt_text(study):
