@@ -126,8 +126,11 @@ class GGompertzNBDResult(NBDResult):
     (\alpha+\tau)^{-(r+x)} f(\tau) d\tau]`; a customer alive at T has
     :math:`\eta \sim \mathrm{Gamma}(s, \beta + e^{bT} - 1)` and buys at mean rate
     :math:`(r+x)/(\alpha+T)`, so
-    :math:`E[X(T, T+t)] = \frac{r+x}{\alpha+T} \int_0^t
+    :math:`E[X(T, T+t)] = P(\text{alive}) \frac{r+x}{\alpha+T} \int_0^t
     \left(\frac{\beta + e^{bT} - 1}{\beta + e^{b(T+u)} - 1}\right)^s du` (quadrature).
+    This is Adler's (2022, *Management Science*, comment on Bemmaor & Glady)
+    correction of the paper's conditional expectation, which CLVTools writes with
+    :math:`{}_2F_1(1, s; s+1; \cdot)` (tested against it).
     """
 
     def _log_odds_dead(self, x, tx, T):

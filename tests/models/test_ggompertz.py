@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import integrate, optimize
-from scipy.special import gammaln
+from scipy.special import gammaln, hyp2f1
 
 import crmlab
 from crmlab.errors import DataError
@@ -208,6 +208,33 @@ def test_likelihood_p_alive_and_expectations_match_quadrature():
     assert float(res.expected_purchases(t)) == pytest.approx(
         POINT["r"] / POINT["alpha"] * unconditional, rel=1e-8
     )
+
+
+@pytest.mark.parametrize(
+    "params", [POINT, {**POINT, "beta": 0.3}, TABLE_2], ids=["beta>1", "beta<1", "table2"]
+)
+def test_conditional_expectation_is_adlers_correction(params):
+    # Adler (2022, Management Science, comment on Bemmaor & Glady) corrects their
+    # conditional expectation (CLVTools issue 206): with c(u) = e^(bu) + beta - 1 and
+    # F(u) = 2F1(1, s; s+1; (beta-1)/c(u)),
+    # E[X(T, T+t)] = P(alive) (r+x)/(alpha+T) [F(T) - (c(T)/c(T+t))^s F(T+t)] / (b s)
+    frame = pd.DataFrame(PATTERNS, columns=["frequency", "recency", "T"])
+    res = (
+        GGompertzNBD().fit(pd.concat([frame] * 3), strict=False).with_params(list(params.values()))
+    )
+    r, alpha, b, s, beta = params.values()
+    t = 26.0
+    x, T = frame["frequency"].to_numpy(float), frame["T"].to_numpy(float)
+
+    def c(u):
+        return np.exp(b * u) + beta - 1
+
+    def F(u):
+        return hyp2f1(1, s, s + 1, (beta - 1) / c(u))
+
+    closed = (F(T) - (c(T) / c(T + t)) ** s * F(T + t)) / (b * s)
+    expected = res.probability_alive(frame) * (r + x) / (alpha + T) * closed
+    np.testing.assert_allclose(res.expected_purchases(t, frame), expected, rtol=1e-8)
 
 
 def test_gradient_and_the_pareto_nbd_limit(summary):
