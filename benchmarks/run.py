@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/run.py                   # crmlab and DuckDB, peers if installed
     .venv/bin/python benchmarks/run.py --install-peers   # first install lifetimes, pymc-marketing
+    .venv/bin/python benchmarks/run.py --install-peers lifetimes   # only one of them
     .venv/bin/python benchmarks/run.py --quick           # smaller data (a minute or two)
 
 Peers live in their own virtual environments under ``benchmarks/.peers/`` (lifetimes
@@ -47,10 +48,15 @@ from crmlab.models.gammagamma import log_likelihood_grad
 
 HERE = Path(__file__).resolve().parent
 PEER_DIR = HERE / ".peers"
+# lifetimes 0.11.3 (its last release) calls numpy, pandas and scipy APIs removed in
+# numpy 2, pandas 2 and scipy 1.12; this set installs and imports on Python 3.11 (checked
+# 2026-11-30: numpy 1.26.4, pandas 1.5.3, scipy 1.11.4, autograd 1.9.1, pyarrow 19.0.1).
+# pymc-marketing >= 1.0 needs Python >= 3.12: on 3.11 pip picks 0.19.2 (pymc 5.28).
 PEERS = {
     "lifetimes": ["lifetimes==0.11.3", "numpy<2", "pandas<2", "scipy<1.12", "pyarrow<20"],
     "pymc": ["pymc-marketing", "pyarrow"],
 }
+PEER_MODULES = {"lifetimes": "lifetimes", "pymc": "pymc_marketing"}
 MODELS = {"bg_nbd": BGNBD, "pareto_nbd": ParetoNBD}
 
 
@@ -61,13 +67,28 @@ def peer_python(name: str) -> Path:
     return PEER_DIR / name / "bin" / "python"
 
 
-def install_peers() -> None:
-    for name, requirements in PEERS.items():
+def install_peers(names: list[str] | None = None) -> None:
+    """Create ``benchmarks/.peers/<name>`` and install the peer's pinned set into it, then
+    import it once so a broken set fails here rather than in the middle of a run."""
+    for name in names or list(PEERS):
+        requirements = PEERS[name]
         python = peer_python(name)
         if not python.exists():
             subprocess.run([sys.executable, "-m", "venv", str(PEER_DIR / name)], check=True)
         print(f"installing {name} peers: {' '.join(requirements)}", flush=True)
         subprocess.run([str(python), "-m", "pip", "install", "--quiet", *requirements], check=True)
+        print(f"  {name}: {peer_version(name)}", flush=True)
+
+
+def peer_version(name: str) -> str:
+    """``module version`` as the peer's environment imports it (raises if it cannot)."""
+    module = PEER_MODULES[name]
+    code = f"import {module}; print({module}.__version__)"
+    done = subprocess.run([str(peer_python(name)), "-c", code], capture_output=True, text=True)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["failed"])[-1]
+        raise RuntimeError(f"{name} is installed but does not import: {last}")
+    return f"{module} {done.stdout.strip()}"
 
 
 def available_peers() -> list[str]:
@@ -343,7 +364,13 @@ def bench_predict(n: int, peers: list[str], tmp: Path, timeout: float) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--install-peers", action="store_true", help="install lifetimes, pymc")
+    parser.add_argument(
+        "--install-peers",
+        nargs="?",
+        const="lifetimes,pymc",
+        default=None,
+        help="install the peers (comma-separated subset of lifetimes,pymc; default both)",
+    )
     parser.add_argument("--no-peers", action="store_true", help="crmlab and DuckDB only")
     parser.add_argument("--quick", action="store_true", help="smaller data")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per peer task")
@@ -352,7 +379,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     if args.install_peers:
-        install_peers()
+        install_peers(args.install_peers.split(","))
     peers = [] if args.no_peers else available_peers()
     sections = set(args.sections.split(","))
     print(
