@@ -4,7 +4,8 @@ The check cells pass the notebook's objects: ``customers`` (the simulated custom
 with a threshold: ``segment, n_employees, n_lines, value, retained``), ``threshold`` and
 ``alpha`` (parameters), ``truth`` (the simulation's built-in parameters), ``tests`` (the
 likelihood-ratio tests by population), ``design`` (:func:`crmlab.defection.claim_sample_size`
-at the notebook's parameters) and ``by_lines`` (:func:`crmlab.relationships.cross_buying`).
+at the notebook's parameters), ``by_lines`` (:func:`crmlab.relationships.cross_buying`) and
+``retention`` (:func:`crmlab.studies.contract_retention_study` on the bundled cohorts).
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ import numpy as np
 import pandas as pd
 
 from crmlab import defection, relationships
+from crmlab.studies.contract_retention import ContractRetentionStudy
 from crmlab.teach.core import Exercise, Mistake, Option, direction
 
 HIGHER_POWER = 0.9  # exercise 4: the power a cautious consultant asks for
 CLOSER_SHARE = 0.6  # exercise 5: an alternative share closer to the claim of two in three
 WITHOUT = "built without a threshold"  # exercise 3: the population the test should not flag
+RISING = "high_end"  # exercise 7: the cohort whose retention rate rises though risks rise
 
 
 # ------------------------------------------------- 06.1: odds ratio below the knot
@@ -460,6 +463,94 @@ LEVER_WHY = Exercise(
 )
 
 
+# --------------------------------- 06.7: a rising retention rate and loyalty (why)
+
+
+def rising_rates(retention: ContractRetentionStudy, cohort: str = RISING) -> pd.Series:
+    """The cohort's observed retention rate in year 1 and in the last calibration year,
+    the sBG's in the same years, and the BdW's ``c`` with its p-value for ``c = 1``."""
+    curves = retention.curves[retention.curves["cohort"] == cohort].set_index("year")
+    last = retention.settings["calibration_years"]
+    d = retention.duration.loc[cohort]
+    return pd.Series(
+        {
+            "observed_first": curves.loc[1, "observed_retention"],
+            "observed_last": curves.loc[last, "observed_retention"],
+            "sbg_first": curves.loc[1, "sBG_retention"],
+            "sbg_last": curves.loc[last, "sBG_retention"],
+            "last": last,
+            "c": d["c"],
+            "p_value": d["p_value"],
+        }
+    )
+
+
+def _loyalty_explain(retention: ContractRetentionStudy) -> str:
+    r = rising_rates(retention)
+    return (
+        f"Here the high-end cohort renews at {r['observed_first']:.0%} in year 1 and "
+        f"{r['observed_last']:.0%} in year {int(r['last'])}. The sBG, with every "
+        f"subscriber's risk constant, rises from {r['sbg_first']:.0%} to "
+        f"{r['sbg_last']:.0%} on sorting alone. The BdW puts c at {r['c']:.2f} (test of "
+        f"c = 1: p = {r['p_value']:.2g}): if anything, each subscriber's own risk of leaving "
+        "grows with tenure, so the long-standing subscribers are the ones to watch."
+    )
+
+
+LOYALTY_WHY = Exercise(
+    id="06.7",
+    kind="why",
+    question=(
+        "The high-end cohort's retention rate rises year after year (section 5). A manager "
+        "concludes that subscribers grow more loyal the longer they stay, so retention "
+        "money should go to new subscribers only. What do the sBG and BdW fits say?"
+    ),
+    needs=("retention",),
+    options={
+        "a": Option(
+            "He is right: a retention rate that rises every year means that each "
+            "subscriber's own risk of leaving falls with tenure.",
+            "The sBG makes the rate rise with every subscriber's risk held constant: the "
+            "likely leavers go first and the cohort left behind renews more often. A rising "
+            "rate alone says nothing about any one subscriber.",
+        ),
+        "b": Option(
+            "He is wrong: the likely leavers go first, and the BdW even finds each "
+            "subscriber's own risk rising with tenure.",
+            "Sorting (heterogeneity) raises the cohort's rate; the BdW, which allows both, "
+            "puts c above 1, so the individual risks move the other way.",
+            correct=True,
+        ),
+        "c": Option(
+            "He is wrong: the likelihood-ratio test shows that the retention rate does not "
+            "change with tenure, the rise is chance.",
+            "The test compares c = 1 with c free: it is about each subscriber's risk, not "
+            "about the cohort's retention rate, which rises under both models.",
+        ),
+        "d": Option(
+            "He is right: the BdW projects the holdout years better than the sBG, and it is "
+            "the model that lets loyalty grow with tenure.",
+            "A better projection shows that c is needed, not which way it points: read the "
+            "estimate of c and what c > 1 means for each subscriber's risk.",
+        ),
+    },
+    hints=(
+        "Can a cohort's retention rate rise when no single subscriber changes at all?",
+        "Compare the sBG's retention-rate curve (every subscriber's risk constant) with the "
+        "observed one, then read the BdW's c for the high-end cohort and what c > 1 means.",
+    ),
+    solution=(
+        "Two things raise a cohort's retention rate: subscribers whose own risk falls with "
+        "tenure, and sorting, as the subscribers most likely to leave go first. The sBG has "
+        "only sorting and still reproduces the rise; the BdW has both and, for the high-end "
+        "cohort, finds c > 1: each subscriber's risk of leaving *rises* with tenure, hidden "
+        "in the cohort's curve by the sorting. Long-standing subscribers need retention "
+        "effort too."
+    ),
+    explain=_loyalty_explain,
+)
+
+
 EXERCISES = (
     BELOW_KNOT,
     ATTACHMENT_WHY,
@@ -467,4 +558,5 @@ EXERCISES = (
     EXIT_SURVEY,
     CLOSER_SHARE_PREDICT,
     LEVER_WHY,
+    LOYALTY_WHY,
 )
