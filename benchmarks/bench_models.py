@@ -1,30 +1,46 @@
-"""Fit times of the research models: covariates, GGompertz/NBD, BG/CNBD-k and MBG/CNBD-k,
-beta-discrete-Weibull; and of Pareto/NBD and BG/NBD on a daily-unit log.
+"""Fit times of the research models - covariates, GGompertz/NBD, BG/CNBD-k and MBG/CNBD-k,
+the correlated Pareto/NBD, sBG and beta-discrete-Weibull - and of Pareto/NBD and BG/NBD on a
+daily-unit log, each beside the closest peer that has the model, in the same run.
 
-    .venv/bin/python benchmarks/bench_models.py            # CDNOW sample and 100k customers
-    .venv/bin/python benchmarks/bench_models.py --quick    # 20k simulated customers
-    .venv/bin/python benchmarks/bench_models.py --daily    # daily log, 100k customers
-    .venv/bin/python benchmarks/bench_models.py --daily --million   # ... and 1M
+    .venv/bin/python benchmarks/bench_models.py --new-models          # CDNOW sample, 100k
+    .venv/bin/python benchmarks/bench_models.py --new-models --quick  # 20k simulated
+    .venv/bin/python benchmarks/bench_models.py --daily               # daily log, 100k
+    .venv/bin/python benchmarks/bench_models.py --daily --million     # ... and 1M
 
-``--daily`` fits on :func:`daily_log`: recency and T in whole days, purchase-rate scale
+The script re-runs itself with one BLAS/OpenMP thread (OPENBLAS_NUM_THREADS=1 and
+friends; the peers' subprocesses inherit it). Each crmlab fit is timed in wall-clock and CPU
+seconds (``time.process_time``), the best of ``--repeat`` calls (one call when a fit takes
+more than 5 s); on a shared machine CPU seconds are what to compare. The peers
+(``benchmarks/.peers``, ``benchmarks/run.py --install-peers``) run in a subprocess per fit
+(``peer_worker.py``), whose clock covers the library call only and reports CPU seconds of
+the worker and its children (pytensor compiles C code in child processes). Every peer's
+estimates are scored by crmlab's likelihood on the same data, so the log-likelihoods are
+comparable ("peer LL - crmlab LL" below zero: the peer stopped short of the maximum, or
+its priors pulled it away).
+
+``--daily`` fits on :func:`daily_log` (recency and T in whole days, purchase-rate scale
 alpha = 15 days far below the dropout scale beta = 200 days, so about 80% of the customers
-have a (frequency, recency, T) pattern of their own and compression barely helps. Each fit
-is timed in wall-clock and CPU seconds (CPU time is what to compare on a shared machine);
-lifetimes runs beside it when ``benchmarks/.peers/lifetimes`` exists (``benchmarks/run.py
---install-peers``), and its estimates are scored by crmlab's likelihood.
+have a (frequency, recency, T) pattern of their own and compression barely helps) against
+lifetimes' ``ParetoNBDFitter`` and ``BetaGeoFitter`` (``--peer-timeout`` seconds each).
 
-lifetimes has none of these models (no covariates, no GGompertz/NBD, no (M)BG/CNBD-k, no
-BdW), so there is no peer ratio (BTYDplus, the (M)BG/CNBD-k's home, is R); each time is
-printed beside crmlab's own Pareto/NBD fit on the same data (ratio = model / Pareto/NBD).
-Times are the best of ``--repeat`` calls.
+``--new-models`` fits on the CDNOW sample (weeks) and on simulated customers with a 0/1
+covariate that raises purchasing and lowers dropout; the contractual models on Fader &
+Hardie's two retention cohorts and a simulated cohort of 100,000 subscribers. lifetimes has
+none of these models; pymc-marketing 0.19.2 (the last release for Python 3.11) has
+covariates for the Pareto/NBD and BG/NBD and the cohort sBG, fitted here by MAP with its
+default priors; nobody in Python has GGompertz/NBD, (M)BG/CNBD-k (BTYDplus, R), the
+correlated Pareto/NBD (CLVTools, R) or the BdW.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,16 +49,19 @@ import pandas as pd
 
 import crmlab
 from crmlab import simulate
-from crmlab.models import BGCNBD, BGNBD, MBGCNBD, BetaDiscreteWeibull, GGompertzNBD, ParetoNBD
+from crmlab.models import (
+    BGCNBD,
+    BGNBD,
+    MBGCNBD,
+    BetaDiscreteWeibull,
+    CorrelatedParetoNBD,
+    GGompertzNBD,
+    ParetoNBD,
+    ShiftedBetaGeometric,
+)
 
-
-def best_of(call, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return min(times)
+THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+ONE_CALL_ABOVE = 5.0  # seconds: slower fits are timed once
 
 
 def daily_log(
@@ -70,19 +89,54 @@ def daily_log(
     return frame
 
 
-def timed(call, repeat: int) -> tuple[float, float, Any]:
-    """Best wall-clock and CPU seconds of ``repeat`` calls, and the last result."""
+def timed(call: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
+    """Best wall-clock and CPU seconds of up to ``repeat`` calls (one when a call takes
+    more than ``ONE_CALL_ABOVE`` seconds), and the last result."""
     wall, cpu, out = [], [], None
     for _ in range(repeat):
         start, start_cpu = time.perf_counter(), time.process_time()
         out = call()
         wall.append(time.perf_counter() - start)
         cpu.append(time.process_time() - start_cpu)
+        if wall[-1] > ONE_CALL_ABOVE:
+            break
     return min(wall), min(cpu), out
 
 
-def daily(sizes: list[int], repeat: int) -> pd.DataFrame:
-    """Pareto/NBD and BG/NBD fits on :func:`daily_log`, with lifetimes when installed."""
+def one_thread() -> None:
+    """Re-run this script with one BLAS/OpenMP thread unless it already has one, so CPU
+    seconds are one core's work and the peers (which inherit the environment) match."""
+    if any(os.environ.get(v) != "1" for v in THREAD_VARIABLES):
+        env = {**os.environ, **dict.fromkeys(THREAD_VARIABLES, "1")}
+        os.execve(sys.executable, [sys.executable, *sys.argv], env)
+
+
+def fmt(value: float, digits: int = 3) -> str:
+    return f"{value:.{digits}g}" if np.isfinite(value) else "-"
+
+
+def peer_columns(answer: dict | str | None, cpu: float, score: Callable, loglik: float) -> dict:
+    """Wall and CPU seconds of a peer's fit, its CPU time over crmlab's, and crmlab's
+    log-likelihood at the peer's estimates minus crmlab's maximum."""
+    if not isinstance(answer, dict):
+        text = answer or "not installed"
+        return {
+            "peer wall s": text,
+            "peer CPU s": "-",
+            "peer / crmlab CPU": "-",
+            "peer LL - LL": "-",
+        }
+    return {
+        "peer wall s": fmt(answer["seconds"]),
+        "peer CPU s": fmt(answer["cpu_seconds"]),
+        "peer / crmlab CPU": f"{answer['cpu_seconds'] / cpu:.1f}x",
+        "peer LL - LL": f"{score(answer['params']) - loglik:+.2f}",
+    }
+
+
+def daily(sizes: list[int], repeat: int, peer_timeout: float) -> list[dict]:
+    """Pareto/NBD and BG/NBD fits on :func:`daily_log`, with lifetimes' fit of the same
+    data in the same run when it is installed."""
     from run import available_peers, run_peer, write_parquet
 
     peers = available_peers()
@@ -94,34 +148,49 @@ def daily(sizes: list[int], repeat: int) -> pd.DataFrame:
             path = write_parquet(data, Path(tmp) / f"daily_{n}.parquet")
             for key, model in (("pareto_nbd", ParetoNBD), ("bg_nbd", BGNBD)):
                 wall, cpu, res = timed(lambda m=model, d=data: m().fit(d), repeat)
-                peer = "not installed"
-                peer_gap = "-"
+                answer = None
                 if "lifetimes" in peers:
                     task = {"kind": "fit", "peer": "lifetimes", "model": key, "path": str(path)}
-                    answer = run_peer("lifetimes", task, timeout=1800)
-                    if isinstance(answer, dict):
-                        peer = f"{answer['seconds']:.3g}"
-                        peer_gap = f"{model().loglik(answer['params'], data) - res.loglik:+.2f}"
-                    else:
-                        peer = answer
-                loglik = f"{res.loglik:,.6f}"
-                rows.append(
-                    (n, patterns, model.name, wall, cpu, loglik, res.iterations, peer, peer_gap)
+                    answer = run_peer("lifetimes", task, timeout=peer_timeout)
+                peer = peer_columns(
+                    answer, cpu, lambda v, m=model, d=data: m().loglik(v, d), res.loglik
                 )
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "customers",
-            "patterns",
-            "model",
-            "wall s",
-            "cpu s",
-            "loglik",
-            "iterations",
-            "lifetimes s",
-            "lifetimes LL - crmlab LL",
-        ],
-    )
+                rows.append(
+                    {
+                        "customers": f"{n:,}",
+                        "patterns": f"{patterns:,}",
+                        "model": model.name,
+                        "crmlab wall s": fmt(wall),
+                        "crmlab CPU s": fmt(cpu),
+                        "crmlab LL": f"{res.loglik:,.6f}",
+                        "lifetimes wall s": peer["peer wall s"],
+                        "lifetimes CPU s": peer["peer CPU s"],
+                        "lifetimes / crmlab CPU": peer["peer / crmlab CPU"],
+                        "lifetimes LL - crmlab LL": peer["peer LL - LL"],
+                    }
+                )
+                print(rows[-1], flush=True)
+    return rows
+
+
+def covariate_loglik(model: Any, params: Sequence[float], data: pd.DataFrame, column: str) -> float:
+    """crmlab's log-likelihood of a one-covariate fit at given estimates, for a 0/1 column.
+
+    The customers with z = 0 have the base parameters; those with z = 1 have each linked
+    parameter scaled by :math:`e^{\\pm\\gamma}` (``model.links``: ``theta_1 = theta_0
+    exp(sign gamma)``), so the total is two no-covariate likelihoods. ``params`` in the
+    fit's order: the base names, then one coefficient per link.
+    """
+    names = list(model.names)
+    base = dict(zip(names, params[: len(names)], strict=True))
+    shifted = dict(base)
+    coefficients = params[len(names) :]
+    for (param, sign), gamma in zip(model.links.values(), coefficients, strict=True):
+        shifted[param] = shifted[param] * np.exp(sign * gamma)
+    z = data[column].to_numpy()
+    if not np.all(np.isin(z, (0.0, 1.0))):
+        raise ValueError(f"{column} is not a 0/1 column")
+    return model.loglik(base, data[z == 0]) + model.loglik(shifted, data[z == 1])
 
 
 def datasets(n: int) -> dict[str, pd.DataFrame]:
@@ -146,43 +215,172 @@ def datasets(n: int) -> dict[str, pd.DataFrame]:
     }
 
 
+NO_PEER = "none: not in lifetimes or pymc-marketing"
+
+
+def rfm_tasks(data: pd.DataFrame) -> list[dict]:
+    """The research models on one customer summary: crmlab's call, a note on the result, the
+    peer that has the model (its worker task and how crmlab scores its estimates)."""
+    cov = ["big_first"]
+    pareto, bgnbd = ParetoNBD(), BGNBD()
+    return [
+        {
+            "model": "Pareto/NBD (reference)",
+            "fit": lambda: ParetoNBD().fit(data),
+            "peer": ("lifetimes", {"kind": "fit", "model": "pareto_nbd"}),
+            "score": lambda v: pareto.loglik(v, data),
+        },
+        {
+            "model": "Pareto/NBD + 1 covariate",
+            "fit": lambda: ParetoNBD().fit(data, covariates=cov),
+            "note": lambda r: "purchase {:+.3f}, dropout {:+.3f}".format(*r.params.iloc[4:]),
+            "peer": ("pymc", {"kind": "fit", "model": "pareto_nbd", "covariates": cov}),
+            "score": lambda v: covariate_loglik(pareto, v, data, cov[0]),
+        },
+        {
+            "model": "BG/NBD + 1 covariate",
+            "fit": lambda: BGNBD().fit(data, covariates=cov),
+            "note": lambda r: "purchase {:+.3f}, a {:+.3f}, b {:+.3f}".format(*r.params.iloc[4:]),
+            "peer": ("pymc", {"kind": "fit", "model": "bg_nbd", "covariates": cov}),
+            "score": lambda v: covariate_loglik(bgnbd, v, data, cov[0]),
+        },
+        {
+            "model": "GGompertz/NBD",
+            "fit": lambda: GGompertzNBD().fit(data, strict=False),
+            "note": lambda r: "" if r.converged else "not converged",
+            "none": NO_PEER,
+        },
+        {
+            "model": "BG/CNBD-k, k by likelihood (1..12)",
+            "fit": lambda: BGCNBD.fit_k(data, strict=False),
+            "note": lambda r: f"k = {r.regularity}",
+            "none": NO_PEER + " (BTYDplus, R)",
+        },
+        {
+            "model": "MBG/CNBD-k, k by likelihood (1..12)",
+            "fit": lambda: MBGCNBD.fit_k(data, strict=False),
+            "note": lambda r: f"k = {r.regularity}",
+            "none": NO_PEER + " (BTYDplus, R)",
+        },
+        {
+            "model": "Pareto/NBD, correlated rates",
+            "fit": lambda: CorrelatedParetoNBD().fit(data, strict=False),
+            "note": lambda r: (
+                f"rho = {r.correlation:+.3f}" + ("" if r.converged else ", not converged")
+            ),
+            "none": NO_PEER + " (CLVTools, R)",
+        },
+    ]
+
+
+def contract_tasks(alive: Sequence[float]) -> list[dict]:
+    """sBG (pymc-marketing's cohort model beside it) and BdW on one cohort's survivors."""
+    alive = list(alive)
+    return [
+        {
+            "model": "sBG",
+            "fit": lambda: ShiftedBetaGeometric().fit(alive),
+            "peer": ("pymc", {"kind": "sbg", "alive": [int(a) for a in alive]}),
+            "score": lambda v: ShiftedBetaGeometric().loglik(v, alive),
+        },
+        {
+            "model": "BdW",
+            "fit": lambda: BetaDiscreteWeibull().fit(alive, strict=False),
+            "note": lambda r: f"c = {r.params['c']:.3f} (se {r.bse['c']:.3f})",
+            "none": "none: not in lifetimes or pymc-marketing 0.19.2",
+        },
+    ]
+
+
+def new_models(n: int, repeat: int, peer_timeout: float) -> list[dict]:
+    """Fit times of the research models on the CDNOW sample, ``n`` simulated customers and
+    three retention cohorts, each beside the closest peer that has the model."""
+    from run import available_peers, run_peer, write_parquet
+
+    peers = available_peers()
+    cohorts = crmlab.load_dataset("retention_cohorts")
+    subscribers = simulate.subscriptions(100_000, 12, c=0.7, seed=0).alive["alive"]
+    cases: list[tuple[str, int, list[dict], Path | None]] = []
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, data in datasets(n).items():
+            columns = ["frequency", "recency", "T", "monetary_value", "big_first"]
+            path = write_parquet(data[columns], Path(tmp) / f"{len(data)}.parquet")
+            cases.append((label, len(data), rfm_tasks(data), path))
+        for label, alive in (
+            ("FH 2007 regular cohort, years 0-7", cohorts["regular"][:8]),
+            ("FH 2007 high-end cohort, years 0-7", cohorts["high_end"][:8]),
+            ("simulated subscribers, c = 0.7, 12 periods", subscribers),
+        ):
+            cases.append((label, int(alive.iloc[0]), contract_tasks(alive), None))
+        for label, size, tasks, path in cases:
+            for task in tasks:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    wall, cpu, res = timed(task["fit"], repeat)
+                answer: dict | str | None = task.get("none")
+                peer_name = "-"
+                if "peer" in task:
+                    peer_name, job = task["peer"]
+                    job = {**job, "peer": peer_name}
+                    if path is not None:
+                        job["path"] = str(path)
+                    answer = (
+                        run_peer(peer_name, job, timeout=peer_timeout)
+                        if peer_name in peers
+                        else "not installed"
+                    )
+                    peer_name = {"pymc": "pymc-marketing MAP"}.get(peer_name, peer_name)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    peer = peer_columns(answer, cpu, task.get("score"), res.loglik)
+                note = task.get("note")
+                rows.append(
+                    {
+                        "data": label,
+                        "customers": f"{size:,}",
+                        "model": task["model"],
+                        "crmlab wall s": fmt(wall),
+                        "crmlab CPU s": fmt(cpu),
+                        "crmlab LL": f"{res.loglik:,.2f}",
+                        "estimate": note(res) if note else "",
+                        "peer": peer_name,
+                        **peer,
+                    }
+                )
+                print(rows[-1], flush=True)
+    return rows
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--repeat", type=int, default=2)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--new-models", action="store_true", help="the research models")
     parser.add_argument("--daily", action="store_true", help="Pareto/NBD, BG/NBD on daily data")
     parser.add_argument("--million", action="store_true", help="with --daily: also 1M")
+    parser.add_argument("--quick", action="store_true", help="with --new-models: 20k customers")
+    parser.add_argument("--repeat", type=int, default=2, help="best of this many crmlab fits")
+    parser.add_argument(
+        "--peer-timeout", type=float, default=600.0, help="seconds allowed to each peer fit"
+    )
     args = parser.parse_args()
+    if not (args.daily or args.new_models):
+        parser.error("choose --daily and/or --new-models")
+    one_thread()
+    from run import table
+
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    print(
+        f"crmlab {crmlab.__version__}, {time.strftime('%Y-%m-%d %H:%M %Z')}, "
+        f"{os.cpu_count()} cores, load average {load}, one BLAS thread"
+    )
     if args.daily:
         sizes = [100_000, 1_000_000] if args.million else [100_000]
-        table = daily(sizes, args.repeat)
-        print(table.to_string(index=False, float_format=lambda v: f"{v:,.6g}"))
-        return
-    n = 20_000 if args.quick else 100_000
-    rows = []
-    warnings.simplefilter("ignore")
-    for label, data in datasets(n).items():
-        base = best_of(lambda data=data: ParetoNBD().fit(data), args.repeat)
-        tasks = {
-            "Pareto/NBD": lambda data=data: ParetoNBD().fit(data),
-            "Pareto/NBD + 1 covariate": lambda data=data: ParetoNBD().fit(
-                data, covariates=["big_first"]
-            ),
-            "BG/NBD + 1 covariate": lambda data=data: BGNBD().fit(data, covariates=["big_first"]),
-            "GGompertz/NBD": lambda data=data: GGompertzNBD().fit(data, strict=False),
-            "BG/CNBD-k, k = 2": lambda data=data: BGCNBD(2).fit(data, strict=False),
-            "MBG/CNBD-k, k = 2": lambda data=data: MBGCNBD(2).fit(data, strict=False),
-            "MBG/CNBD-k, fit_k (k = 1..12)": lambda data=data: MBGCNBD.fit_k(data, strict=False),
-        }
-        for name, call in tasks.items():
-            seconds = base if name == "Pareto/NBD" else best_of(call, args.repeat)
-            peer = "benchmarks/run.py" if name == "Pareto/NBD" else "none (lifetimes lacks it)"
-            rows.append((label, name, seconds, seconds / base, peer))
-    cohorts = crmlab.load_dataset("retention_cohorts")
-    seconds = best_of(lambda: BetaDiscreteWeibull().fit(cohorts["high_end"][:8]), 5)
-    rows.append(("retention cohort (1,000)", "BdW", seconds, float("nan"), "none"))
-    table = pd.DataFrame(rows, columns=["data", "model", "seconds", "/ Pareto/NBD", "peer"])
-    print(table.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+        table("Pareto/NBD and BG/NBD on daily data", daily(sizes, args.repeat, args.peer_timeout))
+    if args.new_models:
+        n = 20_000 if args.quick else 100_000
+        table("Research models", new_models(n, args.repeat, args.peer_timeout))
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    print(f"\nload average at the end: {load}")
 
 
 if __name__ == "__main__":

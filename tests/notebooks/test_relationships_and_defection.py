@@ -1,5 +1,7 @@
 """Notebook 06 rendered on its small parameters: every number of its executive summary is
-recomputed from the exported tables, independently of crmlab, and shown as printed."""
+recomputed from the exported tables, independently of crmlab, and shown as printed. The
+contract-retention sentences are recomputed from the exported cohort counts by maximum
+likelihood written here (scipy, and statsmodels' numerical Hessian for the errors)."""
 
 from __future__ import annotations
 
@@ -11,8 +13,9 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 import yaml
-from scipy import stats
+from scipy import optimize, special, stats
 from statsmodels.stats.proportion import proportion_confint
+from statsmodels.tools.numdiff import approx_hess3
 
 from crmlab import render
 
@@ -25,7 +28,13 @@ TABLES = (
     "claim_power",
     "delivered_value",
     "delivered_value_sensitivity",
+    "retention_cohorts",
+    "retention_estimates",
+    "retention_duration_test",
+    "retention_curves",
+    "retention_projection",
 )
+COHORTS = ("regular", "high_end")
 
 
 @pytest.fixture(scope="module")
@@ -55,10 +64,11 @@ def logit(frame, *columns):
     return sm.Logit(frame["retained"].to_numpy(), x).fit(disp=0)
 
 
-def test_every_sentence_is_labelled_simulated_except_the_design_and_assumptions(report):
+def test_every_sentence_is_labelled_simulated_except_the_design_assumptions_and_cohorts(report):
     findings, _, _ = report
     for f in findings:
         plain = "real exit survey" in f["text"] or "assumed component values" in f["text"]
+        plain = plain or "Fader & Hardie's" in f["text"]  # published cohort counts
         assert f["simulated"] is (not plain), f["text"]
         assert ("simulat" in f["text"].lower()) or plain
 
@@ -251,3 +261,165 @@ def test_client_summary_says_simulated_and_recommends_only_tests(report):
         t["delivered_value_sensitivity"]["swing"].iloc[0]
     )
     client_checks.printed(offer, "ours", ",.0f")
+
+
+# --- section 5: contractual retention on Fader & Hardie's cohorts --------------------------
+
+
+def bdw_loglik(params, counts):
+    """Log-likelihood of survivor counts under S(t) = B(a, b + t^c) / B(a, b) (c = 1: sBG)."""
+    a, b, c = params
+    t = np.arange(len(counts), dtype=float)
+    s = np.exp(special.betaln(a, b + t**c) - special.betaln(a, b))
+    lost = counts[:-1] - counts[1:]
+    return lost @ np.log(s[:-1] - s[1:]) + counts[-1] * np.log(s[-1])
+
+
+def ml_fit(counts, free_c):
+    """Maximum likelihood in log-parameters (Nelder-Mead), standard errors from the
+    observed information in the natural parameters."""
+
+    def full(x):
+        return np.exp(x) if free_c else np.append(np.exp(x), 1.0)
+
+    start = np.zeros(3 if free_c else 2)
+    res = optimize.minimize(
+        lambda x: -bdw_loglik(full(x), counts),
+        start,
+        method="Nelder-Mead",
+        options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 20_000, "maxfev": 40_000},
+    )
+    est = np.exp(res.x)
+    k = len(est)
+
+    def ll(theta):
+        return bdw_loglik(theta if free_c else np.append(theta, 1.0), counts)
+
+    cov = np.linalg.inv(-approx_hess3(est, ll))
+    return est[:k], np.sqrt(np.diag(cov)), -res.fun
+
+
+@pytest.fixture(scope="module")
+def cohort_fits(report):
+    _, t, params = report
+    calibration = params["calibration_years"]
+    counts = t["retention_cohorts"].set_index("year")
+    fits = {}
+    for cohort in COHORTS:
+        calib = counts[cohort].to_numpy(float)[: calibration + 1]
+        fits[cohort] = {"sBG": ml_fit(calib, False), "BdW": ml_fit(calib, True)}
+    return counts, fits, calibration
+
+
+def test_cohort_counts_are_fader_and_hardie_table(report):
+    _, t, _ = report
+    counts = t["retention_cohorts"].set_index("year")
+    assert counts.index.tolist() == list(range(13))
+    assert counts.loc[[0, 1, 7, 12], "regular"].tolist() == [1000, 631, 241, 173]
+    assert counts.loc[[0, 1, 7, 12], "high_end"].tolist() == [1000, 869, 491, 394]
+
+
+def test_estimates_with_standard_errors(report, cohort_fits):
+    _, t, _ = report
+    _, fits, _ = cohort_fits
+    est = t["retention_estimates"].set_index(["cohort", "model"])
+    for cohort in COHORTS:
+        for model, (values, se, ll) in fits[cohort].items():
+            row = est.loc[(cohort, model)]
+            names = ["alpha", "beta", "c"][: len(values)]
+            assert row[names].to_numpy(float) == pytest.approx(values, rel=1e-4)
+            assert row[[f"{n}_se" for n in names]].to_numpy(float) == pytest.approx(se, rel=1e-3)
+            assert row["loglik"] == pytest.approx(ll, abs=1e-6)
+    # the sBG rows are Fader & Hardie's (2007) published estimates
+    assert est.loc[("regular", "sBG"), ["alpha", "beta"]].round(3).tolist() == [0.704, 1.182]
+    assert est.loc[("high_end", "sBG"), ["alpha", "beta"]].round(3).tolist() == [0.668, 3.806]
+
+
+def test_duration_dependence_sentences(report, cohort_fits):
+    findings, t, params = report
+    _, fits, calibration = cohort_fits
+    for cohort, name in (("regular", "regular"), ("high_end", "high-end")):
+        f = find(findings, f"Hardie's {name} cohort (BdW fitted to years 1-{calibration})")
+        (_, _, c), (_, _, c_se), ll_bdw = fits[cohort]["BdW"]
+        lr = 2 * (ll_bdw - fits[cohort]["sBG"][2])
+        p = stats.chi2.sf(lr, 1)
+        n = f["numbers"]
+        assert n["c"] == pytest.approx(c, rel=1e-4) and n["c_se"] == pytest.approx(c_se, rel=1e-3)
+        assert n["lr"] == pytest.approx(lr, rel=1e-5) and n["p_value"] == pytest.approx(p, rel=1e-4)
+        z = stats.norm.ppf(1 - params["alpha"] / 2)
+        assert (n["c_lower"], n["c_upper"]) == pytest.approx((c - z * c_se, c + z * c_se), rel=1e-3)
+        for key, fmt in (("c", ".2f"), ("c_se", ".2f"), ("lr", ".1f"), ("p_value", ".2g")):
+            printed(f, key, fmt)
+        if p >= params["alpha"]:
+            assert "cannot tell" in f["text"]
+        else:
+            assert ("rises" if c > 1 else "falls") + " with tenure" in f["text"]
+    # on these data: the regular cohort cannot tell c from 1, the high-end one asks for c > 1
+    d = t["retention_duration_test"].set_index("cohort")
+    assert d.loc["regular", "p_value"] > 0.05 and d.loc["regular", "c_lower"] < 1
+    assert d.loc["high_end", "p_value"] < 0.01 and d.loc["high_end", "c"] > 1
+
+
+def test_heterogeneity_sentences(report, cohort_fits):
+    findings, _, params = report
+    counts, fits, calibration = cohort_fits
+    for cohort, name in (("regular", "regular"), ("high_end", "high-end")):
+        f = find(findings, f"In Fader & Hardie's {name} cohort the share of customers who renew")
+        n = counts[cohort].to_numpy(float)
+        (a, b), _, _ = fits[cohort]["sBG"]
+        assert f["numbers"]["observed_first"] == pytest.approx(n[1] / n[0])
+        assert f["numbers"]["observed_last"] == pytest.approx(n[calibration] / n[calibration - 1])
+        assert f["numbers"]["sbg_first"] == pytest.approx(b / (a + b), rel=1e-4)
+        last = (b + calibration - 1) / (a + b + calibration - 1)
+        assert f["numbers"]["sbg_last"] == pytest.approx(last, rel=1e-4)
+        for key in ("observed_first", "observed_last", "sbg_first", "sbg_last"):
+            printed(f, key, ".0%")
+        assert ("opposite directions" in f["text"]) == (cohort == "high_end")
+
+
+def test_projection_sentences_and_lifetimes(report, cohort_fits):
+    findings, t, params = report
+    counts, fits, calibration = cohort_fits
+    proj = t["retention_projection"].set_index(["cohort", "model"])
+    horizon, d = params["retention_horizon"], params["retention_discount_rate"]
+    for cohort, name in (("regular", "regular"), ("high_end", "high-end")):
+        f = find(findings, f"still active in Fader & Hardie's {name} cohort")
+        n = counts[cohort].to_numpy(float)
+        observed = n / n[0]
+        years = np.arange(len(n), dtype=float)
+        for model in ("sBG", "BdW"):
+            values = fits[cohort][model][0]
+            a, b, c = (*values, 1.0)[:3]
+
+            def surv(t, a=a, b=b, c=c):
+                return np.exp(special.betaln(a, b + t**c) - special.betaln(a, b))
+
+            s = surv(years)
+            hold = years > calibration
+            error = np.mean(np.abs(s[hold] - observed[hold]) / observed[hold])
+            key = model.lower()
+            assert f["numbers"][f"{key}_error"] == pytest.approx(error, rel=1e-3)
+            assert f["numbers"][f"{key}_end"] == pytest.approx(s[-1], rel=1e-4)
+            printed(f, f"{key}_error", ".1%")
+            printed(f, f"{key}_end", ".1%")
+            # the section's table: expected years in the horizon and the discounted lifetime
+            row = proj.loc[(cohort, model)]
+            assert row["expected_years"] == pytest.approx(surv(np.arange(horizon)).sum(), rel=1e-4)
+            tt = np.arange(3000.0)
+            assert row["discounted_lifetime"] == pytest.approx(
+                np.sum(surv(tt) / (1 + d) ** tt), rel=1e-4
+            )
+            assert bool(row["finite_mean"]) == (a * c > 1)
+        assert f["numbers"]["observed_end"] == pytest.approx(observed[-1])
+        printed(f, "observed_end", ".1%")
+
+
+def test_retention_curves_export_matches_the_counts(report, cohort_fits):
+    _, t, _ = report
+    counts, _, calibration = cohort_fits
+    curves = t["retention_curves"]
+    for cohort in COHORTS:
+        part = curves[curves["cohort"] == cohort].set_index("year")
+        n = counts[cohort]
+        assert part["observed"].to_numpy() == pytest.approx((n / n.iloc[0]).to_numpy())
+        assert (part["period"] == "holdout").tolist() == (part.index > calibration).tolist()
