@@ -36,6 +36,13 @@ def day_of(expr: str) -> str:
     return f"CAST(DATE_DIFF('day', DATE '1970-01-01', CAST({expr} AS DATE)) AS BIGINT)"
 
 
+def date_of(day: int) -> str:
+    """ISO date of a day counted from 1970-01-01 (the inverse of :func:`day_of`)."""
+    import datetime
+
+    return (datetime.date(1970, 1, 1) + datetime.timedelta(days=int(day))).isoformat()
+
+
 @dataclass(frozen=True)
 class Columns:
     """The source's names for crmlab's columns and how to read them.
@@ -90,9 +97,13 @@ def parsed(cols: Columns) -> str:
     )
 
 
-def conditions(cols: Columns, today: str, after: int | None = None) -> dict[str, str]:
+def conditions(
+    cols: Columns, today: str, after: int | None = None, *, typed: bool = False
+) -> dict[str, str]:
     """Condition on :func:`parsed` rows for each problem validation counts, in the order
-    :func:`crmlab.data.validate_transactions` reports them."""
+    :func:`crmlab.data.validate_transactions` reports them (``typed``: see
+    :func:`checks_query`; rows after day ``after`` are then those from the midnight
+    that ends it, a comparison instead of a day per row)."""
     nan = "ISNAN(amt)" if cols.has_nan and not cols.amount_text else None
     finite = f"amt <= {MAX_DOUBLE} AND amt >= -{MAX_DOUBLE}"
     out = {
@@ -107,17 +118,32 @@ def conditions(cols: Columns, today: str, after: int | None = None) -> dict[str,
         "huge_amount": f"{finite} AND ABS(amt) > 1e12",
     }
     if after is not None:
-        out["after_end"] = f"{day_of('ts')} > {after}"
+        out["after_end"] = (
+            f"ts >= TIMESTAMP '{date_of(after + 1)}'" if typed else f"{day_of('ts')} > {after}"
+        )
     return out
 
 
-def checks_query(cols: Columns, today: str, after: int | None = None) -> str:
+def checks_query(
+    cols: Columns, today: str, after: int | None = None, *, typed: bool = False
+) -> str:
     """One pass over the source counting every problem validation looks for (see
     :func:`conditions`; ``after_end``: rows after the last day the summary uses), ids
-    stripped, negative amounts, and the first and last calendar day."""
+    stripped, negative amounts, and the first and last calendar day.
+
+    ``typed``: the engine has real timestamps (DuckDB, Spark), so the first and last
+    day are the days of ``MIN(ts)`` and ``MAX(ts)`` (the day is monotone in ``ts``) and
+    one day per row is not computed; other engines compare text, where the day of each
+    row is the safe reading.
+    """
     counts = ",\n  ".join(
         f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS {name}"
-        for name, cond in conditions(cols, today, after).items()
+        for name, cond in conditions(cols, today, after, typed=typed).items()
+    )
+    days = (
+        f"{day_of('MIN(ts)')} AS first_day, {day_of('MAX(ts)')} AS last_day"
+        if typed
+        else f"MIN({day_of('ts')}) AS first_day, MAX({day_of('ts')}) AS last_day"
     )
     return f"""
 WITH p AS ({parsed(cols)})
@@ -126,8 +152,7 @@ SELECT
   {counts},
   SUM(CASE WHEN id_raw IS NOT NULL AND customer_id <> id_raw THEN 1 ELSE 0 END) AS ids_stripped,
   SUM(CASE WHEN amt < 0 THEN 1 ELSE 0 END) AS negative,
-  MIN({day_of("ts")}) AS first_day,
-  MAX({day_of("ts")}) AS last_day
+  {days}
 FROM p"""
 
 
@@ -147,6 +172,24 @@ WITH p AS ({parsed(cols)})
 SELECT COUNT(*) - (SELECT COUNT(*) FROM (SELECT DISTINCT customer_id, ts, amt FROM p) AS d)
   AS duplicates
 FROM p"""
+
+
+def duplicates_among(cols: Columns, table: str) -> str:
+    """:func:`duplicates_query` restricted to the customers of ``table`` (a
+    :func:`customers` table with ``shared``) who have two rows on one day.
+
+    Exact duplicates share the customer and the day, so the other customers have
+    none: the count is the same, and only the few customers with several rows on a
+    day are grouped by (customer, timestamp, amount).
+    """
+    return f"""
+WITH p AS ({parsed(cols)}),
+g AS (
+  SELECT customer_id, ts, amt, COUNT(*) AS n FROM p
+  WHERE customer_id IN (SELECT customer_id FROM {table} WHERE shared > 0)
+  GROUP BY customer_id, ts, amt
+)
+SELECT SUM(n - 1) AS duplicates FROM g"""
 
 
 def clean(cols: Columns, duplicates: str, returns: str, negatives: bool) -> str:
@@ -176,20 +219,44 @@ SELECT SUM(n) - COUNT(*) AS merged, SUM(CASE WHEN net <= 0 THEN 1 ELSE 0 END) AS
 FROM g"""
 
 
-def customers(rows: str, cal: int, obs: int) -> str:
+def customers(
+    rows: str, cal: int, obs: int, *, min_by: bool = False, count_rows: bool = False
+) -> str:
     """Per customer: first day, occasions up to ``cal``, last of them, value of the
-    repeat ones, and occasions in ``(cal, obs]`` (``obs == cal``: no holdout)."""
-    return f"""
+    repeat ones, and occasions in ``(cal, obs]`` (``obs == cal``: no holdout).
+
+    ``min_by``: the engine has ``ARG_MIN`` (DuckDB; ``MIN_BY`` in Spark, Snowflake,
+    BigQuery): the repeat value is the calibration value less the first occasion's,
+    ``ARG_MIN(value, day)``, in the one aggregation (no join of the occasions with
+    each customer's first day). The subtraction costs at most a few units of
+    rounding of the calibration total (relative 1e-16 of it). ``count_rows``: also
+    ``shared``, the rows that fall on a customer-day an earlier row already took
+    (0 for every customer means the source holds no exact duplicate; see
+    :func:`duplicates_among`).
+    """
+    rows_of_day = ", COUNT(*) AS n" if count_rows else ""
+    occ = f"""
 WITH occ AS (
-  SELECT customer_id, {day_of("ts")} AS day, SUM(amt) AS value
+  SELECT customer_id, {day_of("ts")} AS day, SUM(amt) AS value{rows_of_day}
   FROM ({rows}) AS c GROUP BY customer_id, {day_of("ts")}
-),
+)"""
+    o = "" if min_by else "o."
+    common = f"""
+  SUM(CASE WHEN {o}day <= {cal} THEN 1 ELSE 0 END) AS n_cal,
+  MAX(CASE WHEN {o}day <= {cal} THEN {o}day END) AS last_day,
+  SUM(CASE WHEN {o}day > {cal} AND {o}day <= {obs} THEN 1 ELSE 0 END) AS n_hold"""
+    if count_rows:
+        common += f",\n  SUM({o}n) - COUNT(*) AS shared"
+    if min_by:
+        return f"""{occ}
+SELECT customer_id, MIN(day) AS first_day,
+  SUM(CASE WHEN day <= {cal} THEN value ELSE 0 END) - ARG_MIN(value, day) AS repeat_value,{common}
+FROM occ GROUP BY customer_id"""
+    return f"""{occ},
 firsts AS (SELECT customer_id, MIN(day) AS first_day FROM occ GROUP BY customer_id)
 SELECT o.customer_id AS customer_id, f.first_day AS first_day,
-  SUM(CASE WHEN o.day <= {cal} THEN 1 ELSE 0 END) AS n_cal,
-  MAX(CASE WHEN o.day <= {cal} THEN o.day END) AS last_day,
-  SUM(CASE WHEN o.day > f.first_day AND o.day <= {cal} THEN o.value ELSE 0 END) AS repeat_value,
-  SUM(CASE WHEN o.day > {cal} AND o.day <= {obs} THEN 1 ELSE 0 END) AS n_hold
+  SUM(CASE WHEN o.day > f.first_day AND o.day <= {cal} THEN o.value ELSE 0 END)
+    AS repeat_value,{common}
 FROM occ AS o JOIN firsts AS f ON o.customer_id = f.customer_id
 GROUP BY o.customer_id, f.first_day"""
 
@@ -204,15 +271,19 @@ def kept(cal: int, lo: int | None, hi: int | None) -> str:
     return " AND ".join(cond)
 
 
-def excluded_query(table: str, cal: int, lo: int | None, hi: int | None) -> str:
-    """Customers left out: first purchase after ``cal``; outside the cohort window."""
+def excluded_query(
+    table: str, cal: int, lo: int | None, hi: int | None, *, shared: bool = False
+) -> str:
+    """Customers left out: first purchase after ``cal``; outside the cohort window
+    (``shared``: also the total of the ``shared`` column of :func:`customers`)."""
     outside = " OR ".join(
         [f"first_day < {lo}"] * (lo is not None) + [f"first_day > {hi}"] * (hi is not None)
     )
     cohort = f"SUM(CASE WHEN first_day <= {cal} AND ({outside}) THEN 1 ELSE 0 END)"
     return (
         f"SELECT SUM(CASE WHEN first_day > {cal} THEN 1 ELSE 0 END) AS after_calibration, "
-        f"{cohort if outside else '0'} AS outside_cohort, COUNT(*) AS n_customers FROM {table}"
+        f"{cohort if outside else '0'} AS outside_cohort, COUNT(*) AS n_customers"
+        f"{', SUM(shared) AS shared' if shared else ''} FROM {table}"
     )
 
 

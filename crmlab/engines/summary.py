@@ -217,7 +217,7 @@ def validate(
         raise DataError(f"duplicates={duplicates!r} is not a policy; use 'keep' or 'drop'.")
     now = pd.Timestamp(today) if today is not None else pd.Timestamp.now()
     stamp = now.strftime("%Y-%m-%d %H:%M:%S.%f")
-    counts = engine.one(q.checks_query(cols, stamp, after))
+    counts = engine.one(q.checks_query(cols, stamp, after, typed=_typed(engine)))
     counts = {k: (0 if v is None else v) for k, v in counts.items()}
     if counts["n_rows"] == 0:
         raise DataError(f"{engine.label} has no rows: there is nothing to analyse.")
@@ -249,14 +249,15 @@ def validate(
     if cols.date_text:
         report.date_order = f"format {cols.date_format!r}" if cols.date_format else "ISO text"
     removed = 0
-    n_dup = int(engine.one(q.duplicates_query(cols))["duplicates"] or 0)
-    if n_dup:
-        if duplicates == "drop":
-            report.excluded["exact duplicate rows"] = n_dup
-            removed += n_dup
-        else:
-            report.notes.append(f"{n_dup:,} exact duplicate rows kept (duplicates='keep')")
     negative = int(counts["negative"])
+    if duplicates == "keep" and (returns == "keep" or not negative):
+        # the summary reads the rows as they are: its customers query counts the rows
+        # sharing a customer-day, and duplicates are counted among those (see prepare)
+        counts["duplicates_note_at"] = len(report.notes)
+        n_dup = 0
+    else:
+        n_dup = int(engine.one(q.duplicates_query(cols))["duplicates"] or 0)
+        removed += _note_duplicates(report, n_dup, duplicates)
     if negative and duplicates == "drop" and n_dup:
         rows = q.clean(cols, "drop", "keep", False)
         negative = int(engine.one(f"SELECT COUNT(*) AS n FROM ({rows}) AS r WHERE amt < 0")["n"])
@@ -286,6 +287,24 @@ def validate(
     report.rows_out = report.rows_in - removed
     counts["negative"] = negative
     return counts, report
+
+
+def _typed(engine: Engine) -> bool:
+    """The engine has real timestamps and ``ARG_MIN``/``MIN_BY`` (DuckDB, Spark)."""
+    return engine.name in ("duckdb", "spark")
+
+
+def _note_duplicates(report: Any, n_dup: int, duplicates: str, at: int | None = None) -> int:
+    """Record ``n_dup`` exact duplicate rows in the data report (excluded with
+    ``duplicates='drop'``, a note with ``'keep'``); returns the rows excluded."""
+    if not n_dup:
+        return 0
+    if duplicates == "drop":
+        report.excluded["exact duplicate rows"] = n_dup
+        return n_dup
+    note = f"{n_dup:,} exact duplicate rows kept (duplicates='keep')"
+    report.notes.insert(len(report.notes) if at is None else at, note)
+    return 0
 
 
 def _bounds(engine: Engine, rows: str) -> tuple[int, int]:
@@ -478,10 +497,20 @@ def prepare(
         day_ns = 86_400 * 10**9
         lo_day = None if lo is None else -(-lo.value // day_ns)
         hi_day = None if hi is None else hi.value // day_ns
+        deferred = "duplicates_note_at" in counts
         table = engine.materialize(
-            q.customers(rows, cal_day, cal_day if obs_day is None else obs_day)
+            q.customers(
+                rows,
+                cal_day,
+                cal_day if obs_day is None else obs_day,
+                min_by=_typed(engine),
+                count_rows=deferred,
+            )
         )
-        got = engine.one(q.excluded_query(table, cal_day, lo_day, hi_day))
+        got = engine.one(q.excluded_query(table, cal_day, lo_day, hi_day, shared=deferred))
+        if deferred and got["shared"]:
+            n_dup = int(engine.one(q.duplicates_among(cols, table))["duplicates"] or 0)
+            _note_duplicates(report, n_dup, duplicates, at=counts["duplicates_note_at"])
         excluded = {"first purchase after calibration_end": int(got["after_calibration"] or 0)}
         if lo is not None or hi is not None:
             excluded["first purchase outside the cohort window"] = int(got["outside_cohort"] or 0)
