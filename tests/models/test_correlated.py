@@ -1,6 +1,9 @@
 """Pareto/NBD with correlated rates (Sarmanov family, as CLVTools' use.cor): m = 0 is the
-Pareto/NBD on CDNOW, the likelihood against two-dimensional quadrature, and the
-correlation recovered with its standard error from customers simulated with known m."""
+Pareto/NBD on CDNOW, the analytic gradient against finite differences, the likelihood
+against two-dimensional quadrature over (lambda, mu), CDNOW's fits on the family's bound
+(sample and full cohort) with the likelihood-ratio test and the profile interval, and the
+parameters, correlation, P(alive) and expectations recovered from customers simulated with
+known m (crmlab.simulate.correlated)."""
 
 from __future__ import annotations
 
@@ -10,48 +13,44 @@ import pytest
 from scipy import stats
 
 import crmlab
-from crmlab.models import IdentificationError, ParetoNBD
-from crmlab.models.correlated import CorrelatedParetoNBD, m_bounds
+from crmlab.errors import DataError
+from crmlab.models import ParetoNBD
+from crmlab.models.correlated import (
+    CorrelatedParetoNBD,
+    FamilyBoundWarning,
+    _sarmanov_loglik,
+    correlation_range,
+    m_bounds,
+)
+from crmlab.simulate.correlated import correlated_customers, sarmanov_rates
 
 
-@pytest.fixture(scope="module")
-def summary() -> pd.DataFrame:
-    tx = crmlab.load_dataset("cdnow_sample")
+def _summary(name: str) -> pd.DataFrame:
+    tx = crmlab.load_dataset(name)
     return crmlab.rfm_summary(
         tx, calibration_end="1997-09-30", observation_end="1998-06-30", time_unit="W"
     )
 
 
-def simulate(n, r, alpha, s, beta, m, seed, T=(10.0, 40.0)):
-    """Rates from the Sarmanov density by rejection from the product of the gammas (accept
-    with probability (1 + m phi_A phi_B) / (1 + |m|)); Pareto/NBD purchases given them."""
-    rng = np.random.default_rng(seed)
-    la, lb = (alpha / (alpha + 1)) ** r, (beta / (beta + 1)) ** s
-    lam, mu = np.empty(0), np.empty(0)
-    while lam.size < n:
-        draw_l, draw_m = rng.gamma(r, 1 / alpha, n), rng.gamma(s, 1 / beta, n)
-        accept = (1 + m * (np.exp(-draw_l) - la) * (np.exp(-draw_m) - lb)) / (1 + abs(m))
-        keep = rng.random(n) < accept
-        lam, mu = np.r_[lam, draw_l[keep]], np.r_[mu, draw_m[keep]]
-    lam, mu = lam[:n], mu[:n]
-    age = rng.uniform(T[0], T[1], n)
-    life = np.minimum(rng.exponential(1 / mu), age)
-    x = rng.poisson(lam * life).astype(float)
-    tx = np.where(x > 0, life * rng.random(n) ** (1 / np.maximum(x, 1)), 0.0)
-    frame = pd.DataFrame({"frequency": x, "recency": tx, "T": age})
-    frame.attrs["time_unit"] = "W"
-    return frame
+@pytest.fixture(scope="module")
+def summary() -> pd.DataFrame:
+    return _summary("cdnow_sample")
 
 
-def test_zero_correlation_is_the_pareto_nbd_on_cdnow(summary):
-    pareto = ParetoNBD().fit(summary)
-    model = CorrelatedParetoNBD()
+@pytest.fixture(scope="module")
+def pareto(summary) -> crmlab.models.ParetoNBDResult:
+    return ParetoNBD().fit(summary)
+
+
+@pytest.mark.parametrize("scale", [1.0, 10.0])
+def test_zero_correlation_is_the_pareto_nbd_on_cdnow(summary, pareto, scale):
+    model = CorrelatedParetoNBD(kernel_scale=scale)
     values = [*pareto.params, 0.0]
     assert model.loglik(values, summary) == pytest.approx(pareto.loglik, abs=1e-9)
     held = model.fit(summary, fixed={"m": 0.0})
     np.testing.assert_allclose(held.params.iloc[:4], pareto.params, rtol=1e-5)
     assert held.loglik == pytest.approx(pareto.loglik, abs=1e-6)
-    assert held.bse["m"] == 0 and held.k == 4
+    assert held.bse["m"] == 0 and held.k == 4 and held.correlation == 0
     exact = held.with_params(values)
     np.testing.assert_allclose(
         exact.probability_alive(summary), pareto.probability_alive(summary), atol=1e-12
@@ -68,11 +67,26 @@ def test_zero_correlation_is_the_pareto_nbd_on_cdnow(summary):
     )
 
 
-def test_cdnow_asks_for_more_correlation_than_the_family_allows(summary):
-    # the Sarmanov kernel exp(-lambda) on weekly rates near 0 bounds |rho| below ~0.1 here;
-    # CDNOW's likelihood rises to the upper bound of m, and the fit says so
-    with pytest.raises(IdentificationError, match="bound of the Sarmanov family"):
-        CorrelatedParetoNBD().fit(summary)
+@pytest.mark.parametrize("scale", [1.0, 10.0])
+@pytest.mark.parametrize("share", [-0.6, 0.7])
+def test_gradient_matches_finite_differences(summary, pareto, scale, share):
+    marginals = pareto.params.to_numpy() * np.array([1.1, 0.9, 1.2, 0.8])
+    low, high = m_bounds(*marginals, scale)
+    values = np.r_[marginals, share * (high if share > 0 else -low)]
+    p = CorrelatedParetoNBD(scale)._data(summary, None)
+    value, grad = _sarmanov_loglik(values, scale, p, grad=True)
+    theta = np.r_[np.log(values[:4]), values[4]]
+
+    def at(t):
+        return _sarmanov_loglik(np.r_[np.exp(t[:4]), t[4]], scale, p)[0]
+
+    numeric = []
+    for i in range(5):
+        step = np.zeros(5)
+        step[i] = 1e-6
+        numeric.append((at(theta + step) - at(theta - step)) / 2e-6)
+    assert value == pytest.approx(CorrelatedParetoNBD(scale).loglik(values, summary))
+    np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-3)
 
 
 POINT = (1.2, 2.0, 1.5, 3.0)  # shapes above 1: smooth densities for the product rule
@@ -90,17 +104,17 @@ def _product_rule() -> tuple[np.ndarray, np.ndarray]:
     return nodes, weights
 
 
-def _brute(x, tx, T, m):
+def _brute(x, tx, T, m, c):
     """ln of the Pareto/NBD likelihood given (lambda, mu) integrated against the Sarmanov
     density by a product Gauss-Legendre rule in (lambda, mu)."""
     r, alpha, s, beta = POINT
-    la, lb = (alpha / (alpha + 1)) ** r, (beta / (beta + 1)) ** s
+    la, lb = (alpha / (alpha + c)) ** r, (beta / (beta + c)) ** s
     nodes, weights = _product_rule()
     lam, mu = nodes[:, None], nodes[None, :]
     density = (
         stats.gamma.pdf(lam, r, scale=1 / alpha)
         * stats.gamma.pdf(mu, s, scale=1 / beta)
-        * (1 + m * (np.exp(-lam) - la) * (np.exp(-mu) - lb))
+        * (1 + m * (np.exp(-c * lam) - la) * (np.exp(-c * mu) - lb))
     )
     total = lam + mu
     alive = lam**x * np.exp(-total * T)
@@ -108,31 +122,130 @@ def _brute(x, tx, T, m):
     return np.log(weights @ (density * (alive + dead)) @ weights)
 
 
-@pytest.mark.parametrize("m", [-1.5, 0.0, 2.5])
-def test_likelihood_matches_two_dimensional_quadrature(m):
-    low, high = m_bounds(*POINT)
+@pytest.mark.parametrize(("m", "c"), [(-1.5, 1.0), (0.0, 1.0), (2.5, 1.0), (-1.2, 3.0), (1.3, 3.0)])
+def test_likelihood_matches_two_dimensional_quadrature(m, c):
+    low, high = m_bounds(*POINT, c)
     assert low < m < high
     frame = pd.DataFrame(PATTERNS, columns=["frequency", "recency", "T"])
-    brute = sum(_brute(*row, m) for row in PATTERNS)
-    assert CorrelatedParetoNBD().loglik([*POINT, m], frame) == pytest.approx(brute, rel=1e-9)
+    brute = sum(_brute(*row, m, c) for row in PATTERNS)
+    model = CorrelatedParetoNBD(kernel_scale=c)
+    assert model.loglik([*POINT, m], frame) == pytest.approx(brute, rel=1e-9)
+    outside = [*POINT, high * 1.01]
+    assert model.loglik(outside, frame) == -np.inf  # not a density there
 
 
-def test_recovers_the_correlation_with_its_standard_error():
-    # the gamma marginals held at their true values (a free five-parameter fit of 6,000
-    # customers takes minutes): the correlation is estimated from the joint behaviour
-    truth = (1.0, 2.0, 1.0, 4.0, 3.0)
-    data = simulate(6000, *truth, seed=4)
-    marginals = dict(zip(("r", "alpha", "s", "beta"), truth[:4], strict=True))
-    fit = CorrelatedParetoNBD().fit(data, fixed=marginals)
-    rho = fit.with_params(list(truth)).correlation
+def test_correlation_and_range_from_the_bounds():
+    # rho = m L_A L_B sqrt(rs) c^2 / ((alpha + c)(beta + c)), and its range the m bounds'
+    r, alpha, s, beta = POINT
+    c = 2.0
+    la, lb = (alpha / (alpha + c)) ** r, (beta / (beta + c)) ** s
+    per_m = la * lb * np.sqrt(r * s) * c**2 / ((alpha + c) * (beta + c))
+    low, high = m_bounds(*POINT, c)
+    assert correlation_range(*POINT, kernel_scale=c) == pytest.approx((low * per_m, high * per_m))
+    assert low == pytest.approx(-1 / max(la * lb, (1 - la) * (1 - lb)))
+    assert high == pytest.approx(1 / max(la * (1 - lb), (1 - la) * lb))
+
+
+def test_cdnow_sample_ends_on_the_family_bound(summary, pareto):
+    # CLVTools' kernel (c = 1) on weekly CDNOW: the likelihood rises to the upper bound
+    # of m; the fit is the constrained maximum, says so, and the test of m = 0 still holds
+    with pytest.warns(FamilyBoundWarning, match="upper bound of the Sarmanov family"):
+        fit = CorrelatedParetoNBD().fit(summary)
+    assert fit.extra["at_bound"] == "upper" and fit.converged
+    assert fit.correlation == pytest.approx(fit.correlation_range[1], rel=1e-6)
+    assert fit.params["m"] == pytest.approx(m_bounds(*fit.params.iloc[:4])[1], rel=1e-6)
+    assert np.isnan(fit.correlation_se)
+    test = fit.likelihood_ratio(pareto)
+    assert test["statistic"] == pytest.approx(2 * (fit.loglik - pareto.loglik))
+    assert test["p_value"] < 0.05
+    # the constrained maximum: the profile there equals the fit, and falls below it
+    model = CorrelatedParetoNBD()
+    at, _ = model.profile(summary, fit.correlation, fit.params)
+    assert at == pytest.approx(fit.loglik, abs=1e-4)
+    inside, _ = model.profile(summary, fit.correlation - 0.02, fit.params)
+    assert inside < fit.loglik
+    # the same maximum from a start elsewhere in the family
+    with pytest.warns(FamilyBoundWarning):
+        again = CorrelatedParetoNBD().fit(
+            summary, initial={"r": 0.8, "alpha": 15.0, "s": 0.3, "beta": 5.0, "m": -0.5}
+        )
+    assert again.loglik == pytest.approx(fit.loglik, abs=1e-3)
+
+
+def test_cdnow_full_cohort_rejects_independence():
+    full = _summary("cdnow")
+    assert len(full) == 23570
+    pareto = ParetoNBD().fit(full)
+    with pytest.warns(FamilyBoundWarning):
+        fit = CorrelatedParetoNBD(kernel_scale=10.0).fit(full)
+    assert fit.extra["at_bound"] == "upper"
+    test = fit.likelihood_ratio(pareto)
+    assert test["p_value"] < 1e-10
+    assert 0 < fit.correlation <= fit.correlation_range[1] * (1 + 1e-9)
+
+
+@pytest.fixture(scope="module")
+def simulated():
+    return correlated_customers(6000, r=1.0, alpha=2.0, s=1.0, beta=4.0, m=3.0, seed=4)
+
+
+def test_simulated_rates_have_the_stated_correlation():
+    rng = np.random.default_rng(7)
+    lam, mu = sarmanov_rates(200_000, r=1.0, alpha=2.0, s=1.0, beta=4.0, m=3.0, rng=rng)
+    rho = 3 * (2 / 3) * 0.8 / 15  # m L_A L_B sqrt(rs) / ((alpha+1)(beta+1))
+    se = (1 + rho**2) / np.sqrt(lam.size) * 3  # generous: the rates are skewed
+    assert np.corrcoef(lam, mu)[0, 1] == pytest.approx(rho, abs=3 * se)
+    assert lam.mean() == pytest.approx(0.5, rel=0.01) and mu.mean() == pytest.approx(0.25, rel=0.01)
+    with pytest.raises(DataError, match="'m'"):
+        sarmanov_rates(10, r=1.0, alpha=2.0, s=1.0, beta=4.0, m=50.0, rng=rng)
+
+
+@pytest.fixture(scope="module")
+def simulated_fit(simulated):
+    return CorrelatedParetoNBD().fit(simulated.summary)
+
+
+def test_recovers_the_parameters_and_correlation(simulated, simulated_fit):
+    truth = simulated.params
+    data = simulated.summary
+    fit = simulated_fit
+    assert fit.extra["at_bound"] is None and fit.converged
+    for name in ("r", "alpha", "s", "beta", "m"):
+        assert abs(fit.params[name] - truth[name]) < 3 * fit.bse[name], name
+    rho = fit.with_params([truth[n] for n in ("r", "alpha", "s", "beta", "m")]).correlation
     assert rho == pytest.approx(3 * (2 / 3) * 0.8 / 15)
     assert abs(fit.correlation - rho) < 3 * fit.correlation_se
-    assert abs(fit.params["m"] - 3.0) < 3 * fit.bse["m"]
     assert fit.correlation / fit.correlation_se > 2  # positive correlation detected
     assert "Correlation of purchase and dropout rates" in fit.summary()
+    independent = ParetoNBD().fit(data)
+    assert fit.likelihood_ratio(independent)["p_value"] < 0.01
+    interval = fit.correlation_interval(data, steps=4)
+    assert interval["lower"] < rho < interval["upper"]
+    assert interval["lower"] < fit.correlation < interval["upper"]
+    # the profile interval and the delta-method one agree roughly in width
+    width = interval["upper"] - interval["lower"]
+    assert width == pytest.approx(2 * 1.96 * fit.correlation_se, rel=0.3)
+
+
+def test_probability_alive_and_expectations_against_the_simulation(simulated, simulated_fit):
+    truth = simulated.params
+    values = [truth[n] for n in ("r", "alpha", "s", "beta", "m")]
+    exact = simulated_fit.with_params(values)
+    p = exact.probability_alive(simulated.summary).to_numpy()
+    alive = simulated.truth["alive"].to_numpy()
+    assert abs(p.sum() - alive.sum()) < 4 * np.sqrt(np.sum(p * (1 - p)))
     # a new customer's expected purchases against the simulated mean
     t = 15.0
-    fresh = simulate(100000, *truth, seed=5, T=(t, t))
-    exact = fit.with_params(list(truth))
+    fresh = correlated_customers(
+        100_000, **{k: truth[k] for k in ("r", "alpha", "s", "beta", "m")}, age=(t, t), seed=5
+    ).summary
     se = fresh["frequency"].std() / np.sqrt(len(fresh))
     assert abs(float(exact.expected_purchases(t)) - fresh["frequency"].mean()) < 4 * se
+
+
+def test_bad_kernel_scale_and_parameters_are_named():
+    for bad in (0, -1.0, float("nan"), "ten", True):
+        with pytest.raises(DataError, match="kernel_scale"):
+            CorrelatedParetoNBD(kernel_scale=bad)
+    with pytest.raises(DataError, match="r, alpha, s, beta > 0"):
+        CorrelatedParetoNBD().loglik([1.0, -2.0, 1.0, 1.0, 0.0], pd.DataFrame())
