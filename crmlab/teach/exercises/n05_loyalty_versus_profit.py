@@ -448,8 +448,8 @@ SIMULATION_CHOOSE = Exercise(
             "describes those made-up retailers, not CDNOW.",
         ),
         "c": Option(
-            "Whether the method finds the true correlation when customers follow the "
-            "Pareto/NBD story and the costs are the assumed ones; not whether CDNOW's do.",
+            "Whether the method finds the true correlation where customers follow the "
+            "Pareto/NBD story and costs are as assumed; not whether CDNOW's customers do.",
             "It tests the method where its assumptions hold; the real data could break them "
             "(other purchase or dropout processes, other costs) and the check cannot tell.",
             correct=True,
