@@ -3,9 +3,10 @@
 (also at the precision the question asks for), the percent/fraction slip is recognised and
 not counted as a try, a wrong answer fails with the nudge, then the method, and no message
 or hint holds the answer, the worked solution's code computes the answer, solutions show
-only in the instructor edition, and the notebook asks and checks every exercise without
-writing the expected value. A new exercise is covered here without a test of its own; its
-notebook's test file keeps what only that exercise claims."""
+only in the instructor edition, no option gives the answer away by its length, and the
+notebook asks and checks every exercise without writing the expected value. A new exercise
+is covered here without a test of its own; its notebook's test file keeps what only that
+exercise claims."""
 
 from __future__ import annotations
 
