@@ -195,6 +195,32 @@ class GGompertzNBD(_Model):
     def _loglik_each(self, params: Any, p: _Patterns, grad: bool = False) -> Any:
         return _ggompertz_each(params, p, True)
 
+    def _start_values(self, p: _Patterns) -> tuple[float, ...]:
+        """The best of a grid of starts by log-likelihood (no optimisation).
+
+        The likelihood has two flat limits that attract a local search from a fixed start:
+        the Pareto/NBD (b -> 0, beta / b fixed) and a common exponential lifetime
+        (b -> inf, s -> 0, s b fixed), where the search can stop far below the maximum.
+        The grid spans the Gompertz ageing over the observation window (b times the
+        longest age from 0.01 to 3) and the lifetime heterogeneity (s, beta); ``alpha``
+        starts at ``r`` over the repeat-purchase rate of the data.
+        """
+        horizon = self._size(p)
+        rate = float(p.w @ p.x) / max(float(p.w @ p.T), 1e-12)
+        r = 0.5
+        alpha = r / rate if rate > 0 else 10.0 * horizon
+        candidates = [tuple(self.start)] + [
+            (r, alpha, bh / horizon, s, beta)
+            for bh in (0.01, 0.3, 1.0, 3.0)
+            for s in (0.5, 1.0, 3.0)
+            for beta in (0.01, 0.1, 1.0, 10.0)
+        ]
+        plain = p._replace(Z=None)
+        with np.errstate(all="ignore"):
+            values = [self._loglik(np.log(c), plain) for c in candidates]
+        values = np.where(np.isfinite(values), values, -np.inf)
+        return candidates[int(np.argmax(values))]
+
     def _extra(self, p: _Patterns) -> dict:
         return {"horizon": float(p.T.max()) if p.T.size else 1.0}
 

@@ -237,6 +237,43 @@ def test_conditional_expectation_is_adlers_correction(params):
     np.testing.assert_allclose(res.expected_purchases(t, frame), expected, rtol=1e-8)
 
 
+TRUTH = {"r": 0.6, "alpha": 8.0, "b": 0.06, "s": 1.2, "beta": 3.0}
+
+
+def _simulate(seed: int, n: int) -> pd.DataFrame:
+    """Customers from the GGompertz/NBD with TRUTH: Gompertz lifetime by inversion of
+    S(tau | eta) = exp(-eta (e^(b tau) - 1)), Poisson purchases while alive, ages 26-52
+    weeks in whole days, the last purchase floored to a day."""
+    rng = np.random.default_rng(seed)
+    lam = rng.gamma(TRUTH["r"], 1 / TRUTH["alpha"], n)
+    eta = rng.gamma(TRUTH["s"], 1 / TRUTH["beta"], n)
+    life = np.log1p(rng.exponential(size=n) / eta) / TRUTH["b"]
+    T = rng.integers(26 * 7, 52 * 7, n) / 7
+    alive = np.minimum(life, T)
+    x = rng.poisson(lam * alive)
+    last = alive * rng.uniform(size=n) ** (1 / np.maximum(x, 1))  # max of x uniforms
+    tx = np.where(x > 0, np.floor(7 * last) / 7, 0.0)
+    return pd.DataFrame({"frequency": x, "recency": tx, "T": T})
+
+
+def test_recovers_a_known_truth_where_a_fixed_start_stops_at_a_false_limit():
+    # From the fixed start (0.5, 10, 0.01, 0.5, 1) this sample's search stopped at b = 6.4,
+    # s = 0.007 (a common exponential lifetime, 10.6 log-likelihood units below the truth);
+    # the start grid finds the maximum: at least the truth's log-likelihood, the truth
+    # inside the 99.9% likelihood-ratio region, b, s and beta inside their Wald intervals
+    data = _simulate(2, 5000)
+    model = GGompertzNBD()
+    res = model.fit(data)
+    at_truth = model.loglik(list(TRUTH.values()), data)
+    assert res.converged and res.loglik >= at_truth
+    assert 2 * (res.loglik - at_truth) < 20.52  # chi-square(5) 0.999 quantile
+    ci = res.conf_int(0.05)
+    for name in ("b", "s", "beta"):
+        assert ci.loc[name, "lower"] < TRUTH[name] < ci.loc[name, "upper"]
+    stuck = model.fit(data, initial=dict(zip(model.names, model.start, strict=True)), strict=False)
+    assert stuck.params["b"] > 1 and stuck.loglik < at_truth - 10.5
+
+
 def test_gradient_and_the_pareto_nbd_limit(summary):
     model = GGompertzNBD()
     p = _patterns(summary)
