@@ -227,6 +227,7 @@ class GGompertzNBD(_Model):
     def _after_fit(self, result: Any) -> Any:
         if "fixed" not in result.extra and result.covariates is None:
             _pareto_limit_note(result, result.extra["horizon"])
+            _exponential_limit_note(result, result.extra["horizon"])
         return result
 
     def profile(self, data: pd.DataFrame, b: Sequence[float]) -> pd.DataFrame:
@@ -295,6 +296,23 @@ def _pareto_limit_note(result: GGompertzNBDResult, horizon: float) -> None:
             "beta are not separately identified (their standard errors are meaningless). "
             "Use the Pareto/NBD, hold one of them fixed (fixed={...}), or see "
             "GGompertzNBD.profile.",
+            UserWarning,
+            stacklevel=4,
+        )
+
+
+def _exponential_limit_note(result: GGompertzNBDResult, horizon: float) -> None:
+    """Record (and say) when b ran to infinity and s to 0: for b tau >> 1,
+    S(tau) ~ beta^s e^(-s b tau), a common exponential lifetime at rate s b with no
+    heterogeneity. A search from a poor start can stop there far below the maximum."""
+    b, s = float(result.params["b"]), float(result.params["s"])
+    if b * horizon > 20 and s < 0.05:
+        result.extra["exponential_limit"] = {"rate": s * b}
+        warnings.warn(
+            f"GGompertz/NBD estimate b = {b:.3g} runs to infinity and s = {s:.3g} to 0: the "
+            f"fit is a common exponential lifetime at rate s * b = {s * b:.4g} per time "
+            "unit, a limit where a search can stop far below the maximum. Compare the "
+            "log-likelihood with the default start's, or with the Pareto/NBD's.",
             UserWarning,
             stacklevel=4,
         )

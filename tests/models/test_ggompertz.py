@@ -270,8 +270,15 @@ def test_recovers_a_known_truth_where_a_fixed_start_stops_at_a_false_limit():
     ci = res.conf_int(0.05)
     for name in ("b", "s", "beta"):
         assert ci.loc[name, "lower"] < TRUTH[name] < ci.loc[name, "upper"]
-    stuck = model.fit(data, initial=dict(zip(model.names, model.start, strict=True)), strict=False)
+    with pytest.warns(UserWarning, match="common exponential lifetime"):
+        stuck = model.fit(
+            data, initial=dict(zip(model.names, model.start, strict=True)), strict=False
+        )
     assert stuck.params["b"] > 1 and stuck.loglik < at_truth - 10.5
+    assert stuck.extra["exponential_limit"]["rate"] == pytest.approx(
+        stuck.params["s"] * stuck.params["b"]
+    )
+    assert "exponential_limit" not in res.extra
 
 
 def test_gradient_and_the_pareto_nbd_limit(summary):
