@@ -48,10 +48,10 @@ def ns(request, namespaces):
 
 
 @pytest.mark.parametrize("number", NOTEBOOKS)
-def test_four_to_six_exercises_mostly_do_one_why_and_each_number_s_precision_said(number):
+def test_four_to_seven_exercises_mostly_do_one_why_and_each_number_s_precision_said(number):
     exercises = list(teach.notebook_exercises(number).values())
     kinds = [ex.kind for ex in exercises]
-    assert 4 <= len(kinds) <= 6
+    assert 4 <= len(kinds) <= 7  # one per section, at most seven so a class can finish them
     assert sum(k in ("code", "predict", "choose") for k in kinds) >= len(kinds) / 2
     assert "why" in kinds and "numeric" not in kinds
     for ex in exercises:
