@@ -15,6 +15,11 @@ Examples
     crmlab report customer_lifetime_value --data orders.xlsx --sheet Orders \\
         --decimal , --dayfirst
     crmlab report customer_lifetime_value --data sqlite:///shop.db --table orders
+    crmlab report customer_lifetime_value --data 'orders/*.parquet' \\
+        --map customer_id=Cust,date=Day,amount=Sales
+    crmlab report customer_lifetime_value --data duckdb:///shop.duckdb --table orders
+    crmlab report customer_lifetime_value --data 'orders/*.parquet' --engine spark \\
+        --spark-master spark://host:7077
     crmlab report customer_lifetime_value -f params.yaml --format html,pdf
     crmlab report customer_value_tiers --edition client --client "Acme Records" \\
         --prepared-by "Jo Analyst" --format html,pdf
@@ -76,6 +81,25 @@ def _parser() -> argparse.ArgumentParser:
     )
     src.add_argument("--date-format", help="strftime format of the dates, e.g. %%d.%%m.%%Y")
     src.add_argument("--encoding", help="text encoding of a CSV file, e.g. latin-1")
+    eng = rep.add_argument_group(
+        "data larger than memory (set the parameters `engine` and `spark_master`)",
+        "By default (auto) a Parquet folder or glob, a DuckDB file and a server SQL URL are "
+        "summarised and scored inside DuckDB or the database, and only per-customer and "
+        "aggregate tables reach pandas; single files, SQLite and bundled datasets are read "
+        "into pandas.",
+    )
+    eng.add_argument(
+        "--engine",
+        choices=("auto", "pandas", "duckdb", "spark"),
+        help="who reads --data: auto (default), pandas, duckdb, or spark (summary and scoring "
+        "on Spark)",
+    )
+    eng.add_argument(
+        "--spark-master",
+        metavar="URL",
+        help="Spark master for --engine spark, e.g. spark://host:7077 or yarn "
+        "(default: $SPARK_MASTER, else local[*])",
+    )
     rep.add_argument(
         "-p",
         "--parameter",
@@ -145,11 +169,13 @@ def _gather_parameters(args: argparse.Namespace) -> dict[str, Any]:
     ``data_options`` (over one given in the file or with ``-p data_options``).
     """
     from crmlab import report as reporting
+    from crmlab.report.parameters import ENGINE_PARAMETERS
 
     params: dict[str, Any] = {}
     if args.parameters_file:
         params.update(reporting.load_parameters_file(args.parameters_file))
-    for flag, key in (("dataset", "dataset"), ("data", "data_path"), ("map", "column_map")):
+    flags = {"dataset": "dataset", "data": "data_path", "map": "column_map"}
+    for flag, key in {**flags, **ENGINE_PARAMETERS}.items():
         value = getattr(args, flag)
         if value is not None:
             params[key] = value

@@ -128,7 +128,8 @@ def score(
     ----------
     source
         Anything :func:`crmlab.rfm_summary` reads besides a pandas frame (a Parquet
-        glob, a DuckDB file with ``table=``/``query=`` in ``summary_options`` ...).
+        glob, a DuckDB file with ``table=``/``query=`` in ``summary_options`` ...), or an
+        open :class:`~crmlab.engines.summary.Plan` (validated once, left open).
     model
         A fitted BG/NBD, MBG/NBD or Pareto/NBD result (e.g. fitted on
         ``rfm_summary(source, patterns=True)``), in the time unit of the summary.
@@ -152,8 +153,10 @@ def score(
         ``rows`` written, ``out``, ``table``, ``engine``, ``seconds`` and the summary's
         ``attrs`` (``data_report``, ``excluded``, ...).
     """
+    from contextlib import nullcontext
+
     from crmlab.engines.duckdb import write_batches
-    from crmlab.engines.summary import prepare
+    from crmlab.engines.summary import Plan, prepare
     from crmlab.models.base import check_horizon
 
     check_model(model, spend, discount_rate, annual_discount_rate)
@@ -169,7 +172,12 @@ def score(
     }
     if "patterns" in summary_options:
         raise DataError("score works on customers, not patterns: drop patterns=.")
-    with prepare(source, **summary_options) as plan:
+    if isinstance(source, Plan) and summary_options:
+        raise DataError(
+            f"an open plan is already summarised; drop {', '.join(sorted(summary_options))}."
+        )
+    opened = nullcontext(source) if isinstance(source, Plan) else prepare(source, **summary_options)
+    with opened as plan:
         if plan.attrs["time_unit"] != getattr(model, "time_unit", plan.attrs["time_unit"]):
             raise DataError(
                 f"the model was fitted in time unit {model.time_unit!r} but the summary is in "

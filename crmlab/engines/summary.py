@@ -137,7 +137,7 @@ def open_source(
     if database:
         path = source.removeprefix("duckdb://").removeprefix("/") if "://" in source else source
         if source.startswith("duckdb:///") and source[len("duckdb:///") :].startswith("/"):
-            path = source[len("duckdb://") :]
+            path = source[len("duckdb:///") :]
         return duck.from_database(path, table, query, **config)
     if "://" in source or lower.endswith((".db", ".sqlite", ".sqlite3")):
         from crmlab.engines import warehouse
@@ -503,7 +503,7 @@ def prepare(
                 rows,
                 cal_day,
                 cal_day if obs_day is None else obs_day,
-                min_by=_typed(engine),
+                typed=_typed(engine),
                 count_rows=deferred,
             )
         )

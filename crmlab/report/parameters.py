@@ -24,8 +24,18 @@ from crmlab.report.names import PARAMETERS_TAG
 from crmlab.report.resources import bundled
 
 _NAME = re.compile(r"^(\d+)_(.+)\.ipynb$")
-DATA_PARAMETERS = ("dataset", "data_path", "column_map", "data_options")
-"""Parameters that say where the data come from (described in words, not as assumptions)."""
+DATA_PARAMETERS = (
+    "dataset",
+    "data_path",
+    "column_map",
+    "data_options",
+    "engine",
+    "spark_master",
+)
+"""Parameters that say where the data come from and who reads them (described in words,
+not as assumptions)."""
+ENGINE_PARAMETERS = {"engine": "engine", "spark_master": "spark_master"}
+"""``crmlab report`` flag (argparse name) -> notebook parameter naming who reads the data."""
 
 
 def notebooks_dir() -> Path:

@@ -213,28 +213,62 @@ def conditional_by_model(
 # ------------------------------------------------------------------------ tracking
 
 
+def actual_by_period(repeat_days: pd.DataFrame, summary: pd.DataFrame, periods: int) -> np.ndarray:
+    """The cohort's repeat purchases per tracking period, from counts per calendar day.
+
+    ``repeat_days`` has ``day`` (a date) and ``purchases`` (repeat occasions of the
+    customers of ``summary`` that day, as an engine counts them). Period k holds the
+    days [(k - 1) u, k u) after the earliest first purchase, u days per time unit, as
+    in :func:`crmlab.models.diagnostics.tracking`; days beyond ``periods`` are refused.
+    """
+    from crmlab.summary import UNITS
+
+    require_columns(repeat_days, ["day", "purchases"], "actual_by_period")
+    unit = UNITS[summary.attrs.get("time_unit", "W")]
+    start = pd.to_datetime(summary["first_purchase"]).min()
+    offset = (pd.to_datetime(repeat_days["day"]) - start).dt.days.to_numpy()
+    period = np.floor(offset / unit).astype(int)
+    outside = (period < 0) | (period >= periods)
+    if outside.any():
+        raise DataError(
+            f"{int(outside.sum()):,} days of repeat purchases lie outside the tracking window "
+            f"(first {pd.Timestamp(repeat_days['day'].iloc[int(np.argmax(outside))]):%Y-%m-%d});"
+            " count them for the customers of the summary up to observation_end."
+        )
+    counts = repeat_days["purchases"].to_numpy(dtype=float)
+    return np.bincount(period, weights=counts, minlength=periods).astype(float)
+
+
 def tracking_by_model(
     fits: Mapping[str, Any],
-    transactions: pd.DataFrame,
+    transactions: pd.DataFrame | None,
     *,
     summary: pd.DataFrame,
     calibration_end: Any,
     observation_end: Any,
+    repeat_days: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Weekly repeat purchases of the cohort, actual and expected under every model.
 
     Columns ``period``, ``date``, ``holdout``, ``actual``, ``cumulative_actual`` and,
     per model, ``expected_<name>`` and ``cumulative_expected_<name>`` (name as in
     ``fits``, e.g. ``expected_BG/NBD``); ``attrs["calibration_end"]`` is the boundary
-    on the period axis (see :func:`crmlab.models.diagnostics.tracking`).
+    on the period axis (see :func:`crmlab.models.diagnostics.tracking`). Where the
+    transactions stay in an engine, ``repeat_days`` (repeat purchases per day, see
+    :func:`actual_by_period`) gives the actual counts instead of ``transactions``.
     """
     if not fits:
         raise DataError("tracking_by_model needs at least one fitted model.")
+    if transactions is None and repeat_days is None:
+        raise DataError("tracking_by_model needs the transactions or their repeat_days.")
+    log = transactions
+    if repeat_days is not None:  # the expected counts need no transactions
+        log = pd.DataFrame({"customer_id": summary.index[:0], "date": pd.to_datetime([])})
     table = None
     for name, fit in fits.items():
         one = _diagnostics.tracking(
             fit,
-            transactions,
+            log,
             summary=summary,
             calibration_end=calibration_end,
             observation_end=observation_end,
@@ -244,6 +278,10 @@ def tracking_by_model(
             table.attrs.update(one.attrs)
         table[f"expected_{name}"] = one["expected"].to_numpy()
         table[f"cumulative_expected_{name}"] = one["cumulative_expected"].to_numpy()
+    if repeat_days is not None:
+        actual = actual_by_period(repeat_days, summary, len(table))
+        table["actual"] = actual
+        table["cumulative_actual"] = actual.cumsum()
     return table
 
 
@@ -827,6 +865,30 @@ def value_so_far(transactions: pd.DataFrame, summary: pd.DataFrame, *, margin: f
     return (margin * revenue.reindex(summary.index, fill_value=0.0)).rename("value_so_far")
 
 
+def value_so_far_from_summary(
+    summary: pd.DataFrame, first_amount: pd.Series, *, margin: float
+) -> pd.Series:
+    r""":func:`value_so_far` without the transactions: margin x (first purchase + repeat spend).
+
+    Revenue up to the end of calibration is the first day's amount plus the value of
+    the repeat occasions, :math:`a_i + x_i\,\bar m_i` (``frequency`` x
+    ``monetary_value`` of :func:`crmlab.rfm_summary`), so an engine's summary and
+    first-purchase amounts give the same numbers as the transaction log.
+    """
+    require_columns(summary, ["frequency", "monetary_value"], "value_so_far_from_summary")
+    if not 0 <= margin <= 1:
+        raise DataError(f"margin={margin!r} must be a fraction between 0 and 1.")
+    first = first_amount.reindex(summary.index)
+    if first.isna().any():
+        missing = summary.index[first.isna().to_numpy()]
+        raise DataError(
+            f"{len(missing):,} customers of the summary have no first-purchase amount "
+            f"(first {missing[0]!r}); compute both from the same source."
+        )
+    revenue = first + summary["frequency"] * summary["monetary_value"]
+    return (margin * revenue.astype(float)).rename("value_so_far")
+
+
 @dataclass(frozen=True)
 class StudentsAtTheBank:
     """Customers worth little so far but much over their lifetime.
@@ -1066,7 +1128,7 @@ class LifetimeValueStudy:
 
 
 def lifetime_value_study(
-    transactions: pd.DataFrame,
+    transactions: pd.DataFrame | None,
     summary: pd.DataFrame,
     *,
     margin: float,
@@ -1079,6 +1141,9 @@ def lifetime_value_study(
     draws: int = 500,
     seed: int = 0,
     models: Sequence[str] | None = None,
+    patterns: pd.DataFrame | None = None,
+    repeat_days: pd.DataFrame | None = None,
+    first_amount: pd.Series | None = None,
 ) -> LifetimeValueStudy:
     """Run the whole study on a cohort summary with a holdout.
 
@@ -1100,6 +1165,16 @@ def lifetime_value_study(
         parameter draws seeded by ``seed``.
     models : sequence of str, optional
         Which of :data:`MODELS` to fit (default all).
+    patterns : DataFrame, optional
+        Distinct (``frequency``, ``recency``, ``T``) with ``weight``
+        (``rfm_summary(..., patterns=True)``) to fit the models from instead of
+        ``summary``: the same estimates and log-likelihood, computed in an engine.
+    repeat_days, first_amount : optional
+        Where the transactions stay in an engine (``transactions=None``): repeat
+        purchases per day for the tracking (:func:`actual_by_period`) and each
+        customer's first-purchase amount for the value so far
+        (:func:`value_so_far_from_summary`); see
+        :mod:`crmlab.studies.lifetime_value_engine`.
     """
     require_columns(
         summary,
@@ -1114,7 +1189,12 @@ def lifetime_value_study(
             "the summary needs a holdout: build it with crmlab.rfm_summary(transactions, "
             "calibration_end=..., observation_end=...)."
         )
-    fits, failed = fit_models(summary, models)
+    if transactions is None and (repeat_days is None or first_amount is None):
+        raise DataError(
+            "lifetime_value_study needs the transactions, or, where they stay in an engine, "
+            "repeat_days and first_amount (crmlab.studies.lifetime_value_engine.load_clv_data)."
+        )
+    fits, failed = fit_models(summary if patterns is None else patterns, models)
     table = model_comparison(fits, summary)
     choice = choose_model(table)
     track = tracking_by_model(
@@ -1123,6 +1203,7 @@ def lifetime_value_study(
         summary=summary,
         calibration_end=calibration_end,
         observation_end=observation_end,
+        repeat_days=repeat_days,
     )
     gap = holdout_gap_by_month(track, choice.used)
 
@@ -1152,7 +1233,11 @@ def lifetime_value_study(
     key = slug(used)
     customers["lower"] = by_model[f"lower_{key}"] if level is not None else np.nan
     customers["upper"] = by_model[f"upper_{key}"] if level is not None else np.nan
-    now = value_so_far(transactions, summary, margin=margin)
+    now = (
+        value_so_far(transactions, summary, margin=margin)
+        if transactions is not None
+        else value_so_far_from_summary(summary, first_amount, margin=margin)
+    )
     students = students_at_the_bank(now, clv, value_quantile=value_quantile, top_share=top_share)
     bands = value_bands(now, clv, cuts=(value_quantile, 1 - top_share), top_share=top_share)
     customers["model"] = used
