@@ -600,7 +600,8 @@ class CorrelatedParetoNBD(_Model):
 
         def natural(theta: np.ndarray) -> np.ndarray:
             marginals = np.exp(theta)
-            return np.r_[marginals, rho / _rho_parts(marginals, c)[0]]
+            with np.errstate(all="ignore"):
+                return np.r_[marginals, rho / _rho_parts(marginals, c)[0]]
 
         def negll(theta: np.ndarray) -> tuple[float, np.ndarray]:
             values = natural(theta)
@@ -611,8 +612,12 @@ class CorrelatedParetoNBD(_Model):
             dm = -values[4] * _rho_parts(values, c)[1] * values[:4]
             return -value, -(np.asarray(gradient)[:4] + gradient[4] * dm)
 
+        def slack(theta: np.ndarray) -> np.ndarray:
+            with np.errstate(all="ignore"):
+                return np.nan_to_num(_slack(natural(theta), c), nan=-1.0)
+
         x0 = np.log(np.asarray(start, dtype=float)[:4])
-        found = _constrained(negll, x0, lambda th: _slack(natural(th), c), 500)
+        found = _constrained(negll, x0, slack, 500)
         values = pd.Series(natural(found.x), self.names)
         feasible = np.min(_slack(values.to_numpy(), c)) > -1e-9 and found.fun < 1e299
         return (-float(found.fun) if feasible else -np.inf), values

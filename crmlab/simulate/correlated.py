@@ -70,6 +70,7 @@ def correlated_customers(
     kernel_scale: float = 1.0,
     age: tuple[float, float] = (10.0, 40.0),
     time_unit: str = "W",
+    resolution: float | None = None,
     seed: int = 0,
 ) -> SimulatedData:
     """A summary of customers with Sarmanov-correlated purchase and dropout rates.
@@ -78,7 +79,9 @@ def correlated_customers(
     ``frequency`` (repeat purchases), ``recency`` (time of the last one) and ``T`` form
     the summary table ``sim.summary`` (``attrs["time_unit"]`` set), ready for
     :meth:`crmlab.models.CorrelatedParetoNBD.fit`. ``sim.truth`` holds each customer's
-    ``lam``, ``mu``, ``lifetime`` and ``alive`` (at T).
+    ``lam``, ``mu``, ``lifetime`` and ``alive`` (at T). ``resolution`` records recency and
+    T to that grid as transaction data do (e.g. 1/7 of a week: days; fits then compress to
+    far fewer distinct patterns); None keeps continuous times.
     """
     check_positive(age_low=age[0], age_high=age[1])
     if age[1] < age[0]:
@@ -101,13 +104,25 @@ def correlated_customers(
     x = rng.poisson(lam * active).astype(float)
     # the last of x uniform purchase times in (0, active): active * U^(1/x)
     recency = np.where(x > 0, active * rng.random(n) ** (1 / np.maximum(x, 1)), 0.0)
+    if resolution is not None:
+        check_positive(resolution=resolution)
+        T, recency = (np.round(v / resolution) * resolution for v in (T, recency))
     ids = pd.RangeIndex(n, name="customer_id")
     summary = pd.DataFrame({"frequency": x, "recency": recency, "T": T}, index=ids)
     summary.attrs["time_unit"] = time_unit
     truth = pd.DataFrame(
         {"lam": lam, "mu": mu, "lifetime": lifetime, "alive": lifetime > T}, index=ids
     )
-    params = dict(r=r, alpha=alpha, s=s, beta=beta, m=m, kernel_scale=kernel_scale, seed=seed)
+    params = dict(
+        r=r,
+        alpha=alpha,
+        s=s,
+        beta=beta,
+        m=m,
+        kernel_scale=kernel_scale,
+        resolution=resolution,
+        seed=seed,
+    )
     return SimulatedData({"summary": summary}, truth, params)
 
 

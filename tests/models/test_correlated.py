@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
+from scipy import optimize, stats
 
 import crmlab
 from crmlab.errors import DataError
@@ -18,6 +18,7 @@ from crmlab.models import ParetoNBD
 from crmlab.models.correlated import (
     CorrelatedParetoNBD,
     FamilyBoundWarning,
+    _rho_parts,
     _sarmanov_loglik,
     correlation_range,
     m_bounds,
@@ -186,7 +187,10 @@ def test_cdnow_full_cohort_rejects_independence():
 
 @pytest.fixture(scope="module")
 def simulated():
-    return correlated_customers(6000, r=1.0, alpha=2.0, s=1.0, beta=4.0, m=3.0, seed=4)
+    # times recorded to the day, as transaction data are (1,500 distinct patterns)
+    return correlated_customers(
+        6000, r=1.0, alpha=2.0, s=1.0, beta=4.0, m=3.0, resolution=1 / 7, seed=4
+    )
 
 
 def test_simulated_rates_have_the_stated_correlation():
@@ -222,9 +226,35 @@ def test_recovers_the_parameters_and_correlation(simulated, simulated_fit):
     interval = fit.correlation_interval(data, steps=4)
     assert interval["lower"] < rho < interval["upper"]
     assert interval["lower"] < fit.correlation < interval["upper"]
-    # the profile interval and the delta-method one agree roughly in width
-    width = interval["upper"] - interval["lower"]
-    assert width == pytest.approx(2 * 1.96 * fit.correlation_se, rel=0.3)
+    # below the estimate the profile is quadratic: the delta-method half-width; above it
+    # the family's bound (0.131 at the fitted marginals) makes the likelihood fall fast
+    se = fit.correlation_se
+    assert fit.correlation - interval["lower"] == pytest.approx(1.96 * se, rel=0.1)
+    assert interval["upper"] - fit.correlation < 0.6 * (fit.correlation - interval["lower"])
+    assert not interval["upper_limited_by_family"]
+
+
+def test_profile_is_the_maximum_over_the_marginals(simulated, simulated_fit):
+    # the profile's SLSQP against Nelder-Mead over the four marginals with m = rho / base
+    # (below the estimate, where m at the profile's maximum is inside the family)
+    fit, data = simulated_fit, simulated.summary
+    rho = fit.correlation - fit.correlation_se
+    model = CorrelatedParetoNBD()
+    profile, where = model.profile(data, rho, fit.params)
+    p = model._data(data, None)
+
+    def negative(theta):
+        marginals = np.exp(theta)
+        values = np.r_[marginals, rho / _rho_parts(marginals, 1.0)[0]]
+        low, high = m_bounds(*marginals)
+        return 1e10 if not low <= values[4] <= high else -_sarmanov_loglik(values, 1.0, p)[0]
+
+    start = np.log(where.to_numpy()[:4] * 1.02)
+    settings = {"xatol": 1e-8, "fatol": 1e-8, "maxiter": 4000}
+    direct = optimize.minimize(negative, start, method="Nelder-Mead", options=settings)
+    assert profile == pytest.approx(-direct.fun, abs=1e-4)
+    assert profile == pytest.approx(fit.loglik - 0.5, abs=0.05)  # one SE: quadratic here
+    assert where["m"] * _rho_parts(where.to_numpy(), 1.0)[0] == pytest.approx(rho)
 
 
 def test_probability_alive_and_expectations_against_the_simulation(simulated, simulated_fit):
