@@ -33,7 +33,12 @@ def ident(name: str) -> str:
 
 def day_of(expr: str) -> str:
     """Calendar day of a timestamp as days since 1970-01-01 (BIGINT)."""
-    return f"CAST(DATE_DIFF('day', DATE '1970-01-01', CAST({expr} AS DATE)) AS BIGINT)"
+    return days_since(f"CAST({expr} AS DATE)")
+
+
+def days_since(date: str) -> str:
+    """A date as days since 1970-01-01 (BIGINT)."""
+    return f"CAST(DATE_DIFF('day', DATE '1970-01-01', {date}) AS BIGINT)"
 
 
 def date_of(day: int) -> str:
@@ -103,7 +108,8 @@ def conditions(
     """Condition on :func:`parsed` rows for each problem validation counts, in the order
     :func:`crmlab.data.validate_transactions` reports them (``typed``: see
     :func:`checks_query`; rows after day ``after`` are then those from the midnight
-    that ends it, a comparison instead of a day per row)."""
+    that ends it, a comparison instead of a day per row, and dates and amounts that
+    are not text cannot fail to parse)."""
     nan = "ISNAN(amt)" if cols.has_nan and not cols.amount_text else None
     finite = f"amt <= {MAX_DOUBLE} AND amt >= -{MAX_DOUBLE}"
     out = {
@@ -117,6 +123,10 @@ def conditions(
         "nonfinite_amount": f"NOT ({finite})" + (f" AND NOT {nan}" if nan else ""),
         "huge_amount": f"{finite} AND ABS(amt) > 1e12",
     }
+    if typed and not cols.date_text:
+        out["bad_date"] = "FALSE"
+    if typed and not cols.amount_text:
+        out["bad_amount"] = "FALSE"
     if after is not None:
         out["after_end"] = (
             f"ts >= TIMESTAMP '{date_of(after + 1)}'" if typed else f"{day_of('ts')} > {after}"
@@ -137,8 +147,13 @@ def checks_query(
     row is the safe reading.
     """
     counts = ",\n  ".join(
-        f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS {name}"
+        ("0" if cond == "FALSE" else f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END)") + f" AS {name}"
         for name, cond in conditions(cols, today, after, typed=typed).items()
+    )
+    stripped = (  # ids read as they are (not text) are never stripped
+        "SUM(CASE WHEN id_raw IS NOT NULL AND customer_id <> id_raw THEN 1 ELSE 0 END)"
+        if cols.id_text
+        else "0"
     )
     days = (
         f"{day_of('MIN(ts)')} AS first_day, {day_of('MAX(ts)')} AS last_day"
@@ -150,7 +165,7 @@ WITH p AS ({parsed(cols)})
 SELECT
   COUNT(*) AS n_rows,
   {counts},
-  SUM(CASE WHEN id_raw IS NOT NULL AND customer_id <> id_raw THEN 1 ELSE 0 END) AS ids_stripped,
+  {stripped} AS ids_stripped,
   SUM(CASE WHEN amt < 0 THEN 1 ELSE 0 END) AS negative,
   {days}
 FROM p"""
@@ -220,43 +235,49 @@ FROM g"""
 
 
 def customers(
-    rows: str, cal: int, obs: int, *, min_by: bool = False, count_rows: bool = False
+    rows: str, cal: int, obs: int, *, typed: bool = False, count_rows: bool = False
 ) -> str:
     """Per customer: first day, occasions up to ``cal``, last of them, value of the
     repeat ones, and occasions in ``(cal, obs]`` (``obs == cal``: no holdout).
 
-    ``min_by``: the engine has ``ARG_MIN`` (DuckDB; ``MIN_BY`` in Spark, Snowflake,
-    BigQuery): the repeat value is the calibration value less the first occasion's,
-    ``ARG_MIN(value, day)``, in the one aggregation (no join of the occasions with
-    each customer's first day). The subtraction costs at most a few units of
-    rounding of the calibration total (relative 1e-16 of it). ``count_rows``: also
-    ``shared``, the rows that fall on a customer-day an earlier row already took
+    ``typed``: the engine has dates and ``ARG_MIN`` (DuckDB; ``MIN_BY`` in Spark): the
+    occasions are grouped by calendar date (days since 1970 are computed per customer,
+    not per row), and the repeat value is the calibration value less the first
+    occasion's, ``ARG_MIN(value, day)``, in one aggregation (no join of the occasions
+    with each customer's first day). The subtraction costs at most a few units of
+    rounding of the customer's calibration total (relative 1e-16 of it). ``count_rows``:
+    also ``shared``, the rows that fall on a customer-day an earlier row already took
     (0 for every customer means the source holds no exact duplicate; see
     :func:`duplicates_among`).
     """
     rows_of_day = ", COUNT(*) AS n" if count_rows else ""
-    occ = f"""
+    if typed:
+        cal_d, obs_d = f"DATE '{date_of(cal)}'", f"DATE '{date_of(obs)}'"
+        shared = ",\n  SUM(n) - COUNT(*) AS shared" if count_rows else ""
+        return f"""
+WITH occ AS (
+  SELECT customer_id, CAST(ts AS DATE) AS day, SUM(amt) AS value{rows_of_day}
+  FROM ({rows}) AS c GROUP BY customer_id, CAST(ts AS DATE)
+)
+SELECT customer_id, {days_since("MIN(day)")} AS first_day,
+  COUNT(*) FILTER (WHERE day <= {cal_d}) AS n_cal,
+  {days_since(f"MAX(day) FILTER (WHERE day <= {cal_d})")} AS last_day,
+  SUM(value) FILTER (WHERE day <= {cal_d}) - ARG_MIN(value, day) AS repeat_value,
+  COUNT(*) FILTER (WHERE day > {cal_d} AND day <= {obs_d}) AS n_hold{shared}
+FROM occ GROUP BY customer_id"""
+    shared = ",\n  SUM(o.n) - COUNT(*) AS shared" if count_rows else ""
+    return f"""
 WITH occ AS (
   SELECT customer_id, {day_of("ts")} AS day, SUM(amt) AS value{rows_of_day}
   FROM ({rows}) AS c GROUP BY customer_id, {day_of("ts")}
-)"""
-    o = "" if min_by else "o."
-    common = f"""
-  SUM(CASE WHEN {o}day <= {cal} THEN 1 ELSE 0 END) AS n_cal,
-  MAX(CASE WHEN {o}day <= {cal} THEN {o}day END) AS last_day,
-  SUM(CASE WHEN {o}day > {cal} AND {o}day <= {obs} THEN 1 ELSE 0 END) AS n_hold"""
-    if count_rows:
-        common += f",\n  SUM({o}n) - COUNT(*) AS shared"
-    if min_by:
-        return f"""{occ}
-SELECT customer_id, MIN(day) AS first_day,
-  SUM(CASE WHEN day <= {cal} THEN value ELSE 0 END) - ARG_MIN(value, day) AS repeat_value,{common}
-FROM occ GROUP BY customer_id"""
-    return f"""{occ},
+),
 firsts AS (SELECT customer_id, MIN(day) AS first_day FROM occ GROUP BY customer_id)
 SELECT o.customer_id AS customer_id, f.first_day AS first_day,
+  SUM(CASE WHEN o.day <= {cal} THEN 1 ELSE 0 END) AS n_cal,
+  MAX(CASE WHEN o.day <= {cal} THEN o.day END) AS last_day,
   SUM(CASE WHEN o.day > f.first_day AND o.day <= {cal} THEN o.value ELSE 0 END)
-    AS repeat_value,{common}
+    AS repeat_value,
+  SUM(CASE WHEN o.day > {cal} AND o.day <= {obs} THEN 1 ELSE 0 END) AS n_hold{shared}
 FROM occ AS o JOIN firsts AS f ON o.customer_id = f.customer_id
 GROUP BY o.customer_id, f.first_day"""
 
