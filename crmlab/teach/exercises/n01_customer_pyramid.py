@@ -237,13 +237,10 @@ COHORT_WHY = Exercise(
             "The file holds the same customers in every period.",
         ),
         "b": Option(
-            "The file is one cohort: customers who first bought in the first quarter of "
-            "1997. All are active then; later, only those who buy again.",
-            "The cohort is defined by its first purchase, so the first period is the only "
-            "one in which every customer is active by construction, and customers acquired "
-            "later are outside the file. A later quarter can still gain on the quarter "
-            "before, when more customers come back than stop.",
-            correct=True,
+            "The tiers are fixed shares (1%, 4%, 15%, 80%) of the active customers, so all "
+            "four tiers get smaller together, period after period.",
+            "The cut-offs divide whatever active customers there are into tiers; they do "
+            "not decide how many customers are active.",
         ),
         "c": Option(
             "CDNOW stopped winning new customers after the first quarter of 1997, so "
@@ -253,10 +250,13 @@ COHORT_WHY = Exercise(
             "business: be careful not to read a sampling rule as a finding.",
         ),
         "d": Option(
-            "The tiers are fixed shares (1%, 4%, 15%, 80%) of the active customers, so all "
-            "four tiers get smaller together, period after period.",
-            "The cut-offs divide whatever active customers there are into tiers; they do "
-            "not decide how many customers are active.",
+            "The file is one cohort: customers who first bought in the first quarter of "
+            "1997. All are active then; later, only those who buy again.",
+            "The cohort is defined by its first purchase, so the first period is the only "
+            "one in which every customer is active by construction, and customers acquired "
+            "later are outside the file. A later quarter can still gain on the quarter "
+            "before, when more customers come back than stop.",
+            correct=True,
         ),
     },
     hints=(

@@ -140,12 +140,6 @@ ONE_TIME_WHY = Exercise(
     needs=("study",),
     options={
         "a": Option(
-            "Most one-time buyers bought recently, so at the end of calibration their "
-            "recency still says they are active, as it would for any recent buyer.",
-            "It does not depend on when they bought: the property holds for a one-time buyer "
-            "of any age T, and many of these customers bought their only time months ago.",
-        ),
-        "b": Option(
             "In BG/NBD a customer can drop out only right after a repeat purchase, so one "
             "who made none has had no chance to leave.",
             "The dropout coin is tossed after each repeat purchase (probability p); with no "
@@ -153,6 +147,12 @@ ONE_TIME_WHY = Exercise(
             "among the departed. MBG/NBD also tosses it right after the first purchase, and "
             "Pareto/NBD lets a customer leave at any moment.",
             correct=True,
+        ),
+        "b": Option(
+            "Most one-time buyers bought recently, so at the end of calibration their "
+            "recency still says they are active, as it would for any recent buyer.",
+            "It does not depend on when they bought: the property holds for a one-time buyer "
+            "of any age T, and many of these customers bought their only time months ago.",
         ),
         "c": Option(
             "BG/NBD ignores recency: it judges customers by their number of repeat purchases "

@@ -90,12 +90,12 @@ SPLIT_WHY = Exercise(
             "the one-time buyers' lifetimes have in common.",
         ),
         "b": Option(
-            "All one-time buyers share one history, hence one lifetime; they are about half "
-            "the cohort, so the median falls on that tie, which goes to one side as a block.",
-            "A split at a value that half the customers share cannot separate them: they all "
-            "land on the same side (the short one here, where ties go), and the repeat "
-            "buyers, whose lifetimes are spread out, make up nearly all of the other side.",
-            correct=True,
+            "Repeat buyers always outlive one-time buyers, because a second purchase adds "
+            "its inter-purchase time to the lifetime, so the median falls between the two "
+            "groups.",
+            "Not always: a repeat buyer who bought twice early and then went quiet can drop "
+            "below the threshold sooner than a one-time buyer; some repeat buyers do land "
+            "below the one-time buyers' lifetime. The reason is the tie, not an ordering.",
         ),
         "c": Option(
             "The Pareto/NBD model gives every one-time buyer P(alive) = 1, so all of them "
@@ -105,12 +105,12 @@ SPLIT_WHY = Exercise(
             "shows their lifetimes end long before the observation does.",
         ),
         "d": Option(
-            "Repeat buyers always outlive one-time buyers, because a second purchase adds "
-            "its inter-purchase time to the lifetime, so the median falls between the two "
-            "groups.",
-            "Not always: a repeat buyer who bought twice early and then went quiet can drop "
-            "below the threshold sooner than a one-time buyer; some repeat buyers do land "
-            "below the one-time buyers' lifetime. The reason is the tie, not an ordering.",
+            "All one-time buyers share one history, hence one lifetime; they are about half "
+            "the cohort, so the median falls on that tie, which goes to one side as a block.",
+            "A split at a value that half the customers share cannot separate them: they all "
+            "land on the same side (the short one here, where ties go), and the repeat "
+            "buyers, whose lifetimes are spread out, make up nearly all of the other side.",
+            correct=True,
         ),
     },
     hints=(
@@ -240,10 +240,11 @@ BUILT_IN = Exercise(
     needs=("result",),
     options={
         "a": Option(
-            "The revenue link: the cost model turns every order into margin, and long-life "
-            "customers place more orders, so they bring more margin.",
-            "That link comes from the purchases (and from estimating lifetimes from those "
-            "same purchases, proposition 1's caveat), not from the cost model.",
+            "The marketing charged per week counted alive: profit contains −(marketing per "
+            "week × lifetime), a negative link to lifetime by construction.",
+            "Compare the rows 'pearson' and 'pearson_without_marketing': the difference is "
+            "the part the cost model builds in, and it pulls the correlation down.",
+            correct=True,
         ),
         "b": Option(
             "The margin: multiplying every customer's revenue by the same margin makes "
@@ -252,11 +253,10 @@ BUILT_IN = Exercise(
             "the weight between revenue and the cost per order.",
         ),
         "c": Option(
-            "The marketing charged per week counted alive: profit contains −(marketing per "
-            "week × lifetime), a negative link to lifetime by construction.",
-            "Compare the rows 'pearson' and 'pearson_without_marketing': the difference is "
-            "the part the cost model builds in, and it pulls the correlation down.",
-            correct=True,
+            "The revenue link: the cost model turns every order into margin, and long-life "
+            "customers place more orders, so they bring more margin.",
+            "That link comes from the purchases (and from estimating lifetimes from those "
+            "same purchases, proposition 1's caveat), not from the cost model.",
         ),
         "d": Option(
             "None: profit is computed from CDNOW's recorded orders and their dollar amounts, so "

@@ -146,19 +146,19 @@ ATTACHMENT_WHY = Exercise(
     needs=("customers",),
     options={
         "a": Option(
-            "Yes: the odds ratio's 95% interval lies wholly above 1, so each extra employee "
-            "measurably adds to how attached the customer feels to the firm.",
-            "The interval says the link between contacts and staying is not chance. It says "
-            "nothing about attachment, which no table records; and customers who stay for "
-            "other reasons (bigger accounts) also meet more staff.",
-        ),
-        "b": Option(
             "No: attachment is not observed; staying is only a proxy for it, so the rise up "
             "to four contacts fits the idea but does not prove it.",
             "A direct test would ask what happens when a customer's contact person leaves "
             "the firm: do customers with one contact follow them, and customers with four "
             "or more stay?",
             correct=True,
+        ),
+        "b": Option(
+            "Yes: the odds ratio's 95% interval lies wholly above 1, so each extra employee "
+            "measurably adds to how attached the customer feels to the firm.",
+            "The interval says the link between contacts and staying is not chance. It says "
+            "nothing about attachment, which no table records; and customers who stay for "
+            "other reasons (bigger accounts) also meet more staff.",
         ),
         "c": Option(
             "No: above four contacts the slope turns negative, so every contact beyond four "
@@ -433,17 +433,17 @@ LEVER_WHY = Exercise(
             "large, and the gap between them is already wide.",
         ),
         "c": Option(
+            "Because cross-buying raises the customers' value per year, not their "
+            "retention, so the push would pay off in another way.",
+            "Both value and retention rise with the number of lines in the table; the "
+            "question is not which outcome goes with lines but whether lines cause it.",
+        ),
+        "d": Option(
             "Because comparing customers shows an association, not what a push would do: "
             "here staying makes customers buy more lines.",
             "Customers who like the firm both stay and buy more; in this simulation the "
             "arrow runs from staying to lines by construction.",
             correct=True,
-        ),
-        "d": Option(
-            "Because cross-buying raises the customers' value per year, not their "
-            "retention, so the push would pay off in another way.",
-            "Both value and retention rise with the number of lines in the table; the "
-            "question is not which outcome goes with lines but whether lines cause it.",
         ),
     },
     hints=(

@@ -77,6 +77,35 @@ def test_the_length_of_the_options_does_not_give_the_answer_away(exercise):
     assert 2 * shortest >= longest, f"options of {shortest} to {longest} characters"
 
 
+def _right_letters(exercises) -> dict[str, str]:
+    return {ex.id: ex.correct_option for ex in exercises if ex.kind in CHOICE}
+
+
+def test_the_right_letter_is_spread_over_the_kit():
+    """A student who learns that the answer is usually b or c can rule out a and d without
+    reading them: across all choose/why exercises every letter that each of them offers is
+    the right one at least twice, and none is right in more than 40% of them."""
+    right = _right_letters(EXERCISES)
+    offered = set.intersection(*(set(ex.options) for ex in EXERCISES if ex.id in right))
+    counts = {letter: list(right.values()).count(letter) for letter in sorted(offered)}
+    assert len(right) >= 2 * len(offered), f"too few choose/why exercises to spread: {right}"
+    assert min(counts.values()) >= 2, f"right letters {counts}: {right}"
+    most = max(list(right.values()).count(letter) for letter in set(right.values()))
+    assert most <= 0.4 * len(right), f"right letters {counts}: {right}"
+
+
+@pytest.mark.parametrize(
+    "number",
+    [n for n in NOTEBOOKS if len(_right_letters(teach.notebook_exercises(n).values())) >= 3],
+)
+def test_a_notebook_does_not_repeat_one_right_letter(number):
+    """Within a notebook of three or more choose/why exercises no letter is right in more
+    than half of them, so the letters are never all the same."""
+    right = _right_letters(teach.notebook_exercises(number).values())
+    most = max(list(right.values()).count(letter) for letter in set(right.values()))
+    assert 2 * most <= len(right), f"notebook {number}: {right}"
+
+
 @pytest.mark.parametrize("exercise", _each())
 def test_right_answer_passes(exercise, ns, shown):
     ex, objs = exercise, objects(exercise, ns)

@@ -53,7 +53,7 @@ def test_why_one_time_buyers_claims_hold_on_the_data(ns):
         pytest.skip("BG/NBD not fitted")
     bg = study.fits["BG/NBD"]
     one = study.summary[study.summary["frequency"] == 0]
-    np.testing.assert_allclose(bg.probability_alive(one), 1.0)  # whatever T (option a wrong)
+    np.testing.assert_allclose(bg.probability_alive(one), 1.0)  # whatever T (option b wrong)
     assert one["T"].max() - one["T"].min() > 10
     p = bg.params
     assert p["a"] / (p["a"] + p["b"]) > 0.05  # option d: dropout is not zero

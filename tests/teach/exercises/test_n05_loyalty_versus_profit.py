@@ -54,7 +54,7 @@ def test_why_the_all_customer_split_is_a_one_time_split(ns):
     assert s["share_one_time"] > 0.4  # about half the cohort
     assert s["one_time_short"] in (0.0, 1.0)  # the tie lands on one side as a block
     assert s["short_one_time"] > 0.5 and s["repeat_short"] < 0.5
-    # option d's feedback: some repeat buyers do live shorter than the one-time buyers
+    # option b's feedback: some repeat buyers do live shorter than the one-time buyers
     c = result.customers
     assert (c.loc[c["repeat_buyer"], "lifetime"] < s["tie_weeks"]).any()
     # option c's feedback: under Pareto/NBD one-time buyers' lifetimes end before observation
@@ -78,7 +78,7 @@ def test_the_cost_model_builds_in_a_negative_link(ns, shown):
     assert np.corrcoef(c["lifetime"], 0.3 * c["revenue"])[0, 1] == pytest.approx(
         np.corrcoef(c["lifetime"], c["revenue"])[0, 1]
     )
-    assert teach.check("05.3", "c", result=result)
+    assert teach.check("05.3", "a", result=result)
     assert "pearson_without_marketing" in texts(shown)[-1] or "without it" in texts(shown)[-1]
 
 

@@ -88,11 +88,11 @@ def test_why_explanations_cite_the_data(ns, shown):
     customers, by_lines, truth = ns["customers"], ns["by_lines"], ns["truth"]
     mean = n06.lines_by_outcome(customers)
     assert mean[1] > mean[0]  # stayers buy more lines: the association the table shows
-    assert teach.check("06.6", "c", customers=customers, by_lines=by_lines, truth=truth)
+    assert teach.check("06.6", "d", customers=customers, by_lines=by_lines, truth=truth)
     assert truth["cross_buying"] in texts(shown)[-1]
     assert f"{mean[1]:.2f}" in texts(shown)[-1]
     profile = n06.segment_profile(customers)
-    assert teach.check("06.2", "b", customers=customers)
+    assert teach.check("06.2", "a", customers=customers)
     top = profile["employees"].idxmax()
     assert f"{profile.loc[top, 'employees']:.1f}" in texts(shown)[-1]
     assert profile.loc[top, "retention"] == profile["retention"].max()
