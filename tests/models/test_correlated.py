@@ -20,6 +20,7 @@ from crmlab.models.correlated import (
     FamilyBoundWarning,
     _rho_parts,
     _sarmanov_loglik,
+    compare_kernel_scales,
     correlation_range,
     m_bounds,
 )
@@ -171,6 +172,23 @@ def test_cdnow_sample_ends_on_the_family_bound(summary, pareto):
             summary, initial={"r": 0.8, "alpha": 15.0, "s": 0.3, "beta": 5.0, "m": -0.5}
         )
     assert again.loglik == pytest.approx(fit.loglik, abs=1e-3)
+
+
+def test_kernel_scales_compared_on_cdnow(summary, pareto):
+    # every scale ends on the family's upper bound; the table records it, the likelihoods
+    # compare across scales (each nests the Pareto/NBD) and rows match single fits
+    table = compare_kernel_scales(summary, scales=(1.0, 10.0))
+    assert list(table["at_bound"]) == ["upper", "upper"]
+    assert table["correlation_se"].isna().all()
+    assert table.attrs["pareto_nbd_loglik"] == pytest.approx(pareto.loglik)
+    np.testing.assert_allclose(table["correlation"], table["range_high"], rtol=1e-6)
+    with pytest.warns(FamilyBoundWarning):
+        single = CorrelatedParetoNBD(kernel_scale=10.0).fit(summary)
+    row = table.iloc[1]
+    assert row["loglik"] == pytest.approx(single.loglik, abs=1e-6)
+    assert row["lr_statistic"] == pytest.approx(2 * (single.loglik - pareto.loglik), abs=1e-5)
+    assert row["p_value"] == pytest.approx(stats.chi2.sf(row["lr_statistic"], 1))
+    assert (table["loglik"] > pareto.loglik).all()
 
 
 def test_cdnow_full_cohort_rejects_independence():
