@@ -320,3 +320,24 @@ def test_render_all_writes_an_index_and_lists_what_failed(tmp_path):
     assert 'href="good/good.html"' in page and 'href="good/first_rows.csv"' in page
     assert 'href="good/good-tables.xlsx"' in page and 'href="good/good.ipynb"' in page
     assert "failed" in page and "broken on purpose" in page
+
+
+def test_engine_flags_set_the_engine_parameters():
+    args = cli._parser().parse_args(
+        ["report", "customer_lifetime_value", "--data", "orders/*.parquet", "--engine", "spark"]
+        + ["--spark-master", "spark://host:7077", "--table", "orders"]
+    )
+    params = cli._gather_parameters(args)
+    assert params["engine"] == "spark" and params["spark_master"] == "spark://host:7077"
+    assert params["data_options"] == {"table": "orders"}
+    plain = cli._gather_parameters(cli._parser().parse_args(["report", "x", "--data", "a.csv"]))
+    assert "engine" not in plain and "spark_master" not in plain
+    assert {"engine", "spark_master"} <= set(parameters.DATA_PARAMETERS)  # not assumptions
+    with pytest.raises(SystemExit):
+        cli._parser().parse_args(["report", "x", "--engine", "polars"])
+
+
+def test_engine_on_a_notebook_without_it_is_an_unknown_parameter(tmp_path, capsys):
+    nb = tiny_notebook(tmp_path / "nb", ["x = 1"])
+    code = cli.main(["report", str(nb), "--engine", "duckdb", "--out", str(tmp_path / "r")])
+    assert code == 2 and "unknown parameter 'engine'" in capsys.readouterr().err

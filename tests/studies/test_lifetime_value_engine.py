@@ -281,3 +281,51 @@ def test_bad_engine_sources_give_the_existing_data_errors(sources, tmp_path):
         le.load_clv_data(
             data_path=db, column_map=MAP, data_options=options, calibration_end="2001-01-01"
         )
+
+
+# ---------------------------------------------------------------------- Spark
+
+
+def test_spark_engine_gives_the_pandas_summary_study_and_scores(cdnow_sample, tmp_path):
+    """engine='spark' (local[2]): summary, first purchases, fits and every customer's scores."""
+    pytest.importorskip("pyspark", reason="pyspark is not installed: pip install 'crmlab[spark]'")
+    from crmlab.engines import spark as sp
+
+    if sp.java_missing():
+        pytest.skip(sp.java_missing())
+    sp.session("local[2]")
+    (tmp_path / "orders").mkdir()
+    client_log(cdnow_sample).to_parquet(tmp_path / "orders" / "part0.parquet")
+    base = le.load_clv_data("cdnow_sample")
+    data = le.load_clv_data(
+        data_path=str(tmp_path / "orders" / "*.parquet"), column_map=MAP, engine="spark"
+    )
+    try:
+        assert data.engine == "spark"
+        pd.testing.assert_frame_equal(
+            data.summary, base.summary, check_dtype=False, check_index_type=False, rtol=1e-12
+        )
+        pd.testing.assert_series_equal(
+            data.first_amount, base.first_amount, check_index_type=False, rtol=1e-12
+        )
+        study = lv.lifetime_value_study(**data.study_inputs(), **SETTINGS)
+        expected = lv.lifetime_value_study(**base.study_inputs(), **SETTINGS)
+        for name, fit in expected.fits.items():
+            assert study.fits[name].loglik == pytest.approx(fit.loglik, rel=1e-9), name
+        pd.testing.assert_frame_equal(study.tracking, expected.tracking, rtol=1e-6)
+        some = list(base.summary.index[:3])
+        pd.testing.assert_frame_equal(
+            le.transactions_of(data, some).reset_index(drop=True),
+            le.transactions_of(base, some)
+            .sort_values(["customer_id", "date"], kind="stable")
+            .reset_index(drop=True),
+            check_dtype=False,
+        )
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv(EXPORT_ENV, str(tmp_path / "out"))
+            scores = le.export_customers(data, study)
+        assert scores.engine == "spark" and scores.rows == len(base.summary)
+        assert scores.total_clv == pytest.approx(study.customers["clv"].sum(), rel=1e-9)
+        assert "computed in Spark from 1 Parquet file;" in le.provenance(data, study, scores)
+    finally:
+        data.close()
