@@ -164,9 +164,13 @@ def data_file(data_path: str) -> Path | None:
 def data_source(parameters: Mapping[str, Any]) -> tuple[str, str]:
     """(description, SHA-256) of the data a notebook read, from its parameters.
 
-    A client's file is hashed; a bundled dataset's SHA-256 comes from the manifest
-    (the loader checks the file against it). SQL sources have no file to hash.
+    A client's file is hashed; Parquet files named by a folder or glob get the SHA-256
+    of their sorted names and SHA-256s (one line ``name  sha256`` each); a bundled
+    dataset's SHA-256 comes from the manifest (the loader checks the file against it).
+    SQL sources have no file to hash.
     """
+    import hashlib
+
     from crmlab import data
 
     path = str(parameters.get("data_path") or "")
@@ -175,6 +179,16 @@ def data_source(parameters: Mapping[str, Any]) -> tuple[str, str]:
         if file is not None and file.is_file():
             kind = "file" if file == Path(path) else f"{path.split(':')[0]} database"
             return f"{kind} {file.resolve()}", data.sha256(file)
+        if "://" not in path and (any(c in path for c in "*?[") or Path(path).is_dir()):
+            from crmlab.engines.duckdb import parquet_files
+
+            try:
+                files = sorted(parquet_files(path))
+            except DataError:
+                return f"Parquet files {path} (none found)", "(no files)"
+            lines = "".join(f"{Path(f).name}  {data.sha256(Path(f))}\n" for f in files)
+            digest = hashlib.sha256(lines.encode("utf-8")).hexdigest()
+            return f"{len(files):,} Parquet files {path}", f"{digest} (of the files' SHA-256s)"
         return f"{path.split('://')[0]} source {path.split('@')[-1]}", "(a database: no file hash)"
     name = str(parameters.get("dataset") or "")
     if name:
