@@ -19,15 +19,25 @@ Python and the libraries) is its own:
 * ``crmlab spark``: the same as the first on Spark ``local[2]`` (with ``--spark``);
 * ``patterns D/W``: distinct (x, t_x, T) in days and in (fractional) weeks - the same
   count, since weeks are days / 7 - and, from the summary, in whole weeks
-  (t_x and T rounded down), what a weekly log would give.
+  (t_x and T rounded down), what a weekly log would give;
+* ``pandas`` (with ``--pandas``): ``pd.read_parquet`` of the files, then
+  ``crmlab.rfm_summary`` of the frame (validation included), the reference the engines
+  must equal;
+* ``score`` (with ``--score``): ``crmlab.engines.score`` of every customer to a Parquet
+  file (P(alive), expected purchases, spend and CLV, streamed in batches of 2^18
+  customers) with a BG/NBD fitted on the patterns in weeks and a Gamma-Gamma fitted on
+  the first file's customers (fits timed apart, ``fit_seconds``).
 
-The results of crmlab and of the hand-written query are compared customer by customer.
+``seconds`` is wall time, ``cpu s`` the process's user + system time (all threads): on a
+machine shared with other work, the CPU ratio is the steadier one. The results of
+crmlab, the hand-written query, pandas and Spark are compared customer by customer.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -93,34 +103,46 @@ def make_dataset(rows: int, folder: Path) -> Path:
     return folder
 
 
+def cpu_seconds() -> float:
+    """User + system CPU time of this process, all threads included."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def worker(kind: str, glob: str, memory_limit: str | None) -> dict:
-    """One measurement (run in its own process)."""
+    """One measurement (run in its own process); results to compare go next to the data."""
     import crmlab
 
     window = {"calibration_end": CALIBRATION_END, "observation_end": OBSERVATION_END}
-    started = time.perf_counter()
+    folder = Path(glob).parent
+    started, cpu = time.perf_counter(), cpu_seconds()
     out: dict = {}
+    keep = None
     if kind == "crmlab duckdb":
-        summary = crmlab.rfm_summary(glob, memory_limit=memory_limit, **window)
-        out["customers"] = len(summary)
-        summary.to_parquet(Path(glob).parent / "crmlab.parquet")
+        keep = crmlab.rfm_summary(glob, memory_limit=memory_limit, **window)
     elif kind == "hand-written":
         import duckdb
 
         con = duckdb.connect(config={"memory_limit": memory_limit} if memory_limit else {})
         sql = HAND_SQL.format(glob=glob, cal=CALIBRATION_END, obs=OBSERVATION_END)
-        summary = con.sql(sql).df()
-        out["customers"] = len(summary)
-        summary.to_parquet(Path(glob).parent / "hand.parquet")
+        keep = con.sql(sql).df().set_index("customer_id")
+    elif kind == "pandas":
+        import pandas as pd
+
+        files = sorted(folder.glob("part-*.parquet"))
+        frame = pd.concat(
+            [pd.read_parquet(f, columns=["customer_id", "date", "amount"]) for f in files],
+            ignore_index=True,
+        )
+        keep = crmlab.rfm_summary(crmlab.validate_transactions(frame), **window)
     elif kind == "crmlab spark":
         from crmlab.engines import spark as sp
 
         session = sp.session("local[2]", **{"spark.driver.memory": "2g"})
         ready = time.perf_counter()
-        summary = crmlab.rfm_summary(glob, engine="spark", spark=session, **window)
-        out["customers"] = len(summary)
         out["session_seconds"] = ready - started
-        started = ready
+        started, cpu = ready, cpu_seconds()  # the JVM's time is not this process's anyway
+        keep = crmlab.rfm_summary(glob, engine="spark", spark=session, **window)
     elif kind.startswith("patterns"):
         unit = kind[-1]
         found = crmlab.rfm_summary(
@@ -128,8 +150,33 @@ def worker(kind: str, glob: str, memory_limit: str | None) -> dict:
         )
         out["patterns"] = len(found)
         out["customers"] = int(found["weight"].sum())
+    elif kind == "score":
+        from crmlab.engines.score import score
+        from crmlab.models import BGNBD, GammaGamma
+
+        patterns = crmlab.rfm_summary(glob, patterns=True, memory_limit=memory_limit, **window)
+        fit = BGNBD().fit(patterns)
+        first = sorted(folder.glob("part-*.parquet"))[0]
+        spend = GammaGamma().fit(crmlab.rfm_summary(str(first), **window))
+        out["fit_seconds"] = time.perf_counter() - started
+        started, cpu = time.perf_counter(), cpu_seconds()
+        done = score(
+            glob,
+            fit,
+            out=str(folder / "scores.parquet"),
+            spend=spend,
+            horizon=52,
+            annual_discount_rate=0.1,
+            memory_limit=memory_limit,
+            **window,
+        )
+        out["customers"] = done["rows"]
     out["seconds"] = time.perf_counter() - started
+    out["cpu_seconds"] = cpu_seconds() - cpu
     out["peak_mb"] = peak_mb()
+    if keep is not None:
+        out["customers"] = len(keep)
+        keep.to_parquet(folder / f"{kind.replace(' ', '-')}.parquet")
     return out
 
 
@@ -153,25 +200,30 @@ def measure(kind: str, glob: str, memory_limit: str | None) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def compare(folder: Path) -> str:
-    """Largest difference between crmlab's and the hand-written summary."""
+def compare(folder: Path, kind: str) -> str:
+    """Largest difference between the summary of ``kind`` and crmlab's in DuckDB."""
     import numpy as np
     import pandas as pd
 
-    a = pd.read_parquet(folder / "crmlab.parquet").sort_index()
-    b = pd.read_parquet(folder / "hand.parquet").set_index("customer_id").sort_index()
+    a = pd.read_parquet(folder / "crmlab-duckdb.parquet").sort_index()
+    b = pd.read_parquet(folder / f"{kind.replace(' ', '-')}.parquet").sort_index()
     if list(a.index) != list(b.index):
-        return "different customers"
+        return f"{kind}: different customers"
     worst = max(
         float(np.max(np.abs(a[c].to_numpy(float) - b[c].to_numpy(float)) / np.maximum(1, b[c])))
         for c in ("frequency", "recency", "T", "monetary_value", "frequency_holdout")
     )
+    return f"{kind}: same {len(a):,} customers, largest relative difference {worst:.1e}"
+
+
+def whole_weeks(folder: Path) -> int:
+    """Distinct (x, t_x, T) of crmlab's summary with t_x and T in whole weeks."""
+    import numpy as np
+    import pandas as pd
+
+    a = pd.read_parquet(folder / "crmlab-duckdb.parquet")
     weeks = a.assign(recency=np.floor(a["recency"]), T=np.floor(a["T"]))
-    whole = len(weeks.drop_duplicates(["frequency", "recency", "T"]))
-    return (
-        f"same {len(a):,} customers, largest relative difference {worst:.1e}; "
-        f"{whole:,} patterns in whole weeks"
-    )
+    return len(weeks.drop_duplicates(["frequency", "recency", "T"]))
 
 
 def main() -> None:
@@ -179,6 +231,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=2_000_000)
     parser.add_argument("--full", action="store_true", help="100M rows")
     parser.add_argument("--spark", action="store_true", help="Spark local[2] beside DuckDB")
+    parser.add_argument("--pandas", action="store_true", help="pandas beside the engines")
+    parser.add_argument("--score", action="store_true", help="score every customer to Parquet")
+    parser.add_argument("--only", help="comma-separated kinds to run (default: all asked for)")
     parser.add_argument("--memory-limit", default=None, help="DuckDB's, e.g. 1GB")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--glob", help=argparse.SUPPRESS)
@@ -191,29 +246,52 @@ def main() -> None:
     glob = str(folder / "part-*.parquet")
     info = json.loads((folder / "done.json").read_text())
     print(f"\n{info['rows']:,} transactions in {info['files']} Parquet files ({glob})")
+    print(f"load before: {os.getloadavg()[0]:.2f} (1 min), memory limit {args.memory_limit}")
     kinds = ["hand-written", "crmlab duckdb", "patterns D", "patterns W"]
-    if args.spark:
-        kinds.append("crmlab spark")
-    results = {kind: measure(kind, glob, args.memory_limit) for kind in kinds}
-    print(f"\n{'':<16}{'seconds':>10}{'peak MB':>10}{'customers':>12}{'patterns':>10}")
+    kinds += ["pandas"] * args.pandas + ["crmlab spark"] * args.spark + ["score"] * args.score
+    if args.only:
+        kinds = [k for k in kinds if k in args.only.split(",")]
+    results = {}
+    for kind in kinds:
+        results[kind] = measure(kind, glob, args.memory_limit)
+        results[kind]["load"] = os.getloadavg()[0]
+    print(
+        f"\n{'':<16}{'seconds':>10}{'cpu s':>8}{'peak MB':>10}{'customers':>12}{'patterns':>10}"
+        f"{'load':>7}"
+    )
     for kind, got in results.items():
         if "error" in got:
             print(f"{kind:<16} failed: {got['error']}")
             continue
         print(
-            f"{kind:<16}{got['seconds']:>10.1f}{got['peak_mb']:>10.0f}{got['customers']:>12,}"
-            f"{got.get('patterns', ''):>10}"
+            f"{kind:<16}{got['seconds']:>10.1f}{got['cpu_seconds']:>8.1f}{got['peak_mb']:>10.0f}"
+            f"{got['customers']:>12,}{got.get('patterns', ''):>10}{got['load']:>7.2f}"
         )
-    hand, ours = results["hand-written"], results["crmlab duckdb"]
-    if "error" not in hand and "error" not in ours:
-        print(f"\ncrmlab / hand-written time: {ours['seconds'] / hand['seconds']:.2f}")
-        print(f"check: {compare(folder)}")
-    if "crmlab spark" in results and "error" not in results["crmlab spark"]:
-        spark = results["crmlab spark"]
+    ok = {k for k, got in results.items() if "error" not in got}
+    if {"hand-written", "crmlab duckdb"} <= ok:
+        hand, ours = results["hand-written"], results["crmlab duckdb"]
+        print(
+            f"\ncrmlab / hand-written: time {ours['seconds'] / hand['seconds']:.2f}, "
+            f"cpu {ours['cpu_seconds'] / hand['cpu_seconds']:.2f}"
+        )
+    if "crmlab duckdb" in ok:
+        print(f"{whole_weeks(folder):,} patterns in whole weeks")
+        for kind in ("hand-written", "pandas", "crmlab spark"):
+            if kind in ok:
+                print("check", compare(folder, kind))
+    if {"crmlab spark", "crmlab duckdb"} <= ok:
+        spark, ours = results["crmlab spark"], results["crmlab duckdb"]
         print(
             f"spark local[2] / duckdb time: {spark['seconds'] / ours['seconds']:.2f} "
             f"(session start {spark['session_seconds']:.0f} s not counted)"
         )
+    if "score" in ok:
+        got = results["score"]
+        print(
+            f"scored {got['customers']:,} customers in {got['seconds']:.1f} s "
+            f"(fits {got['fit_seconds']:.1f} s before), peak {got['peak_mb']:,.0f} MB"
+        )
+    print(json.dumps(results))
 
 
 if __name__ == "__main__":
