@@ -270,8 +270,17 @@ def load_clv_data(
     else:
         with engines.prepare(data_path, **options) as bounds:
             first, last = bounds.first_day, bounds.last_day
-    if first is None:
-        cal, obs = pd.Timestamp(calibration_end).floor("D"), pd.Timestamp(observation_end)
+    if first is None:  # both given: the engine checks them against the data
+        try:
+            cal, obs = pd.Timestamp(calibration_end).floor("D"), pd.Timestamp(observation_end)
+        except ValueError as exc:
+            raise DataError(
+                f"calibration_end/observation_end must be dates like '1997-09-30': {exc}"
+            ) from None
+        if not cal < obs:
+            raise DataError(
+                f"calibration_end {cal:%Y-%m-%d} must lie before observation_end ({obs:%Y-%m-%d})."
+            )
     else:
         cal, obs = comparison.holdout_dates(_days(first, last), calibration_end, observation_end)
     plan = engines.prepare(

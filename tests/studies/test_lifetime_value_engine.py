@@ -329,3 +329,26 @@ def test_spark_engine_gives_the_pandas_summary_study_and_scores(cdnow_sample, tm
         assert "computed in Spark from 1 Parquet file;" in le.provenance(data, study, scores)
     finally:
         data.close()
+
+
+def test_given_window_is_read_as_dates_and_checked(sources):
+    path, _ = sources["parquet"]
+    with pytest.raises(DataError, match="must be dates like '1997-09-30'"):
+        le.load_clv_data(
+            data_path=path, column_map=MAP, calibration_end="soon", observation_end="later"
+        )
+    with pytest.raises(DataError, match="must lie before observation_end"):
+        le.load_clv_data(
+            data_path=path,
+            column_map=MAP,
+            calibration_end="1998-01-01",
+            observation_end="1997-12-31",
+        )
+    data = le.load_clv_data(
+        data_path=path, column_map=MAP, calibration_end="1997-09-30", observation_end="1998-03-31"
+    )
+    try:
+        assert data.summary.attrs["observation_end"] == "1998-03-31"
+        assert data.repeat_days["day"].max() <= pd.Timestamp("1998-03-31")
+    finally:
+        data.close()
