@@ -84,8 +84,6 @@ def correlated_customers(
     far fewer distinct patterns); None keeps continuous times.
     """
     check_positive(age_low=age[0], age_high=age[1])
-    if age[1] < age[0]:
-        raise DataError(f"age {age!r}: give (shortest, longest) observation time.")
     rng = np.random.default_rng(seed)
     lam, mu = sarmanov_rates(
         n_customers,
@@ -97,6 +95,68 @@ def correlated_customers(
         kernel_scale=kernel_scale,
         rng=rng,
     )
+    params = dict(
+        r=r,
+        alpha=alpha,
+        s=s,
+        beta=beta,
+        m=m,
+        kernel_scale=kernel_scale,
+        resolution=resolution,
+        seed=seed,
+    )
+    return _customers(lam, mu, age, time_unit, resolution, rng, params)
+
+
+def lognormal_customers(
+    n_customers: int = 3000,
+    *,
+    mu_lambda: float = -2.0,
+    mu_mu: float = -3.5,
+    sigma_lambda: float = 1.0,
+    sigma_mu: float = 1.0,
+    rho: float = 0.5,
+    age: tuple[float, float] = (10.0, 40.0),
+    time_unit: str = "W",
+    resolution: float | None = None,
+    seed: int = 0,
+) -> SimulatedData:
+    r"""As :func:`correlated_customers` with bivariate lognormal rates (Abe 2009's
+    population): :math:`(\ln\lambda, \ln\mu) \sim N((\mu_\lambda, \mu_\mu), \Sigma)`
+    with standard deviations ``sigma_lambda``, ``sigma_mu`` and correlation ``rho``."""
+    n = check_count("n_customers", n_customers)
+    check_positive(sigma_lambda=sigma_lambda, sigma_mu=sigma_mu)
+    if not -1 < rho < 1:
+        raise DataError(f"parameter 'rho' is {rho!r}; give a correlation in (-1, 1).")
+    check_positive(age_low=age[0], age_high=age[1])
+    rng = np.random.default_rng(seed)
+    z1, z2 = rng.standard_normal((2, n))
+    lam = np.exp(mu_lambda + sigma_lambda * z1)
+    mu = np.exp(mu_mu + sigma_mu * (rho * z1 + np.sqrt(1 - rho**2) * z2))
+    params = dict(
+        mu_lambda=mu_lambda,
+        mu_mu=mu_mu,
+        sigma_lambda=sigma_lambda,
+        sigma_mu=sigma_mu,
+        rho=rho,
+        resolution=resolution,
+        seed=seed,
+    )
+    return _customers(lam, mu, age, time_unit, resolution, rng, params)
+
+
+def _customers(
+    lam: np.ndarray,
+    mu: np.ndarray,
+    age: tuple[float, float],
+    time_unit: str,
+    resolution: float | None,
+    rng: np.random.Generator,
+    params: dict,
+) -> SimulatedData:
+    """Pareto/NBD purchases of customers with the given rates (module docstring)."""
+    if age[1] < age[0]:
+        raise DataError(f"age {age!r}: give (shortest, longest) observation time.")
     n = lam.size
     T = rng.uniform(age[0], age[1], n)
     lifetime = rng.exponential(1 / mu)
@@ -113,17 +173,7 @@ def correlated_customers(
     truth = pd.DataFrame(
         {"lam": lam, "mu": mu, "lifetime": lifetime, "alive": lifetime > T}, index=ids
     )
-    params = dict(
-        r=r,
-        alpha=alpha,
-        s=s,
-        beta=beta,
-        m=m,
-        kernel_scale=kernel_scale,
-        resolution=resolution,
-        seed=seed,
-    )
     return SimulatedData({"summary": summary}, truth, params)
 
 
-__all__ = ["correlated_customers", "sarmanov_rates"]
+__all__ = ["correlated_customers", "lognormal_customers", "sarmanov_rates"]
