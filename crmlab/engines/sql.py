@@ -191,18 +191,20 @@ FROM p"""
 
 def duplicates_among(cols: Columns, table: str) -> str:
     """:func:`duplicates_query` restricted to the customers of ``table`` (a
-    :func:`customers` table with ``shared``) who have two rows on one day.
+    :func:`customers` table with ``shared``, ``shared_from``, ``shared_to``) who have
+    several rows on a day, and to their rows between the first and the last such day.
 
-    Exact duplicates share the customer and the day, so the other customers have
-    none: the count is the same, and only the few customers with several rows on a
-    day are grouped by (customer, timestamp, amount).
+    Exact duplicates share the customer and the day, so the other rows have none: the
+    count is the same, and only a few rows are grouped by (customer, timestamp, amount).
     """
     return f"""
 WITH p AS ({parsed(cols)}),
+s AS (SELECT customer_id, shared_from, shared_to FROM {table} WHERE shared > 0),
 g AS (
-  SELECT customer_id, ts, amt, COUNT(*) AS n FROM p
-  WHERE customer_id IN (SELECT customer_id FROM {table} WHERE shared > 0)
-  GROUP BY customer_id, ts, amt
+  SELECT p.customer_id, p.ts, p.amt, COUNT(*) AS n
+  FROM p JOIN s ON p.customer_id = s.customer_id
+  WHERE {day_of("p.ts")} BETWEEN s.shared_from AND s.shared_to
+  GROUP BY p.customer_id, p.ts, p.amt
 )
 SELECT SUM(n - 1) AS duplicates FROM g"""
 
@@ -247,13 +249,20 @@ def customers(
     with each customer's first day). The subtraction costs at most a few units of
     rounding of the customer's calibration total (relative 1e-16 of it). ``count_rows``:
     also ``shared``, the rows that fall on a customer-day an earlier row already took
-    (0 for every customer means the source holds no exact duplicate; see
-    :func:`duplicates_among`).
+    (0 for every customer means the source holds no exact duplicate), and the first and
+    last such day, ``shared_from`` and ``shared_to`` (see :func:`duplicates_among`).
     """
     rows_of_day = ", COUNT(*) AS n" if count_rows else ""
     if typed:
         cal_d, obs_d = f"DATE '{date_of(cal)}'", f"DATE '{date_of(obs)}'"
-        shared = ",\n  SUM(n) - COUNT(*) AS shared" if count_rows else ""
+        shared = (
+            f""",
+  SUM(n) - COUNT(*) AS shared,
+  {days_since("MIN(day) FILTER (WHERE n > 1)")} AS shared_from,
+  {days_since("MAX(day) FILTER (WHERE n > 1)")} AS shared_to"""
+            if count_rows
+            else ""
+        )
         return f"""
 WITH occ AS (
   SELECT customer_id, CAST(ts AS DATE) AS day, SUM(amt) AS value{rows_of_day}
@@ -265,7 +274,14 @@ SELECT customer_id, {days_since("MIN(day)")} AS first_day,
   SUM(value) FILTER (WHERE day <= {cal_d}) - ARG_MIN(value, day) AS repeat_value,
   COUNT(*) FILTER (WHERE day > {cal_d} AND day <= {obs_d}) AS n_hold{shared}
 FROM occ GROUP BY customer_id"""
-    shared = ",\n  SUM(o.n) - COUNT(*) AS shared" if count_rows else ""
+    shared = (
+        """,
+  SUM(o.n) - COUNT(*) AS shared,
+  MIN(CASE WHEN o.n > 1 THEN o.day END) AS shared_from,
+  MAX(CASE WHEN o.n > 1 THEN o.day END) AS shared_to"""
+        if count_rows
+        else ""
+    )
     return f"""
 WITH occ AS (
   SELECT customer_id, {day_of("ts")} AS day, SUM(amt) AS value{rows_of_day}
