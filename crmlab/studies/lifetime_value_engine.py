@@ -76,6 +76,14 @@ def choose_engine(data_path: str, engine: str = "auto") -> str:
                 "with pandas. Set data_path, or engine='auto'."
             )
         return "pandas"
+    several = "://" not in data_path and (
+        any(ch in data_path for ch in "*?[") or Path(data_path).is_dir()
+    )
+    if engine == "pandas" and several:
+        raise DataError(
+            f"engine='pandas' reads one file, and {data_path!r} names a folder or several "
+            "files: use engine='auto' or 'duckdb', which read them where they are."
+        )
     if engine != "auto":
         return engine
     return "duckdb" if is_engine_source(data_path) else "pandas"

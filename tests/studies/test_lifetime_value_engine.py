@@ -85,7 +85,6 @@ def engine_run(request, sources, tmp_path_factory):
         ("duckdb:///shop.duckdb", "auto", "duckdb"),
         ("shop.duckdb", "auto", "duckdb"),
         ("postgresql://analyst@db/shop", "auto", "duckdb"),
-        ("orders/*.parquet", "pandas", "pandas"),
         ("orders.csv", "duckdb", "duckdb"),
         ("orders/*.parquet", "spark", "spark"),
     ],
@@ -104,6 +103,8 @@ def test_unknown_engine_and_engine_on_a_bundled_dataset_are_refused():
         le.choose_engine("orders/*.parquet", "polars")
     with pytest.raises(DataError, match="reads a client's data_path; the bundled datasets"):
         le.choose_engine("", "duckdb")
+    with pytest.raises(DataError, match="engine='pandas' reads one file, and 'orders/"):
+        le.choose_engine("orders/*.parquet", "pandas")
 
 
 def test_engine_options_map_columns_and_refuse_pandas_only_options():
