@@ -513,6 +513,11 @@ class CorrelatedParetoNBD(_Model):
         unknown = set(fixed) - set(self.names)
         if unknown:
             raise DataError(f"fixed names {sorted(unknown)}, not parameters of {self.name}.")
+        if len(fixed) == len(self.names):
+            raise DataError(
+                f"fixed holds every parameter of {self.name}; leave at least one free (use "
+                "with_params on a fit to evaluate given values)."
+            )
         if problems and strict:
             guard_fit(
                 self.name,
@@ -913,6 +918,11 @@ class LognormalParetoNBD(Model):
         unknown = set(fixed) - set(self.names)
         if unknown:
             raise DataError(f"fixed names {sorted(unknown)}, not parameters of {self.name}.")
+        if len(fixed) == len(self.names):
+            raise DataError(
+                f"fixed holds every parameter of {self.name}; leave at least one free (use "
+                "with_params on a fit to evaluate given values)."
+            )
         if initial is None:
             r, alpha, s, beta = ParetoNBD().fit(data, strict=False).params
             initial = {

@@ -302,6 +302,12 @@ def test_bad_kernel_scale_and_parameters_are_named():
             CorrelatedParetoNBD(kernel_scale=bad)
     with pytest.raises(DataError, match="r, alpha, s, beta > 0"):
         CorrelatedParetoNBD().loglik([1.0, -2.0, 1.0, 1.0, 0.0], pd.DataFrame())
+    frame = pd.DataFrame(PATTERNS * 3, columns=["frequency", "recency", "T"])
+    everything = dict(zip(CorrelatedParetoNBD.names, [*POINT, 0.0], strict=True))
+    with pytest.raises(DataError, match="leave at least one free"):
+        CorrelatedParetoNBD().fit(frame, fixed=everything)
+    with pytest.raises(DataError, match="not parameters"):
+        CorrelatedParetoNBD().fit(frame, fixed={"gamma": 1.0})
 
 
 # ------------------------------------------------- lognormal rates (Abe 2009's population)
