@@ -387,12 +387,20 @@ class CorrelatedParetoNBDResult(NBDResult):
 
     def summary(self) -> str:
         low, high = self.correlation_range
-        return (
+        text = (
             super().summary()
             + f"\nCorrelation of purchase and dropout rates: {self.correlation:.4f} "
             f"(std err {self.correlation_se:.4f}; the family spans [{low:.3f}, {high:.3f}] "
             f"with kernel scale {self.kernel_scale:g})"
         )
+        bound = self.extra.get("at_bound")
+        if bound:
+            text += (
+                f"\nm is on the {bound} bound of the Sarmanov family: the estimates are the "
+                "constrained maximum and have no standard errors; see likelihood_ratio and "
+                "correlation_interval."
+            )
+        return text
 
     def _alive(self, x, tx, T):
         x, tx, T = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (x, tx, T)))

@@ -162,6 +162,7 @@ def test_cdnow_sample_ends_on_the_family_bound(summary, pareto):
     assert fit.correlation == pytest.approx(fit.correlation_range[1], rel=1e-6)
     assert fit.params["m"] == pytest.approx(m_bounds(*fit.params.iloc[:4])[1], rel=1e-6)
     assert np.isnan(fit.correlation_se)
+    assert "on the upper bound of the Sarmanov family" in fit.summary()
     test = fit.likelihood_ratio(pareto)
     assert test["statistic"] == pytest.approx(2 * (fit.loglik - pareto.loglik))
     assert test["p_value"] < 0.05
