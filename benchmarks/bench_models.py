@@ -35,6 +35,7 @@ correlated Pareto/NBD (CLVTools, R) or the BdW.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import sys
 import tempfile
@@ -59,6 +60,7 @@ from crmlab.models import (
     ParetoNBD,
     ShiftedBetaGeometric,
 )
+from crmlab.models.correlated import LognormalParetoNBD
 
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 ONE_CALL_ABOVE = 5.0  # seconds: slower fits are timed once
@@ -101,6 +103,30 @@ def timed(call: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
         if wall[-1] > ONE_CALL_ABOVE:
             break
     return min(wall), min(cpu), out
+
+
+def timed_within(
+    call: Callable[[], Any], repeat: int, limit: float, note: Callable | None
+) -> tuple[float, float, float, str] | None:
+    """:func:`timed` in a forked child given ``limit`` wall seconds: (wall, CPU,
+    log-likelihood, note) or None when the fit did not finish in time (the child is
+    stopped)."""
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+
+    def work() -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            wall, cpu, res = timed(call, repeat)
+        send.send((wall, cpu, res.loglik, note(res) if note else ""))
+
+    child = context.Process(target=work)
+    child.start()
+    out = receive.recv() if receive.poll(limit) else None
+    if out is None:
+        child.kill()
+    child.join()
+    return out
 
 
 def one_thread() -> None:
@@ -272,9 +298,20 @@ def rfm_tasks(data: pd.DataFrame) -> list[dict]:
             "model": "Pareto/NBD, correlated rates",
             "fit": lambda: CorrelatedParetoNBD().fit(data, strict=False),
             "note": lambda r: (
-                f"rho = {r.correlation:+.3f}" + ("" if r.converged else ", not converged")
+                f"rho = {r.correlation:+.3f}"
+                + (", on the Sarmanov family's bound" if np.isnan(r.bse["m"]) else "")
+                + ("" if r.converged else ", not converged")
             ),
             "none": NO_PEER + " (CLVTools, R)",
+        },
+        {
+            "model": "Pareto/NBD, lognormal rates (Abe 2009)",
+            "fit": lambda: LognormalParetoNBD().fit(data, strict=False),
+            "note": lambda r: (
+                f"rho = {r.params['rho']:+.3f}" + ("" if r.converged else ", not converged")
+            ),
+            "none": NO_PEER + " (Abe's MCMC, R)",
+            "limited": True,
         },
     ]
 
@@ -298,9 +335,10 @@ def contract_tasks(alive: Sequence[float]) -> list[dict]:
     ]
 
 
-def new_models(n: int, repeat: int, peer_timeout: float) -> list[dict]:
+def new_models(n: int, repeat: int, peer_timeout: float, fit_limit: float) -> list[dict]:
     """Fit times of the research models on the CDNOW sample, ``n`` simulated customers and
-    three retention cohorts, each beside the closest peer that has the model."""
+    three retention cohorts, each beside the closest peer that has the model. Fits marked
+    ``limited`` run in a child process given ``fit_limit`` wall seconds."""
     from run import available_peers, run_peer, write_parquet
 
     peers = available_peers()
@@ -321,6 +359,25 @@ def new_models(n: int, repeat: int, peer_timeout: float) -> list[dict]:
             cases.append((label, int(alive.iloc[0]), contract_tasks(alive), None))
         for label, size, tasks, path in cases:
             for task in tasks:
+                note = task.get("note")
+                if task.get("limited"):
+                    out = timed_within(task["fit"], repeat, fit_limit, note)
+                    wall, cpu, loglik, text = out or (np.nan, np.nan, np.nan, "")
+                    rows.append(
+                        {
+                            "data": label,
+                            "customers": f"{size:,}",
+                            "model": task["model"],
+                            "crmlab wall s": fmt(wall) if out else f"> {fit_limit:.0f} s",
+                            "crmlab CPU s": fmt(cpu),
+                            "crmlab LL": f"{loglik:,.2f}" if out else "-",
+                            "estimate": text if out else "not finished: stopped",
+                            "peer": task["none"],
+                            **peer_columns("-", 1.0, None, 0.0),
+                        }
+                    )
+                    print(rows[-1], flush=True)
+                    continue
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     wall, cpu, res = timed(task["fit"], repeat)
@@ -343,7 +400,6 @@ def new_models(n: int, repeat: int, peer_timeout: float) -> list[dict]:
                         own = task["score"](list(res.params))
                         assert abs(own - res.loglik) <= 1e-8 * abs(res.loglik), (own, res.loglik)
                     peer = peer_columns(answer, cpu, task.get("score"), res.loglik)
-                note = task.get("note")
                 rows.append(
                     {
                         "data": label,
@@ -371,6 +427,12 @@ def main() -> None:
     parser.add_argument(
         "--peer-timeout", type=float, default=600.0, help="seconds allowed to each peer fit"
     )
+    parser.add_argument(
+        "--fit-limit",
+        type=float,
+        default=300.0,
+        help="seconds allowed to the slow crmlab fits (lognormal Pareto/NBD)",
+    )
     args = parser.parse_args()
     if not (args.daily or args.new_models):
         parser.error("choose --daily and/or --new-models")
@@ -387,7 +449,8 @@ def main() -> None:
         table("Pareto/NBD and BG/NBD on daily data", daily(sizes, args.repeat, args.peer_timeout))
     if args.new_models:
         n = 20_000 if args.quick else 100_000
-        table("Research models", new_models(n, args.repeat, args.peer_timeout))
+        rows = new_models(n, args.repeat, args.peer_timeout, args.fit_limit)
+        table("Research models", rows)
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     print(f"\nload average at the end: {load}")
 
