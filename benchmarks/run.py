@@ -70,6 +70,9 @@ def peer_python(name: str) -> Path:
 def install_peers(names: list[str] | None = None) -> None:
     """Create ``benchmarks/.peers/<name>`` and install the peer's pinned set into it, then
     import it once so a broken set fails here rather than in the middle of a run."""
+    unknown = sorted(set(names or []) - set(PEERS))
+    if unknown:
+        raise SystemExit(f"unknown peers {unknown}: choose from {', '.join(PEERS)}")
     for name in names or list(PEERS):
         requirements = PEERS[name]
         python = peer_python(name)
