@@ -58,8 +58,8 @@ from crmlab.models.base import (
     Model,
     check_time_unit,
     fit_mle,
+    gradient_hessian,
     guard_fit,
-    numerical_hessian,
 )
 from crmlab.models.nbd import (
     NBDResult,
@@ -766,8 +766,13 @@ def _mode_in_a(
 
 
 def _lognormal_each(
-    params: Any, x: np.ndarray, tx: np.ndarray, T: np.ndarray, alive: bool = False
-) -> np.ndarray:
+    params: Any,
+    x: np.ndarray,
+    tx: np.ndarray,
+    T: np.ndarray,
+    alive: bool = False,
+    grad: bool = False,
+) -> Any:
     r"""Per-customer ln likelihood under bivariate lognormal rates (or, with ``alive``, ln of
     its alive-at-T part :math:`\int \lambda^x e^{-(\lambda+\mu)T} dG`).
 
@@ -777,6 +782,14 @@ def _lognormal_each(
     :math:`\sigma_\lambda^2(1-\rho^2)`) is 20-point Gauss-Hermite centred at the mode of
     the integrand and scaled by its curvature (adaptive quadrature, as for GLMMs), so
     heavy buyers' sharp likelihoods are integrated as accurately as light ones.
+
+    With ``grad`` also the derivatives per customer in (mu_lambda, mu_mu, ln sigma_lambda,
+    ln sigma_mu, atanh rho), n x 5, by Fisher's identity: the posterior mean (the
+    quadrature's normalised node weights) of the score of the bivariate normal density,
+    with :math:`u, v` the standardised log-rates and :math:`q = 1 - \rho^2`:
+    :math:`(u-\rho v)/(\sigma_\lambda q)`, :math:`(v-\rho u)/(\sigma_\mu q)`,
+    :math:`u(u-\rho v)/q - 1`, :math:`v(v-\rho u)/q - 1` and
+    :math:`\rho + uv - \rho(u^2 - 2\rho uv + v^2)/q`.
     """
     ml, mm, sl, sm, rho = (float(v) for v in params)
     t_out, w_out = _OUTER
@@ -785,6 +798,8 @@ def _lognormal_each(
     centre = ml + rho * sl * np.sqrt(2) * t_out[None, :]
     var = sl**2 * (1 - rho**2)
     out = np.empty(x.size)
+    scores = np.empty((x.size, 5)) if grad else None
+    one = 1 - rho**2
     for lo in range(0, x.size, 1000):
         X, TX, TT = (v[lo : lo + 1000, None] for v in (x, tx, T))
         mode, h = _mode_in_a(b, X, TX, TT, centre, var)
@@ -797,9 +812,21 @@ def _lognormal_each(
             logf = _log_individual(a, B, X3, TX3, T3)
         log_prior = -((a - centre[..., None]) ** 2) / (2 * var) - 0.5 * np.log(2 * np.pi * var)
         log_w = np.log(w_in) + t_in**2 + np.log(np.sqrt(2) * scale)[..., None]
-        inner = _logsumexp(logf + log_prior + log_w, axis=2)
-        out[lo : lo + 1000] = _logsumexp(inner + np.log(w_out / np.sqrt(np.pi)), axis=1)
-    return out
+        terms = logf + log_prior + log_w + np.log(w_out / np.sqrt(np.pi))[None, :, None]
+        total = _logsumexp(_logsumexp(terms, axis=2), axis=1)
+        out[lo : lo + 1000] = total
+        if scores is not None:
+            post = np.exp(terms - total[:, None, None])
+            u, v = (a - ml) / sl, (B - mm) / sm
+            parts = (
+                (u - rho * v) / (sl * one),
+                (v - rho * u) / (sm * one),
+                u * (u - rho * v) / one - 1,
+                v * (v - rho * u) / one - 1,
+                rho + u * v - rho * (u * u - 2 * rho * u * v + v * v) / one,
+            )
+            scores[lo : lo + 1000] = np.column_stack([np.sum(post * s, axis=(1, 2)) for s in parts])
+    return (out, scores) if grad else out
 
 
 def _logsumexp(values: np.ndarray, axis: int) -> np.ndarray:
@@ -895,9 +922,10 @@ class LognormalParetoNBD(Model):
         fixed: dict[str, float] | None = None,
     ) -> LognormalParetoNBDResult:
         """Fit by maximum likelihood: BFGS on (mu_lambda, mu_mu, ln sigma_lambda,
-        ln sigma_mu, atanh rho) with central-difference gradients; standard errors from a
-        numerical Hessian there (delta method back to the natural scale). Starts from the
-        log-rate moments of a Pareto/NBD fit (:math:`E\\ln\\lambda = \\psi(r) - \\ln\\alpha`,
+        ln sigma_mu, atanh rho) with the gradient of :func:`_lognormal_each`; standard errors
+        from central differences of that gradient (delta method back to the natural
+        scale). Starts from the log-rate moments of a Pareto/NBD fit
+        (:math:`E\\ln\\lambda = \\psi(r) - \\ln\\alpha`,
         :math:`\\mathrm{Var}\\ln\\lambda = \\psi'(r)`) and rho = 0 unless ``initial`` says
         otherwise; ``fixed`` holds parameters (``{"rho": 0}``: independent rates).
 
@@ -957,37 +985,36 @@ class LognormalParetoNBD(Model):
                 [theta[0], theta[1], np.exp(theta[2]), np.exp(theta[3]), np.tanh(theta[4])]
             )
 
-        def negll(theta_free: np.ndarray) -> float:
+        def negll(theta_free: np.ndarray) -> tuple[float, np.ndarray]:
             with np.errstate(all="ignore"):
-                value = float(p.w @ _lognormal_each(natural(theta_free), p.x, p.tx, p.T))
-            return -value if np.isfinite(value) else 1e300
+                each, scores = _lognormal_each(natural(theta_free), p.x, p.tx, p.T, grad=True)
+                value = float(p.w @ each)
+            if not np.isfinite(value):
+                return 1e300, np.zeros(theta_free.size)
+            return -value, -(p.w @ scores)[at_free]
 
         def gradient(theta_free: np.ndarray) -> np.ndarray:
-            out = np.empty(theta_free.size)
-            for i in range(theta_free.size):
-                step = np.zeros(theta_free.size)
-                step[i] = 1e-5
-                out[i] = (negll(theta_free + step) - negll(theta_free - step)) / 2e-5
-            return out
+            return negll(theta_free)[1]
 
         x0 = fixed_theta[at_free]
+        scale = max(1.0, abs(negll(x0)[0]))
         res = optimize.minimize(
             negll,
             x0,
-            jac=gradient,
+            jac=True,
             method="BFGS",
-            options={"maxiter": maxiter, "gtol": 1e-4},
+            options={"maxiter": maxiter, "gtol": 1e-8 * scale},
         )
         theta = res.x
-        hess = numerical_hessian(negll, theta)
+        hess = gradient_hessian(gradient, theta)
         values = pd.Series(natural(theta), self.names)
         jac = np.array(
             [1.0, 1.0, values["sigma_lambda"], values["sigma_mu"], 1 - values["rho"] ** 2]
         )[at_free]
         cov = pd.DataFrame(0.0, self.names, self.names)
         ok, msg = bool(res.success), str(res.message)
-        if not ok and np.max(np.abs(gradient(theta))) < 1e-3:
-            ok, msg = True, msg + " (gradient below 1e-3: accepted)"
+        if not ok and np.max(np.abs(gradient(theta))) < 1e-6 * scale:
+            ok, msg = True, msg + " (gradient zero to within rounding: accepted)"
         try:
             cov_theta = np.linalg.inv(hess)
             if np.any(np.diag(cov_theta) < 0):
