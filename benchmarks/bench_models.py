@@ -4,6 +4,7 @@ daily-unit log, each beside the closest peer that has the model, in the same run
 
     .venv/bin/python benchmarks/bench_models.py --new-models          # CDNOW sample, 100k
     .venv/bin/python benchmarks/bench_models.py --new-models --quick  # 20k simulated
+    .venv/bin/python benchmarks/bench_models.py --new-models --only correlated,lognormal
     .venv/bin/python benchmarks/bench_models.py --daily               # daily log, 100k
     .venv/bin/python benchmarks/bench_models.py --daily --million     # ... and 1M
 
@@ -335,10 +336,14 @@ def contract_tasks(alive: Sequence[float]) -> list[dict]:
     ]
 
 
-def new_models(n: int, repeat: int, peer_timeout: float, fit_limit: float) -> list[dict]:
+def new_models(
+    n: int, repeat: int, peer_timeout: float, fit_limit: float, only: str = ""
+) -> list[dict]:
     """Fit times of the research models on the CDNOW sample, ``n`` simulated customers and
     three retention cohorts, each beside the closest peer that has the model. Fits marked
-    ``limited`` run in a child process given ``fit_limit`` wall seconds."""
+    ``limited`` run in a child process given ``fit_limit`` wall seconds. ``only``: comma-
+    separated parts of model names to keep (e.g. ``"correlated,lognormal"``)."""
+    wanted = [w.strip().lower() for w in only.split(",") if w.strip()]
     from run import available_peers, run_peer, write_parquet
 
     peers = available_peers()
@@ -359,6 +364,8 @@ def new_models(n: int, repeat: int, peer_timeout: float, fit_limit: float) -> li
             cases.append((label, int(alive.iloc[0]), contract_tasks(alive), None))
         for label, size, tasks, path in cases:
             for task in tasks:
+                if wanted and not any(w in task["model"].lower() for w in wanted):
+                    continue
                 note = task.get("note")
                 if task.get("limited"):
                     out = timed_within(task["fit"], repeat, fit_limit, note)
@@ -428,6 +435,9 @@ def main() -> None:
         "--peer-timeout", type=float, default=600.0, help="seconds allowed to each peer fit"
     )
     parser.add_argument(
+        "--only", default="", help="with --new-models: comma-separated parts of model names"
+    )
+    parser.add_argument(
         "--fit-limit",
         type=float,
         default=300.0,
@@ -449,7 +459,7 @@ def main() -> None:
         table("Pareto/NBD and BG/NBD on daily data", daily(sizes, args.repeat, args.peer_timeout))
     if args.new_models:
         n = 20_000 if args.quick else 100_000
-        rows = new_models(n, args.repeat, args.peer_timeout, args.fit_limit)
+        rows = new_models(n, args.repeat, args.peer_timeout, args.fit_limit, args.only)
         table("Research models", rows)
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     print(f"\nload average at the end: {load}")
