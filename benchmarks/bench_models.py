@@ -142,7 +142,9 @@ def fmt(value: float, digits: int = 3) -> str:
     return f"{value:.{digits}g}" if np.isfinite(value) else "-"
 
 
-def peer_columns(answer: dict | str | None, cpu: float, score: Callable, loglik: float) -> dict:
+def peer_columns(
+    answer: dict | str | None, cpu: float, score: Callable | None, loglik: float
+) -> dict:
     """Wall and CPU seconds of a peer's fit, its CPU time over crmlab's, and crmlab's
     log-likelihood at the peer's estimates minus crmlab's maximum."""
     if not isinstance(answer, dict):
