@@ -61,7 +61,7 @@ from crmlab.models import (
     ParetoNBD,
     ShiftedBetaGeometric,
 )
-from crmlab.models.correlated import LognormalParetoNBD
+from crmlab.models.lognormal import LognormalParetoNBD
 
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 ONE_CALL_ABOVE = 5.0  # seconds: slower fits are timed once

@@ -14,11 +14,16 @@ from crmlab.models.cnbd import BGCNBDResult as BGCNBDResult
 from crmlab.models.cnbd import MBGCNBDResult as MBGCNBDResult
 from crmlab.models.correlated import CorrelatedParetoNBD as CorrelatedParetoNBD
 from crmlab.models.correlated import CorrelatedParetoNBDResult as CorrelatedParetoNBDResult
+from crmlab.models.correlated import FamilyBoundWarning as FamilyBoundWarning
+from crmlab.models.correlated import compare_kernel_scales as compare_kernel_scales
+from crmlab.models.correlated import correlation_range as correlation_range
 from crmlab.models.gammagamma import GammaGamma as GammaGamma
 from crmlab.models.gammagamma import GammaGammaResult as GammaGammaResult
 from crmlab.models.gammagamma import InfiniteMeanWarning as InfiniteMeanWarning
 from crmlab.models.ggompertz import GGompertzNBD as GGompertzNBD
 from crmlab.models.ggompertz import GGompertzNBDResult as GGompertzNBDResult
+from crmlab.models.lognormal import LognormalParetoNBD as LognormalParetoNBD
+from crmlab.models.lognormal import LognormalParetoNBDResult as LognormalParetoNBDResult
 from crmlab.models.nbd import BGNBD as BGNBD
 from crmlab.models.nbd import MBGNBD as MBGNBD
 from crmlab.models.nbd import BGNBDResult as BGNBDResult

@@ -16,6 +16,7 @@ parameters.
 
 from __future__ import annotations
 
+from crmlab.simulate.correlated import correlated_customers, lognormal_customers, sarmanov_rates
 from crmlab.simulate.discrete import opportunities, subscriptions
 from crmlab.simulate.presets import growing_retailer as growing_retailer
 from crmlab.simulate.relationships import (
@@ -36,11 +37,14 @@ __all__ = [
     "REASONS",
     "SEGMENTS",
     "SimulatedData",
+    "correlated_customers",
     "crm_sources",
     "defection_survey",
+    "lognormal_customers",
     "opportunities",
     "relationships",
     "retailer",
+    "sarmanov_rates",
     "shoppers",
     "subscriptions",
     "wallet",
