@@ -35,6 +35,9 @@ class Engine:
 
     name = ""
     dialect = "duckdb"
+    #: :meth:`batches` streams a result without holding it whole (the summary is then
+    #: filled batch by batch instead of fetched as one frame)
+    streams = False
 
     def __init__(self, source: str, label: str, how: str = "") -> None:
         self.source = source

@@ -45,6 +45,7 @@ class DuckDBEngine(Engine):
 
     name = "duckdb"
     dialect = "duckdb"
+    streams = True
 
     def __init__(
         self,

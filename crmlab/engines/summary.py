@@ -379,6 +379,65 @@ def to_summary(rows: pd.DataFrame, attrs: dict[str, Any], holdout: bool) -> pd.D
     return out
 
 
+def fill_summary(
+    batches: Iterator[Any], n: int, attrs: dict[str, Any], holdout: bool
+) -> pd.DataFrame:
+    """Arrow record batches of :func:`crmlab.engines.sql.summary` rows (``n`` in all, in
+    the order wanted) -> the frame of :func:`to_summary`, filled batch by batch.
+
+    Every column is allocated once and filled in place (ids of a type numpy holds
+    directly; other ids are joined from their Arrow chunks), then wrapped without a
+    copy. Raises :class:`RuntimeError` if the engine returns other than ``n`` rows (the
+    count the exclusion query made of the same table).
+    """
+    import pyarrow as pa
+
+    floats = ["frequency", "recency", "T", "monetary_value"]
+    if holdout:
+        floats += ["frequency_holdout", "duration_holdout"]
+    data: dict[str, np.ndarray] = {c: np.empty(n, dtype=float) for c in floats}
+    first = np.empty(n, dtype="datetime64[ns]")
+    ids: np.ndarray | None = None
+    id_chunks: list[Any] = []
+    at = 0
+    for batch in batches:
+        m = batch.num_rows
+        if not m:
+            continue
+        if at + m > n:
+            raise RuntimeError(f"the engine returned more than the {n:,} customers it counted")
+        for col in floats:
+            data[col][at : at + m] = batch.column(col).to_numpy(zero_copy_only=False)
+        days = batch.column("first_day").to_numpy(zero_copy_only=False).astype(np.int64)
+        first[at : at + m] = days.astype("datetime64[D]")
+        cid = batch.column("customer_id")
+        if (
+            ids is None
+            and not id_chunks
+            and cid.null_count == 0
+            and (pa.types.is_integer(cid.type) or pa.types.is_floating(cid.type))
+        ):
+            ids = np.empty(n, dtype=cid.type.to_pandas_dtype())
+        if ids is not None:
+            ids[at : at + m] = cid.to_numpy(zero_copy_only=False)
+        else:
+            id_chunks.append(cid)
+        at += m
+    if at != n:
+        raise RuntimeError(f"the engine returned {at:,} of the {n:,} customers it counted")
+    if ids is None:
+        index = pd.Index(
+            pa.chunked_array(id_chunks).to_pandas() if id_chunks else [], name="customer_id"
+        )
+    else:
+        index = pd.Index(ids, name="customer_id", copy=False)
+    order = ["frequency", "recency", "T", "monetary_value", "first_purchase"] + floats[4:]
+    columns = {**data, "first_purchase": first}
+    out = pd.DataFrame({c: columns[c] for c in order}, index=index, copy=False)
+    out.attrs.update(attrs)
+    return out
+
+
 class Plan:
     """A validated source with its summary query, ready to fetch or stream.
 
@@ -410,9 +469,21 @@ class Plan:
         """Engine rows -> the pandas summary's layout (see :func:`to_summary`)."""
         return to_summary(rows, self.attrs, self.holdout)
 
-    def summary(self) -> pd.DataFrame:
-        """One row per customer, sorted by id (what :func:`summarize` returns)."""
-        return self.frame(self.engine.fetch(self.summary_sql + " ORDER BY customer_id"))
+    def summary(self, size: int = 1 << 18) -> pd.DataFrame:
+        """One row per customer, sorted by id (what :func:`summarize` returns).
+
+        On engines that stream Arrow record batches (:attr:`Engine.streams`, DuckDB), the
+        sorted rows arrive ``size`` customers at a time and are copied into columns
+        allocated once for ``attrs["customers"]`` rows, which become the frame without a
+        further copy: the peak is the frame plus one batch beside the engine's buffer, not
+        the engine's whole result plus the frame built from it.
+        """
+        sql = self.summary_sql + " ORDER BY customer_id"
+        if not self.engine.streams:
+            return self.frame(self.engine.fetch(sql))
+        return fill_summary(
+            self.engine.batches(sql, size), int(self.attrs["customers"]), self.attrs, self.holdout
+        )
 
     def patterns(self) -> pd.DataFrame:
         """Distinct (frequency, recency, T) with ``weight`` (``summarize(patterns=True)``)."""
