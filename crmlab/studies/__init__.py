@@ -12,9 +12,12 @@
   plain sentences and recommended actions with their exported customer lists;
 * :func:`contract_retention_study` - contractual retention with the sBG and the
   beta-discrete-Weibull: duration dependence, heterogeneity and projections, and
-  :func:`contract_retention_findings`.
+  :func:`contract_retention_findings`;
+* :mod:`crmlab.studies.research_models` - GGompertz/NBD, (M)BG/CNBD-k and the correlated
+  Pareto/NBD read against the model each nests, for the researcher's section of the CLV study.
 """
 
+from crmlab.studies import research_models as research_models
 from crmlab.studies.contract_retention import (
     contract_retention_findings,
     contract_retention_study,

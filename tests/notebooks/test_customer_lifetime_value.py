@@ -33,6 +33,7 @@ def report(tmp_path_factory):
             "customers_clv",
             "retention_versus_acquisition",
             "model_comparison_covariates",
+            "research_models",
         )
     }
     tables["tracking"] = pd.read_csv(folder / "tracking.csv", parse_dates=["date"])
@@ -306,3 +307,25 @@ def test_client_actions_concern_the_listed_customers(report):
         assert action["value"] == pytest.approx(value[members].sum())
         assert "$" + format(action["value"], ",.0f") in action["text"]
     assert tables["clv_protect"]["expected_value"].is_monotonic_decreasing
+
+
+def test_research_models_are_read_against_the_model_each_nests(report):
+    _, tables, page = report
+    research, plain = tables["research_models"], tables["model_comparison"]
+    assert set(research["nests"]) <= set(plain.index)
+    for _, row in research.iterrows():
+        nested = plain.loc[row["nests"]]
+        assert row["ll_gain"] == pytest.approx(row["log_likelihood"] - nested["log_likelihood"])
+        assert row["nested_holdout_error_pct"] == pytest.approx(nested["holdout_error_pct"])
+        # BIC - AIC = k (ln n - 2) gives the number of customers behind both criteria
+        log_n = (nested["bic"] - nested["aic"]) / nested["parameters"] + 2
+        assert row["delta_bic"] == pytest.approx(
+            (row["parameters"] - nested["parameters"]) * log_n - 2 * row["ll_gain"], abs=1e-6
+        )
+    # the pandas path fits all four; on CDNOW k is 1 and the GGompertz/NBD's b runs to 0
+    assert {"GGompertz/NBD", "BG/CNBD-1", "MBG/CNBD-1", "Pareto/NBD (correlated)"} == set(
+        research.index
+    )
+    for name in ("GGompertz/NBD", "BG/CNBD-1", "MBG/CNBD-1"):
+        assert abs(research.loc[name, "ll_gain"]) < 1e-3
+        assert f"{name} reduces to the {research.loc[name, 'nests']}" in html.unescape(page)
