@@ -53,6 +53,10 @@ class Engine:
         """Column name -> ``"text"``, ``"number"``, ``"timestamp"`` or ``"other"``."""
         raise NotImplementedError
 
+    def integer_column(self, column: str) -> bool:
+        """The source's ``column`` holds integers (of a type numpy holds exactly)."""
+        return False
+
     def batches(self, sql: str, size: int) -> Iterator[Any]:
         """Arrow record batches of the result of ``sql`` (a query in DuckDB's SQL)."""
         raise NotImplementedError

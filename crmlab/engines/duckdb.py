@@ -21,6 +21,17 @@ from crmlab.engines.base import Engine, kind_of
 from crmlab.errors import DataError
 
 PARQUET = (".parquet", ".pq")
+#: DuckDB's integer types that numpy holds exactly (not HUGEINT)
+INTEGERS = (
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+)
 CSV = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz")
 
 
@@ -78,6 +89,11 @@ class DuckDBEngine(Engine):
     def kinds(self) -> dict[str, str]:
         rel = self._relation("SELECT * FROM crmlab_src LIMIT 0")
         return {c: kind_of(str(t)) for c, t in zip(rel.columns, rel.types, strict=True)}
+
+    def integer_column(self, column: str) -> bool:
+        rel = self._relation("SELECT * FROM crmlab_src LIMIT 0")
+        types = {c: str(t).upper() for c, t in zip(rel.columns, rel.types, strict=True)}
+        return types.get(column) in INTEGERS
 
     def batches(self, sql: str, size: int) -> Iterator[Any]:
         reader = self._relation(sql).to_arrow_reader(size)

@@ -36,9 +36,10 @@ def day_of(expr: str) -> str:
     return days_since(f"CAST({expr} AS DATE)")
 
 
-def days_since(date: str) -> str:
-    """A date as days since 1970-01-01 (BIGINT)."""
-    return f"CAST(DATE_DIFF('day', DATE '1970-01-01', {date}) AS BIGINT)"
+def days_since(date: str, kind: str = "BIGINT") -> str:
+    """A date as days since 1970-01-01 (BIGINT, or ``kind``: INTEGER holds every day a
+    timestamp can have, +-106 million days)."""
+    return f"CAST(DATE_DIFF('day', DATE '1970-01-01', {date}) AS {kind})"
 
 
 def date_of(day: int) -> str:
@@ -251,6 +252,8 @@ def customers(
     also ``shared``, the rows that fall on a customer-day an earlier row already took
     (0 for every customer means the source holds no exact duplicate), and the first and
     last such day, ``shared_from`` and ``shared_to`` (see :func:`duplicates_among`).
+    On the typed engines days and occasion counts are INTEGER (occasions are distinct
+    days), half the width of BIGINT in a table of one row per customer.
     """
     rows_of_day = ", COUNT(*) AS n" if count_rows else ""
     if typed:
@@ -258,8 +261,8 @@ def customers(
         shared = (
             f""",
   SUM(n) - COUNT(*) AS shared,
-  {days_since("MIN(day) FILTER (WHERE n > 1)")} AS shared_from,
-  {days_since("MAX(day) FILTER (WHERE n > 1)")} AS shared_to"""
+  {days_since("MIN(day) FILTER (WHERE n > 1)", "INTEGER")} AS shared_from,
+  {days_since("MAX(day) FILTER (WHERE n > 1)", "INTEGER")} AS shared_to"""
             if count_rows
             else ""
         )
@@ -268,11 +271,11 @@ WITH occ AS (
   SELECT customer_id, CAST(ts AS DATE) AS day, SUM(amt) AS value{rows_of_day}
   FROM ({rows}) AS c GROUP BY customer_id, CAST(ts AS DATE)
 )
-SELECT customer_id, {days_since("MIN(day)")} AS first_day,
-  COUNT(*) FILTER (WHERE day <= {cal_d}) AS n_cal,
-  {days_since(f"MAX(day) FILTER (WHERE day <= {cal_d})")} AS last_day,
+SELECT customer_id, {days_since("MIN(day)", "INTEGER")} AS first_day,
+  CAST(COUNT(*) FILTER (WHERE day <= {cal_d}) AS INTEGER) AS n_cal,
+  {days_since(f"MAX(day) FILTER (WHERE day <= {cal_d})", "INTEGER")} AS last_day,
   SUM(value) FILTER (WHERE day <= {cal_d}) - ARG_MIN(value, day) AS repeat_value,
-  COUNT(*) FILTER (WHERE day > {cal_d} AND day <= {obs_d}) AS n_hold{shared}
+  CAST(COUNT(*) FILTER (WHERE day > {cal_d} AND day <= {obs_d}) AS INTEGER) AS n_hold{shared}
 FROM occ GROUP BY customer_id"""
     shared = (
         """,

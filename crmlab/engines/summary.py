@@ -380,15 +380,17 @@ def to_summary(rows: pd.DataFrame, attrs: dict[str, Any], holdout: bool) -> pd.D
 
 
 def fill_summary(
-    batches: Iterator[Any], n: int, attrs: dict[str, Any], holdout: bool
+    batches: Iterator[Any], n: int, attrs: dict[str, Any], holdout: bool, *, sort: bool = False
 ) -> pd.DataFrame:
     """Arrow record batches of :func:`crmlab.engines.sql.summary` rows (``n`` in all, in
     the order wanted) -> the frame of :func:`to_summary`, filled batch by batch.
 
     Every column is allocated once and filled in place (ids of a type numpy holds
     directly; other ids are joined from their Arrow chunks), then wrapped without a
-    copy. Raises :class:`RuntimeError` if the engine returns other than ``n`` rows (the
-    count the exclusion query made of the same table).
+    copy. ``sort``: the rows come in any order and are put in the order of their
+    (numeric, distinct) ids here, one column at a time, so the engine need not sort
+    them beside its other data. Raises :class:`RuntimeError` if the engine returns other
+    than ``n`` rows (the count the exclusion query made of the same table).
     """
     import pyarrow as pa
 
@@ -425,6 +427,14 @@ def fill_summary(
         at += m
     if at != n:
         raise RuntimeError(f"the engine returned {at:,} of the {n:,} customers it counted")
+    if sort:
+        if ids is None:
+            raise RuntimeError("only numeric customer ids are sorted here; sort in the engine")
+        if n > 1 and not bool(np.all(ids[1:] > ids[:-1])):
+            order = np.argsort(ids, kind="stable")
+            for column in [ids, first, *data.values()]:
+                column[:] = column[order]
+            del order
     if ids is None:
         index = pd.Index(
             pa.chunked_array(id_chunks).to_pandas() if id_chunks else [], name="customer_id"
@@ -443,7 +453,8 @@ class Plan:
 
     ``rows`` is the query of the validated rows (``customer_id``, ``ts``, ``amt``) after
     the duplicates and returns policies, for further grouped queries on the same data;
-    ``first_day`` and ``last_day`` bound them (days since 1970-01-01).
+    ``first_day`` and ``last_day`` bound them (days since 1970-01-01). ``sort_ids``: the
+    ids are integers of a streaming engine, sorted by :meth:`summary` itself.
     """
 
     def __init__(
@@ -456,6 +467,7 @@ class Plan:
         rows: str = "",
         first_day: int | None = None,
         last_day: int | None = None,
+        sort_ids: bool = False,
     ):
         self.engine = engine
         self.summary_sql = summary_sql
@@ -464,6 +476,7 @@ class Plan:
         self.rows = rows
         self.first_day = first_day
         self.last_day = last_day
+        self.sort_ids = sort_ids
 
     def frame(self, rows: pd.DataFrame) -> pd.DataFrame:
         """Engine rows -> the pandas summary's layout (see :func:`to_summary`)."""
@@ -473,16 +486,21 @@ class Plan:
         """One row per customer, sorted by id (what :func:`summarize` returns).
 
         On engines that stream Arrow record batches (:attr:`Engine.streams`, DuckDB), the
-        sorted rows arrive ``size`` customers at a time and are copied into columns
+        rows arrive ``size`` customers at a time and are copied into columns
         allocated once for ``attrs["customers"]`` rows, which become the frame without a
         further copy: the peak is the frame plus one batch beside the engine's buffer, not
-        the engine's whole result plus the frame built from it.
+        the engine's whole result plus the frame built from it. Integer ids
+        (``sort_ids``) are sorted in numpy after the fill rather than by the engine.
         """
-        sql = self.summary_sql + " ORDER BY customer_id"
         if not self.engine.streams:
-            return self.frame(self.engine.fetch(sql))
+            return self.frame(self.engine.fetch(self.summary_sql + " ORDER BY customer_id"))
+        sql = self.summary_sql + ("" if self.sort_ids else " ORDER BY customer_id")
         return fill_summary(
-            self.engine.batches(sql, size), int(self.attrs["customers"]), self.attrs, self.holdout
+            self.engine.batches(sql, size),
+            int(self.attrs["customers"]),
+            self.attrs,
+            self.holdout,
+            sort=self.sort_ids,
         )
 
     def patterns(self) -> pd.DataFrame:
@@ -609,6 +627,7 @@ def prepare(
             rows=rows,
             first_day=first_data,
             last_day=last_data,
+            sort_ids=engine.streams and engine.integer_column(cols.customer_id),
         )
     except BaseException:
         engine.close()
