@@ -9,6 +9,7 @@ streams Arrow record batches.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import pandas as pd
@@ -52,6 +53,11 @@ class Engine:
     def kinds(self) -> dict[str, str]:
         """Column name -> ``"text"``, ``"number"``, ``"timestamp"`` or ``"other"``."""
         raise NotImplementedError
+
+    def room(self, nbytes: int) -> AbstractContextManager[None]:
+        """Make room for ``nbytes`` that Python is about to fill (DuckDB lowers its memory
+        limit for the while); by default nothing changes."""
+        return nullcontext()
 
     def integer_column(self, column: str) -> bool:
         """The source's ``column`` holds integers (of a type numpy holds exactly)."""

@@ -9,8 +9,10 @@ the user must be one SELECT (:func:`crmlab.checks.require_select_query`).
 from __future__ import annotations
 
 import glob
+import re
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,10 @@ INTEGERS = (
     "UINTEGER",
     "UBIGINT",
 )
+#: the least memory DuckDB keeps while Python fills a large result (:meth:`DuckDBEngine.room`)
+FLOOR = 256 * 2**20
+_UNITS = {"": 1, "B": 1, "BYTES": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}
+_UNITS |= {"KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
 CSV = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz")
 
 
@@ -72,6 +78,8 @@ class DuckDBEngine(Engine):
         self.con = con
         self.owned = owned
         self.relation = relation
+        #: the memory limit crmlab gave DuckDB, in bytes (DuckDB prints it rounded)
+        self.memory_limit: int | None = None
 
     def _relation(self, sql: str) -> Any:
         if self.relation is not None:
@@ -94,6 +102,32 @@ class DuckDBEngine(Engine):
         rel = self._relation("SELECT * FROM crmlab_src LIMIT 0")
         types = {c: str(t).upper() for c, t in zip(rel.columns, rel.types, strict=True)}
         return types.get(column) in INTEGERS
+
+    @contextmanager
+    def room(self, nbytes: int) -> Iterator[None]:
+        """Lower DuckDB's ``memory_limit`` by ``nbytes`` (to at least :data:`FLOOR`) while
+        Python allocates ``nbytes`` of its own (the summary's columns); restore it after.
+
+        DuckDB evicts what no longer fits (its customers table spills to its temporary
+        directory), so the process stays near the limit the user set instead of that
+        limit plus the result. A user's own connection (a relation) is left as it is.
+        """
+        if not self.owned or self.con is None or nbytes <= 0:
+            yield
+            return
+        limit = self.memory_limit
+        if limit is None:  # DuckDB's default (a share of the machine's memory), as printed
+            shown = self.con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+            limit = size_in_bytes(shown)
+        lower = max(FLOOR, limit - int(nbytes))
+        if lower >= limit:
+            yield
+            return
+        self.con.execute(f"SET memory_limit = '{lower}B'")
+        try:
+            yield
+        finally:
+            self.con.execute(f"SET memory_limit = '{limit}B'")
 
     def batches(self, sql: str, size: int) -> Iterator[Any]:
         reader = self._relation(sql).to_arrow_reader(size)
@@ -125,6 +159,14 @@ class DuckDBEngine(Engine):
         self._temp.clear()
         if self.owned:
             self.con.close()
+
+
+def size_in_bytes(text: str) -> int:
+    """Bytes of a DuckDB memory setting as DuckDB prints it (``'953.6 MiB'``, ``'1GB'``)."""
+    found = re.fullmatch(r"\s*([0-9.]+)\s*([A-Za-z]*)\s*", str(text))
+    if not found or found.group(2).upper() not in _UNITS:
+        raise ValueError(f"not a memory size: {text!r}")
+    return int(float(found.group(1)) * _UNITS[found.group(2).upper()])
 
 
 def connect(memory_limit: str | None = None, threads: int | None = None) -> Any:
@@ -173,7 +215,8 @@ def from_parquet(source: str, con: Any = None, **config: Any) -> DuckDBEngine:
     con = connect(**config) if owned else con
     listing = "[" + ", ".join(_literal(f) for f in files) + "]"
     how = f"{len(files)} Parquet file{'s' * (len(files) != 1)} read by DuckDB"
-    return DuckDBEngine(con, f"SELECT * FROM read_parquet({listing})", source, how, owned=owned)
+    engine = DuckDBEngine(con, f"SELECT * FROM read_parquet({listing})", source, how, owned=owned)
+    return _limited(engine, config)
 
 
 def from_csv(
@@ -191,7 +234,8 @@ def from_csv(
         options.append(f"encoding = {_literal(encoding)}")
     con = connect(**config)
     sql = f"SELECT * FROM read_csv({_literal(source)}, {', '.join(options)})"
-    return DuckDBEngine(con, sql, source, "CSV read by DuckDB (every column as text)")
+    engine = DuckDBEngine(con, sql, source, "CSV read by DuckDB (every column as text)")
+    return _limited(engine, config)
 
 
 def from_database(path: str, table: str | None, query: str | None, **config: Any) -> DuckDBEngine:
@@ -209,7 +253,18 @@ def from_database(path: str, table: str | None, query: str | None, **config: Any
     checks.require_select_query(sql, "duckdb")
     con = duckdb.connect(str(file), read_only=True, config={k: v for k, v in config.items() if v})
     con.execute("SET TimeZone = 'UTC'")
-    return DuckDBEngine(con, sql, path, "DuckDB opened read-only", owned=True)
+    return _limited(DuckDBEngine(con, sql, path, "DuckDB opened read-only"), config)
+
+
+def _limited(engine: DuckDBEngine, config: dict[str, Any]) -> DuckDBEngine:
+    """Remember the exact ``memory_limit`` crmlab set (when it reads as a size)."""
+    given = config.get("memory_limit")
+    if given and engine.owned:
+        try:
+            engine.memory_limit = size_in_bytes(given)
+        except ValueError:
+            engine.memory_limit = None
+    return engine
 
 
 def from_relation(relation: Any) -> DuckDBEngine:

@@ -489,19 +489,20 @@ class Plan:
         rows arrive ``size`` customers at a time and are copied into columns
         allocated once for ``attrs["customers"]`` rows, which become the frame without a
         further copy: the peak is the frame plus one batch beside the engine's buffer, not
-        the engine's whole result plus the frame built from it. Integer ids
+        the engine's whole result plus the frame built from it; DuckDB makes room for
+        the columns (:meth:`Engine.room`) while they are filled. Integer ids
         (``sort_ids``) are sorted in numpy after the fill rather than by the engine.
         """
         if not self.engine.streams:
             return self.frame(self.engine.fetch(self.summary_sql + " ORDER BY customer_id"))
         sql = self.summary_sql + ("" if self.sort_ids else " ORDER BY customer_id")
-        return fill_summary(
-            self.engine.batches(sql, size),
-            int(self.attrs["customers"]),
-            self.attrs,
-            self.holdout,
-            sort=self.sort_ids,
-        )
+        n = int(self.attrs["customers"])
+        # float columns, first purchase and the index: 8 bytes each per customer
+        width = 8 * (8 if self.holdout else 6)
+        with self.engine.room(n * width):
+            return fill_summary(
+                self.engine.batches(sql, size), n, self.attrs, self.holdout, sort=self.sort_ids
+            )
 
     def patterns(self) -> pd.DataFrame:
         """Distinct (frequency, recency, T) with ``weight`` (``summarize(patterns=True)``)."""
