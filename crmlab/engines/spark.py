@@ -17,6 +17,7 @@ import os
 import shutil
 import sys
 import uuid
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,6 +26,15 @@ import pandas as pd
 from crmlab.engines import sql as q
 from crmlab.engines.base import Engine, kind_of
 from crmlab.errors import DataError
+
+# PySpark 4.x warns on every pandas conversion that it does not yet fully support pandas
+# 3, and calls astype(copy=False), which pandas 3 deprecates. crmlab's Spark results are
+# tested equal to the pandas path (tests/engines/test_spark.py), so these two notices
+# would only fill reports and logs; any other warning from PySpark still shows.
+warnings.filterwarnings(
+    "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
+)
+warnings.filterwarnings("ignore", message="The copy keyword is deprecated", module="pyspark")
 
 
 def java_missing() -> str | None:
