@@ -258,6 +258,36 @@ class FitResult:
         ]
         return results, spend_draws
 
+    def _draw_results_and_spend_rows(
+        self,
+        draws: int,
+        rng: np.random.Generator,
+        spend_model: Any,
+        spend_values: np.ndarray,
+        data: pd.DataFrame,
+    ) -> tuple[list[Any], Callable[[Any, Any], np.ndarray]]:
+        """:meth:`_draw_results_and_spend` without a draws x customers spend matrix.
+
+        The same draws from the same ``rng`` in the same order; the spend comes back as a
+        function ``spend_at(draw_rows, customer_rows)`` giving those draws' spend of those
+        customers (a row vector when the spend is fixed), computed on demand by the spend
+        model's own formula, so every value equals the matrix's.
+        """
+        results = self._draw_results(draws, rng)
+        if spend_model is None:
+            return results, lambda draw_rows, rows: spend_values[rows]
+        table = spend_model.param_draws(draws, rng).to_numpy()
+        spend_of = getattr(spend_model, "_spend_function", lambda data: None)(data)
+        if spend_of is None:  # a spend model without a vectorised formula: one row per draw
+            matrix = np.array(
+                [
+                    spend_model.with_params(row).expected_spend(data, warn=False).to_numpy()
+                    for row in table
+                ]
+            )
+            return results, lambda draw_rows, rows: matrix[draw_rows][:, rows]
+        return results, lambda draw_rows, rows: spend_of(table[draw_rows], rows)
+
     def _predict(
         self,
         compute: Callable[[Any], np.ndarray],
@@ -776,6 +806,66 @@ def _centred_quantiles(point: np.ndarray, samples: np.ndarray, level: float) -> 
     return np.minimum(lower, point), np.maximum(upper, point)
 
 
+#: Customers per block when intervals are computed block by block (draws x block values).
+BLOCK_CUSTOMERS = 8192
+
+
+def interval_frame_blocks(
+    point: np.ndarray,
+    values: Callable[[slice, slice], np.ndarray],
+    draws: int,
+    index: pd.Index,
+    name: str,
+    level: float,
+    *,
+    block: int = BLOCK_CUSTOMERS,
+) -> pd.DataFrame:
+    """:func:`interval_frame` without the draws x customers matrix in memory at once.
+
+    ``values(draw_rows, customer_rows)`` gives the quantity under those draws for those
+    customers (a block of the matrix :func:`interval_frame` takes). The total under each
+    draw sums that draw's whole row in customer order, and each customer's interval uses
+    that customer's column, so the frame equals ``interval_frame(point, matrix, ...)``
+    value for value while memory holds ``draws x block`` (quantiles) or
+    ``block x customers`` (totals) numbers.
+    """
+    point = np.asarray(point, dtype=float)
+    n = point.size
+    lower, upper = np.empty(n), np.empty(n)
+    for lo in range(0, n, block):
+        rows = slice(lo, min(lo + block, n))
+        samples = np.asarray(values(slice(None), rows), dtype=float)
+        samples = np.broadcast_to(samples, (draws, rows.stop - rows.start))
+        lower[rows], upper[rows] = _centred_quantiles(point[rows], samples, level)
+    per_draw = max(1, block * 64 // max(n, 1))
+    totals = np.empty(draws)
+    for lo in range(0, draws, per_draw):
+        chunk = slice(lo, min(lo + per_draw, draws))
+        rows = np.asarray(values(chunk, slice(None)), dtype=float)
+        rows = np.broadcast_to(rows, (chunk.stop - chunk.start, n))
+        totals[chunk] = np.ascontiguousarray(rows).sum(axis=1)
+    frame = pd.DataFrame({name: point, "lower": lower, "upper": upper}, index=index)
+    return _with_total(frame, point, totals[:, None], name, level, draws)
+
+
+def _with_total(
+    frame: pd.DataFrame, point: np.ndarray, totals: np.ndarray, name: str, level: float, n: int
+) -> pd.DataFrame:
+    total_point = np.array([point.sum()])
+    t_lo, t_hi = _centred_quantiles(total_point, totals, level)
+    frame.attrs["total"] = pd.Series(
+        {
+            name: float(total_point[0]),
+            "lower": float(t_lo[0]),
+            "upper": float(t_hi[0]),
+            "level": level,
+            "draws": n,
+        },
+        name="total",
+    )
+    return frame
+
+
 def interval_frame(
     point: np.ndarray,
     samples: np.ndarray,
@@ -795,19 +885,9 @@ def interval_frame(
     samples = np.asarray(samples, dtype=float)
     lower, upper = _centred_quantiles(point, samples, level)
     frame = pd.DataFrame({name: point, "lower": lower, "upper": upper}, index=index)
-    total_point = np.array([point.sum()])
-    t_lo, t_hi = _centred_quantiles(total_point, samples.sum(axis=1, keepdims=True), level)
-    frame.attrs["total"] = pd.Series(
-        {
-            name: float(total_point[0]),
-            "lower": float(t_lo[0]),
-            "upper": float(t_hi[0]),
-            "level": level,
-            "draws": samples.shape[0],
-        },
-        name="total",
+    return _with_total(
+        frame, point, samples.sum(axis=1, keepdims=True), name, level, samples.shape[0]
     )
-    return frame
 
 
 # ------------------------------------------------------------------------ covariates

@@ -228,6 +228,29 @@ class GammaGammaResult(FitResult):
             )
         return pd.Series(value, index=data.index, name="expected_spend")
 
+    def _spend_function(self, data: pd.DataFrame) -> Any:
+        """:meth:`expected_spend` of ``data`` under many parameter vectors, on demand.
+
+        Returns ``spend_of(params, rows)``: the expected spend (the same formula and
+        arithmetic as :meth:`expected_spend`, without its warning) of the customers
+        ``rows`` under each row ``(p, q, gamma)`` of ``params``, a ``len(params) x rows``
+        array; parameter draws need not hold a draws x customers matrix. None for a fit
+        with covariates (each customer then has their own gamma).
+        """
+        if self.covariates is not None:
+            return None
+        x, m = _check(data)
+        m = np.where(x > 0, m, 0.0)
+
+        def spend_of(params: np.ndarray, rows: Any) -> np.ndarray:
+            p, q, g = (np.asarray(params, dtype=float)[:, j, None] for j in range(3))
+            xr, mr = x[rows], m[rows]
+            denom = p * xr + q - 1
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return np.where(denom > 0, p * (g + xr * mr) / denom, np.inf)
+
+        return spend_of
+
     def clv(self, transactions: Any, data: pd.DataFrame, **kwargs: Any) -> pd.Series:
         """Customer value = a transaction model's discounted residual transactions
         x this model's expected spend x margin.

@@ -34,7 +34,7 @@ from crmlab.models.base import (
     check_time_unit,
     discount_per_period,
     hyp2f1_one,
-    interval_frame,
+    interval_frame_blocks,
     per_customer,
     reject_missing,
     require_frame,
@@ -347,12 +347,22 @@ class NBDResult(FitResult):
             return pd.Series(point, index=data.index, name="clv")
         level = check_level(level)
         rng = np.random.default_rng(seed)
-        results, spend_draws = self._draw_results_and_spend(
+        results, spend_at = self._draw_results_and_spend_rows(
             draws, rng, spend_model, spend_values, data
         )
+        # one row per draw over the distinct patterns (not per customer); the customers'
+        # values are formed block by block, with the arithmetic of ``value``
+        per_pattern = getattr(discounted, "per_pattern", discounted)
+        inverse = getattr(discounted, "inverse", None)
         with np.errstate(all="ignore"):
-            samples = np.array([value(r, s) for r, s in zip(results, spend_draws, strict=True)])
-        return interval_frame(point, samples, data.index, "clv", level)
+            table = np.array([per_pattern(r) for r in results])
+
+        def values(draw_rows: slice, rows: slice) -> np.ndarray:
+            cols = rows if inverse is None else inverse[rows]
+            with np.errstate(all="ignore"):
+                return margin * spend_at(draw_rows, rows) * table[draw_rows][:, cols]
+
+        return interval_frame_blocks(point, values, len(results), data.index, "clv", level)
 
     def _discounted_purchases(
         self,
@@ -368,9 +378,24 @@ class NBDResult(FitResult):
         ``ends``; the patterns are grouped once, so :meth:`clv` can call it under every
         parameter draw. Here: P(alive) times the discounted expected purchases of a customer
         still alive, per covariate profile."""
+        profiles = self._profiles(data)
+        if self.covariates is None:  # one profile: work per distinct (x, t_x, T) pattern
+            (px, ptx, pT), inverse = _unique_rows(x, tx, T)
+            (ux, uT), inv_core = _unique_rows(px, pT)
+
+            def per_pattern(r: NBDResult) -> np.ndarray:
+                core = r._discounted_core(ux, uT, ends, rate)[inv_core]
+                return core * r._alive(px, ptx, pT)
+
+            def discounted_one(r: NBDResult) -> np.ndarray:
+                return per_pattern(r)[inverse]
+
+            discounted_one.per_pattern = per_pattern  # type: ignore[attr-defined]
+            discounted_one.inverse = inverse  # type: ignore[attr-defined]
+            return discounted_one
         groups = [
             (z, _unique_rows(x[rows], T[rows]), _unique_rows(x[rows], tx[rows], T[rows]), rows)
-            for z, rows in self._profiles(data)
+            for z, rows in profiles
         ]
 
         def discounted(r: NBDResult) -> np.ndarray:
