@@ -30,6 +30,7 @@ from crmlab.models.base import (
     edge_parameters,
     guard_fit,
     interval_frame,
+    interval_frame_blocks,
     per_customer,
 )
 
@@ -261,3 +262,30 @@ def test_interval_frame_total_comes_from_the_same_draws():
     total = frame.attrs["total"]
     assert total["clv"] == 20.0 and total["lower"] == total["upper"] == pytest.approx(20.0)
     assert total["level"] == 0.9 and total["draws"] == 400
+
+
+@pytest.mark.parametrize("block", [1, 7, 64, 10_000])
+def test_interval_frame_blocks_equals_the_whole_matrix(block):
+    """Intervals computed block by block (issue 17: hundreds of thousands of customers)
+    are the whole matrix's, value for value: ties, infinite draws and a fixed column."""
+    rng = np.random.default_rng(3)
+    samples = rng.lognormal(size=(150, 300))
+    samples[:, 5] = 2.0  # one customer whose value does not move
+    samples[7, 11] = np.inf  # a draw without finite value
+    samples[:, 13] = np.round(samples[:, 13], 1)  # ties with the point estimate
+    point = np.median(samples, axis=0) * 1.01
+    point[13] = samples[0, 13]
+    index = pd.Index([f"c{i}" for i in range(300)])
+    whole = interval_frame(point, samples, index, "clv", 0.9)
+
+    def values(draw_rows, rows):
+        return samples[draw_rows][:, rows]
+
+    blocks = interval_frame_blocks(point, values, 150, index, "clv", 0.9, block=block)
+    pd.testing.assert_frame_equal(blocks, whole, check_exact=True)
+    pd.testing.assert_series_equal(blocks.attrs["total"], whole.attrs["total"], check_exact=True)
+    # a fixed row vector (spend that does not depend on the draw) broadcasts to every draw
+    row = samples[0]
+    fixed = interval_frame(point, np.tile(row, (150, 1)), index, "clv", 0.9)
+    got = interval_frame_blocks(point, lambda d, r: row[r], 150, index, "clv", 0.9, block=block)
+    pd.testing.assert_frame_equal(got, fixed, check_exact=True)

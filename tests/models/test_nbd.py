@@ -30,6 +30,7 @@ from crmlab.models import (
     customer_value,
     nbd,
 )
+from crmlab.models.base import interval_frame
 from crmlab.models.comparison import compare_models, holdout_forecast
 from crmlab.models.diagnostics import conditional_expectations, frequency_fit, tracking
 
@@ -688,3 +689,31 @@ def test_pareto_nbd_recovers_daily_parameters():
         for step in (1e-4, -1e-4):
             moved = res.params.to_numpy() * np.exp(step * np.eye(4)[k])
             assert ParetoNBD().loglik(moved, data) <= res.loglik + 1e-6
+
+
+@pytest.mark.parametrize("name", ["BGNBD", "MBGNBD", "ParetoNBD"])
+def test_clv_interval_equals_the_draws_x_customers_reference(fits, summary, name):
+    """The interval path works per distinct pattern and in customer blocks (issue 17);
+    it must give what the plain construction gives, value for value: each draw's fit and
+    Gamma-Gamma spend, every customer's CLV under it, then :func:`interval_frame`."""
+    data, _ = customer_value.spend_inputs(summary)
+    gg = GammaGamma().fit(data)
+    frame = summary.assign(monetary_value=data["monetary_value"]).iloc[::7]
+    fit = fits[name]
+    args = {"margin": 0.3, "annual_discount_rate": 0.1, "horizon": 26}
+    got = fit.clv(frame, spend=gg, level=0.9, draws=40, seed=11, **args)
+    rng = np.random.default_rng(11)
+    draws = fit.param_draws(40, rng).to_numpy()
+    spend_draws = gg.param_draws(40, rng).to_numpy()
+    samples = np.array(
+        [
+            fit.with_params(row).clv(
+                frame, spend=gg.with_params(s).expected_spend(frame, warn=False), **args
+            )
+            for row, s in zip(draws, spend_draws, strict=True)
+        ]
+    )
+    point = fit.clv(frame, spend=gg.expected_spend(frame), **args).to_numpy()
+    want = interval_frame(point, samples, frame.index, "clv", 0.9)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    pd.testing.assert_series_equal(got.attrs["total"], want.attrs["total"], check_exact=True)
