@@ -245,33 +245,15 @@ class FitResult:
         spend_model: Any,
         spend_values: np.ndarray,
         data: pd.DataFrame,
-    ) -> tuple[list[Any], list[np.ndarray]]:
-        """Parameter draws of this fit, each paired with the spend per customer: drawn from
-        ``spend_model``'s own estimates when spend comes from a fitted Gamma-Gamma result
-        (so a CLV interval covers both fits), else the fixed ``spend_values``."""
-        results = self._draw_results(draws, rng)
-        if spend_model is None:
-            return results, [spend_values] * len(results)
-        spend_draws = [
-            spend_model.with_params(row).expected_spend(data, warn=False).to_numpy()
-            for row in spend_model.param_draws(draws, rng).to_numpy()
-        ]
-        return results, spend_draws
-
-    def _draw_results_and_spend_rows(
-        self,
-        draws: int,
-        rng: np.random.Generator,
-        spend_model: Any,
-        spend_values: np.ndarray,
-        data: pd.DataFrame,
     ) -> tuple[list[Any], Callable[[Any, Any], np.ndarray]]:
-        """:meth:`_draw_results_and_spend` without a draws x customers spend matrix.
+        """Parameter draws of this fit with the spend per customer under each: drawn from
+        ``spend_model``'s own estimates when spend comes from a fitted Gamma-Gamma result
+        (so a CLV interval covers both fits), else the fixed ``spend_values``.
 
-        The same draws from the same ``rng`` in the same order; the spend comes back as a
-        function ``spend_at(draw_rows, customer_rows)`` giving those draws' spend of those
-        customers (a row vector when the spend is fixed), computed on demand by the spend
-        model's own formula, so every value equals the matrix's.
+        No draws x customers spend matrix is built: the spend comes back as a function
+        ``spend_at(draw_rows, customer_rows)`` giving those draws' spend of those customers
+        (a row vector when the spend is fixed), computed on demand by the spend model's own
+        formula, so every value equals a row-by-row evaluation.
         """
         results = self._draw_results(draws, rng)
         if spend_model is None:
@@ -378,6 +360,33 @@ class FitResult:
     def __repr__(self) -> str:
         values = ", ".join(f"{k}={v:.4g}" for k, v in self.params.items())
         return f"<{self.model} fit: {values}; loglik={self.loglik:.2f}>"
+
+
+def check_fixed(
+    fixed: Mapping[str, Any] | None, names: Sequence[str], model: str, *, positive: bool = True
+) -> dict[str, float]:
+    """``fixed`` as ``{name: value}``: parameters of ``model`` only, finite (positive when
+    ``positive``: every parameter of the model is), and at least one left free."""
+    out = {str(k): float(v) for k, v in dict(fixed or {}).items()}
+    unknown = set(out) - set(names)
+    bad = [k for k, v in out.items() if not np.isfinite(v) or (positive and v <= 0)]
+    if unknown:
+        raise DataError(
+            f"fixed names {sorted(unknown)} are not parameters of {model} ({', '.join(names)})."
+        )
+    if bad:
+        kind = "positive" if positive else "finite"
+        raise DataError(
+            f"fixed must map parameters of {model} to {kind} values; got "
+            + ", ".join(f"{k}={out[k]!r}" for k in bad)
+            + "."
+        )
+    if out and len(out) == len(names):
+        raise DataError(
+            f"fixed holds every parameter of {model}; leave at least one free (use "
+            "with_params on a fit to evaluate given values)."
+        )
+    return out
 
 
 def fit_mle(
@@ -1275,13 +1284,7 @@ class Model:
                 scales={},
             )
         negll = self._objective(p, spec)
-        fixed = dict(fixed or {})
-        unknown = set(fixed) - set(self.names)
-        if unknown or any(not (np.isfinite(v) and v > 0) for v in fixed.values()):
-            raise DataError(
-                f"fixed must map parameters of {self.name} ({', '.join(self.names)}) to "
-                f"positive values; got {fixed!r}."
-            )
+        fixed = check_fixed(fixed, self.names, self.name)
         jac = self.gradient or spec is not None
         if fixed:
             held = np.array([n in fixed for n in names])

@@ -478,12 +478,14 @@ class BGBBResult(FitResult):
             return self._series(point, data, "clv")
         level = check_level(level)
         rng = np.random.default_rng(seed)
-        results, spend_draws = self._draw_results_and_spend(
+        results, spend_at = self._draw_results_and_spend(
             draws, rng, spend_model, spend_values, data
         )
+        rows = np.arange(x.size)
         samples = []
         with np.errstate(all="ignore"):
-            for res, s in zip(results, spend_draws, strict=True):
+            for i, res in enumerate(results):
+                s = np.reshape(spend_at(np.array([i]), rows), -1)
                 try:
                     samples.append(res._dert(x, tx, n, r, k_max) * s * float(margin))
                 except DataError:  # a draw with gamma <= 1 at r = 0: infinite value

@@ -55,6 +55,7 @@ from scipy.special import digamma, gammaln
 from crmlab.errors import DataError
 from crmlab.models.base import (
     FitResult,
+    check_fixed,
     fit_mle,
     guard_fit,
 )
@@ -512,15 +513,7 @@ class CorrelatedParetoNBD(_Model):
         c = self.kernel_scale
         p = self._data(data, None)
         problems = self._problems(p)
-        fixed = {k: float(v) for k, v in dict(fixed or {}).items()}
-        unknown = set(fixed) - set(self.names)
-        if unknown:
-            raise DataError(f"fixed names {sorted(unknown)}, not parameters of {self.name}.")
-        if len(fixed) == len(self.names):
-            raise DataError(
-                f"fixed holds every parameter of {self.name}; leave at least one free (use "
-                "with_params on a fit to evaluate given values)."
-            )
+        fixed = check_fixed(fixed, self.names, self.name, positive=False)
         if problems and strict:
             guard_fit(
                 self.name,

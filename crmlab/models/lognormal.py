@@ -27,7 +27,14 @@ from scipy import optimize
 from scipy.special import digamma
 
 from crmlab.errors import DataError
-from crmlab.models.base import FitResult, Model, check_time_unit, gradient_hessian, guard_fit
+from crmlab.models.base import (
+    FitResult,
+    Model,
+    check_fixed,
+    check_time_unit,
+    gradient_hessian,
+    guard_fit,
+)
 from crmlab.models.nbd import ParetoNBD, _arrays, _Patterns, _patterns, _unique_rows
 
 _OUTER = np.polynomial.hermite.hermgauss(48)
@@ -254,15 +261,7 @@ class LognormalParetoNBD(Model):
                 advice=ParetoNBD.advice,
                 problems=problems,
             )
-        fixed = {k: float(v) for k, v in dict(fixed or {}).items()}
-        unknown = set(fixed) - set(self.names)
-        if unknown:
-            raise DataError(f"fixed names {sorted(unknown)}, not parameters of {self.name}.")
-        if len(fixed) == len(self.names):
-            raise DataError(
-                f"fixed holds every parameter of {self.name}; leave at least one free (use "
-                "with_params on a fit to evaluate given values)."
-            )
+        fixed = check_fixed(fixed, self.names, self.name, positive=False)
         if initial is None:
             r, alpha, s, beta = ParetoNBD().fit(data, strict=False).params
             initial = {

@@ -347,7 +347,7 @@ class NBDResult(FitResult):
             return pd.Series(point, index=data.index, name="clv")
         level = check_level(level)
         rng = np.random.default_rng(seed)
-        results, spend_at = self._draw_results_and_spend_rows(
+        results, spend_at = self._draw_results_and_spend(
             draws, rng, spend_model, spend_values, data
         )
         # one row per draw over the distinct patterns (not per customer); the customers'
