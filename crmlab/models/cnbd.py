@@ -51,14 +51,12 @@ from crmlab.errors import DataError
 from crmlab.models.base import (
     IdentificationError,
     Model,
-    per_customer,
     reject_rows,
 )
 from crmlab.models.nbd import (
     COLUMNS,
     NBDResult,
     _arrays,
-    _check_time,
     _Model,
     _unique_rows,
 )
@@ -287,42 +285,6 @@ class _CNBDResult(NBDResult):
                 r + k * x + j, alpha + T, t, k, np.full(x.shape, j), a, b + x + self.shift
             )
         return out.reshape(shape)
-
-    def expected_purchases(
-        self,
-        t: Any,
-        data: pd.DataFrame | None = None,
-        *,
-        level: float | None = None,
-        draws: int = 500,
-        seed: int = 0,
-        covariates: Any = None,
-    ) -> Any:
-        """Expected repeat purchases in a period of length ``t`` (time units of the fit).
-
-        With ``data``: conditional on each customer's (x, t_x, T), in (T, T + t]; ``t`` one
-        number or a Series of per-customer lengths by customer id; with ``level`` a frame
-        with ``expected``, ``lower``, ``upper``. Without ``data``: E[X(t)] for a new
-        customer. Formula in the module docstring.
-        """
-        if data is None:
-            return super().expected_purchases(t, level=level, covariates=covariates)
-        x, tx, T = self._data(data)
-        if isinstance(t, pd.Series):
-            horizon = _check_time(per_customer(t, data, "t"))
-        else:
-            if isinstance(t, bool) or not isinstance(t, int | float | np.integer | np.floating):
-                raise DataError(
-                    f"t must be one number or a Series of per-customer periods indexed by "
-                    f"customer id; got a {type(t).__name__}."
-                )
-            horizon = _check_time(np.full(x.size, float(t)))
-        (ux, utx, uT, ut), inv = _unique_rows(x, tx, T, horizon)
-
-        def compute(r: _CNBDResult) -> np.ndarray:
-            return r._conditional(ut, ux, utx, uT)[inv]
-
-        return self._predict(compute, data.index, "expected", level, draws, seed)
 
     def _discounted_purchases(
         self,

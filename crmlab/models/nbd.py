@@ -260,7 +260,7 @@ class NBDResult(FitResult):
             out = np.empty(x.size)
             for z, ((ux, utx, uT, ut), inv), rows in groups:
                 rz = r._at(z)
-                out[rows] = (rz._core(ut, ux, uT) * rz._alive(ux, utx, uT))[inv]
+                out[rows] = rz._conditional(ut, ux, utx, uT)[inv]
             return out
 
         return self._predict(compute, data.index, "expected", level, draws, seed)

@@ -56,6 +56,25 @@ def slug(name: str) -> str:
 # --------------------------------------------------------------------------- fitting
 
 
+def _fit_each(
+    summary: pd.DataFrame, names: Sequence[str] | None, label: Any, **options: Any
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Fit each model of ``names`` (default: all of :data:`MODELS`) with ``options``:
+    fits and reasons for failures, both keyed by ``label(name)``."""
+    names = list(MODELS) if names is None else list(names)
+    unknown = [n for n in names if n not in MODELS]
+    if unknown:
+        raise DataError(f"unknown model {unknown[0]!r}; choose among {', '.join(MODELS)}.")
+    fits: dict[str, Any] = {}
+    failed: dict[str, str] = {}
+    for name in names:
+        try:
+            fits[label(name)] = MODELS[name]().fit(summary, **options)
+        except DataError as exc:
+            failed[label(name)] = str(exc)
+    return fits, failed
+
+
 def fit_models(
     summary: pd.DataFrame, names: Sequence[str] | None = None
 ) -> tuple[dict[str, Any], dict[str, str]]:
@@ -70,17 +89,7 @@ def fit_models(
     fits, failed : dict, dict
         Model name -> fitted result; model name -> why it could not be fitted.
     """
-    names = list(MODELS) if names is None else list(names)
-    unknown = [n for n in names if n not in MODELS]
-    if unknown:
-        raise DataError(f"unknown model {unknown[0]!r}; choose among {', '.join(MODELS)}.")
-    fits: dict[str, Any] = {}
-    failed: dict[str, str] = {}
-    for name in names:
-        try:
-            fits[name] = MODELS[name]().fit(summary)
-        except DataError as exc:
-            failed[name] = str(exc)
+    fits, failed = _fit_each(summary, names, str)
     if not fits:
         reasons = "; ".join(f"{k}: {v}" for k, v in failed.items())
         raise DataError(f"no transaction model could be fitted to these data ({reasons}).")
@@ -682,18 +691,7 @@ def fit_covariate_models(
     Labels are :func:`covariate_name` of each model. As :func:`fit_models`, a model that
     cannot be fitted is returned with the reason instead of dropped.
     """
-    names = list(MODELS) if names is None else list(names)
-    unknown = [n for n in names if n not in MODELS]
-    if unknown:
-        raise DataError(f"unknown model {unknown[0]!r}; choose among {', '.join(MODELS)}.")
-    fits: dict[str, Any] = {}
-    failed: dict[str, str] = {}
-    for name in names:
-        try:
-            fits[covariate_name(name)] = MODELS[name]().fit(summary, covariates=list(covariates))
-        except DataError as exc:
-            failed[covariate_name(name)] = str(exc)
-    return fits, failed
+    return _fit_each(summary, names, covariate_name, covariates=list(covariates))
 
 
 #: What a coefficient of each link multiplies, in words (Fader & Hardie 2007 parameterisation).
