@@ -37,14 +37,6 @@ from crmlab.models.base import (
 NBD_MODELS = (BGNBD, MBGNBD, ParetoNBD)
 
 
-@pytest.fixture(scope="module")
-def summary() -> pd.DataFrame:
-    tx = crmlab.load_dataset("cdnow_sample")
-    return crmlab.rfm_summary(
-        tx, calibration_end="1997-09-30", observation_end="1998-06-30", time_unit="W"
-    )
-
-
 def test_identification_error_is_a_data_error():
     assert issubclass(IdentificationError, DataError)
     assert crmlab.models.IdentificationError is IdentificationError

@@ -20,14 +20,6 @@ from crmlab.simulate.correlated import lognormal_customers
 
 
 @pytest.fixture(scope="module")
-def summary() -> pd.DataFrame:
-    tx = crmlab.load_dataset("cdnow_sample")
-    return crmlab.rfm_summary(
-        tx, calibration_end="1997-09-30", observation_end="1998-06-30", time_unit="W"
-    )
-
-
-@pytest.fixture(scope="module")
 def pareto(summary) -> crmlab.models.ParetoNBDResult:
     return ParetoNBD().fit(summary)
 

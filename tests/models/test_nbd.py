@@ -38,14 +38,6 @@ NBD_MODELS = (BGNBD, MBGNBD, ParetoNBD)
 
 
 @pytest.fixture(scope="module")
-def summary() -> pd.DataFrame:
-    tx = crmlab.load_dataset("cdnow_sample")
-    return crmlab.rfm_summary(
-        tx, calibration_end="1997-09-30", observation_end="1998-06-30", time_unit="W"
-    )
-
-
-@pytest.fixture(scope="module")
 def fits(summary):
     return {M.__name__: M().fit(summary) for M in NBD_MODELS}
 
