@@ -9,13 +9,20 @@ not move with the machine's time zone.
 
 Point the kit at a cluster with ``SPARK_MASTER`` (``spark://host:7077``,
 ``yarn`` ...) or pass your own ``SparkSession`` as ``spark=``.
+
+The JVM of a session crmlab starts writes its console (Spark's log4j lines, JVM
+notices) to a log file, not to the terminal or the notebook: a report rendered with
+``--engine spark`` would otherwise show them as stderr outputs. Errors still reach
+Python as exceptions; the file's path is the session's ``spark.crmlab.jvmLog``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
+import tempfile
 import uuid
 import warnings
 from collections.abc import Iterator
@@ -51,10 +58,47 @@ def java_missing() -> str | None:
     )
 
 
+def jvm_log() -> str:
+    """The file the JVM of a session crmlab starts writes its console to.
+
+    ``$CRMLAB_SPARK_LOG`` if set, else ``crmlab-spark-<process id>.log`` in the
+    temporary folder (one file per Python process: no two processes share one).
+    """
+    return os.environ.get("CRMLAB_SPARK_LOG") or os.path.join(
+        tempfile.gettempdir(), f"crmlab-spark-{os.getpid()}.log"
+    )
+
+
+@contextlib.contextmanager
+def _console_to(path: str) -> Iterator[None]:
+    """Point file descriptors 1 and 2 at ``path`` while a child process starts.
+
+    PySpark starts the JVM with ``subprocess.Popen``, and the JVM keeps the stdout and
+    stderr it inherits for its whole life (its log4j console appender, the Python
+    workers it forks). Python's own ``sys.stdout``/``sys.stderr`` objects are flushed
+    first and find their descriptors restored afterwards.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    saved = [os.dup(1), os.dup(2)]
+    try:
+        with open(path, "ab") as log:
+            os.dup2(log.fileno(), 1)
+            os.dup2(log.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in saved:
+            os.close(fd)
+
+
 def session(master: str | None = None, **config: str) -> Any:
     """A SparkSession (the active one if there is one) with UTC as its time zone.
 
-    ``master`` defaults to ``$SPARK_MASTER``, else ``local[*]``.
+    ``master`` defaults to ``$SPARK_MASTER``, else ``local[*]``. A session started
+    here writes the JVM's console to :func:`jvm_log` (its ``spark.crmlab.jvmLog``).
     """
     problem = java_missing()
     if problem:
@@ -81,9 +125,24 @@ def session(master: str | None = None, **config: str) -> Any:
         # local workers run this Python (with crmlab and its packages), not the first python3
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         builder = builder.config("spark.pyspark.python", sys.executable)
+    log = jvm_log()
+    builder = builder.config("spark.crmlab.jvmLog", log)
     for key, value in config.items():
         builder = builder.config(key, value)
-    return builder.getOrCreate()
+    try:
+        with _console_to(log):
+            return builder.getOrCreate()
+    except Exception as exc:  # the JVM did not start: its last words are in the log
+        exc.add_note(f"The JVM's console, in {log}, ends with:\n{_tail(log)}")
+        raise
+
+
+def _tail(path: str, lines: int = 20) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as log:
+            return "".join(log.readlines()[-lines:])
+    except OSError as exc:  # pragma: no cover - the file was opened for writing above
+        return f"(unreadable: {exc})"
 
 
 class SparkEngine(Engine):

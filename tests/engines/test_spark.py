@@ -6,6 +6,8 @@ pyspark (the dev extra) and the machines have Java.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -124,3 +126,25 @@ def test_spark_scores_with_map_in_pandas(spark, tmp_path, cdnow_sample):
     np.testing.assert_allclose(got["expected_purchases"], fit.expected_purchases(52, full), 1e-12)
     clv = fit.clv(full, spend=spend, horizon=52, annual_discount_rate=0.1)
     np.testing.assert_allclose(got["clv"], clv, rtol=1e-12)
+
+
+def test_the_jvm_console_goes_to_its_log_file(spark):
+    # a report rendered with --engine spark showed the JVM's log4j lines as stderr outputs
+    path = spark.conf.get("spark.crmlab.jvmLog")
+    frame = spark.range(3).cache()
+    frame.cache()  # Spark's CacheManager warns on its console: "already cached"
+    frame.count()
+    text = Path(path).read_text(encoding="utf-8")
+    assert "log4j" in text and "Asked to cache already cached data" in text
+    frame.unpersist()
+
+
+def test_console_of_a_child_process_is_redirected_and_ours_restored(tmp_path, capfd):
+    import subprocess
+
+    log = tmp_path / "jvm.log"
+    with sp._console_to(str(log)):
+        subprocess.run(["sh", "-c", "echo to-out; echo to-err >&2"], check=True)
+    subprocess.run(["sh", "-c", "echo after >&2"], check=True)
+    assert log.read_text().split() == ["to-out", "to-err"]
+    assert capfd.readouterr().err == "after\n"
