@@ -74,11 +74,18 @@ def _arrays(data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _unique_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
-    """Distinct rows of the given columns and each original row's position among them."""
+    """Distinct rows of the given columns (in lexicographic order) and each original row's
+    position among them; a lexicographic sort, many times faster than
+    ``np.unique(..., axis=0)`` on a few hundred thousand rows."""
     if columns[0].size == 0:
         return [c.copy() for c in columns], np.zeros(0, dtype=int)
-    uniq, inverse = np.unique(np.column_stack(columns), axis=0, return_inverse=True)
-    return [uniq[:, j] for j in range(uniq.shape[1])], np.ravel(inverse)
+    order = np.lexsort(columns[::-1])
+    ordered = [c[order] for c in columns]
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = np.logical_or.reduce([c[1:] != c[:-1] for c in ordered])
+    inverse = np.empty(order.size, dtype=np.intp)
+    inverse[order] = np.cumsum(first) - 1
+    return [c[first] for c in ordered], inverse
 
 
 def _check_time(t: np.ndarray, name: str = "t") -> np.ndarray:
@@ -340,6 +347,13 @@ class NBDResult(FitResult):
     def _alive(self, x: np.ndarray, tx: np.ndarray, T: np.ndarray) -> np.ndarray:
         return np.exp(-np.logaddexp(0.0, self._log_odds_dead(x, tx, T)))
 
+    def _alive_for(
+        self, x: np.ndarray, tx: np.ndarray, T: np.ndarray
+    ) -> Callable[[NBDResult], np.ndarray]:
+        """P(alive) of these patterns as a function of a result of the same model, for
+        many parameter draws (a model may prepare the patterns once)."""
+        return lambda r: r._alive(x, tx, T)
+
     def probability_alive(
         self,
         data: pd.DataFrame,
@@ -538,9 +552,11 @@ class NBDResult(FitResult):
             (px, ptx, pT), inverse = _unique_rows(x, tx, T)
             (ux, uT), inv_core = _unique_rows(px, pT)
 
+            alive = self._alive_for(px, ptx, pT)
+
             def per_pattern(r: NBDResult) -> np.ndarray:
                 core = r._discounted_core(ux, uT, ends, rate)[inv_core]
-                return core * r._alive(px, ptx, pT)
+                return core * alive(r)
 
             def discounted_one(r: NBDResult) -> np.ndarray:
                 return per_pattern(r)[inverse]
@@ -1126,15 +1142,17 @@ def _pareto_log_drop(
     return log_drop, at_tx, at_T, np.exp(diff)
 
 
-def _pareto_log_a0(r, alpha, s, beta, x, tx, T) -> np.ndarray:
+def _pareto_log_a0(r, alpha, s, beta, x, tx, T, index=None) -> np.ndarray:
     """``ln A0`` of Fader & Hardie's (2005) note, ``A0 = (r+s+x)[J(x, t_x) - J(x, T)]``,
-    for arrays x, t_x and T (see :func:`_r_grid` for how J is evaluated)."""
+    for arrays x, t_x and T (see :func:`_r_grid` for how J is evaluated); ``index`` is
+    ``_pareto_index`` of the flattened arrays when already known."""
     x, tx, T = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (x, tx, T)))
     shape = x.shape
     x, tx, T = x.ravel(), tx.ravel(), T.ravel()
     if not x.size:
         return np.zeros(shape)
-    index = _pareto_index(x, tx, T)
+    if index is None:
+        index = _pareto_index(x, tx, T)
     log_drop = _pareto_log_drop((r, alpha, s, beta), index, grad=False)[0]
     return (np.log(r + s + x) + log_drop).reshape(shape)
 
@@ -1145,10 +1163,17 @@ class ParetoNBDResult(NBDResult):
     P(alive) = 1 / (1 + s/(r+s+x) (alpha+T)^(r+x) (beta+T)^s A0) (Fader & Hardie 2005 note).
     """
 
-    def _log_odds_dead(self, x, tx, T):
+    def _log_odds_dead(self, x, tx, T, index=None):
         r, alpha, s, beta = self._p()
-        log_a0 = _pareto_log_a0(r, alpha, s, beta, x, tx, T)
+        log_a0 = _pareto_log_a0(r, alpha, s, beta, x, tx, T, index)
         return np.log(s / (r + s + x)) + (r + x) * np.log(alpha + T) + s * np.log(beta + T) + log_a0
+
+    def _alive_for(self, x, tx, T):
+        """As the base, with the patterns' distinct (x, t_x) and (x, T) pairs found once."""
+        if x.ndim != 1 or not x.size:
+            return super()._alive_for(x, tx, T)
+        index = _pareto_index(x, tx, T)
+        return lambda r: np.exp(-np.logaddexp(0.0, r._log_odds_dead(x, tx, T, index)))
 
     def _unconditional(self, t):
         r, alpha, s, beta = self._p()

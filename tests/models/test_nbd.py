@@ -709,3 +709,186 @@ def test_clv_interval_equals_the_draws_x_customers_reference(fits, summary, name
     want = interval_frame(point, samples, frame.index, "clv", 0.9)
     pd.testing.assert_frame_equal(got, want, check_exact=True)
     pd.testing.assert_series_equal(got.attrs["total"], want.attrs["total"], check_exact=True)
+
+
+# --- CLV without a hyp2f1 per step end (issue 17): interpolation against the per-step path
+
+
+def _per_step(monkeypatch) -> None:
+    """Every NBD model on the reference path: its ``_core`` at every step end (the Gauss
+    hypergeometric function for BG/NBD and MBG/NBD) and P(alive) pattern by pattern."""
+    for cls in (nbd.BGNBDResult, nbd.MBGNBDResult, nbd.ParetoNBDResult):
+        monkeypatch.setattr(cls, "_discounted_core", nbd.NBDResult._discounted_core)
+    monkeypatch.setattr(nbd.ParetoNBDResult, "_alive_for", nbd.NBDResult._alive_for)
+
+
+def _assert_same_clv(got: pd.DataFrame, want: pd.DataFrame, rtol: float = 1e-10) -> None:
+    for col in ("clv", "lower", "upper"):
+        np.testing.assert_allclose(got[col], want[col], rtol=rtol, atol=0)
+    for key in ("clv", "lower", "upper"):
+        np.testing.assert_allclose(got.attrs["total"][key], want.attrs["total"][key], rtol=rtol)
+
+
+@pytest.mark.parametrize("name", ["BGNBD", "MBGNBD", "ParetoNBD"])
+def test_ten_year_clv_interval_agrees_with_the_per_step_path(fits, summary, name, monkeypatch):
+    """CDNOW, the study's ten years in 522 weekly steps, every customer, 40 draws."""
+    args = {"margin": 0.3, "annual_discount_rate": 0.1, "horizon": "10Y", "level": 0.9}
+    got = fits[name].clv(summary, spend=30.0, draws=40, seed=5, **args)
+    _per_step(monkeypatch)
+    want = fits[name].clv(summary, spend=30.0, draws=40, seed=5, **args)
+    _assert_same_clv(got, want)
+    assert got["clv"].sum() > 0 and (got["upper"] >= got["lower"]).all()
+
+
+def _far_params(params: np.ndarray, seed: int, count: int) -> list[np.ndarray]:
+    """The estimate and parameter vectors up to a factor e^(+-1.5) away from it."""
+    rng = np.random.default_rng(seed)
+    return [params] + [params * np.exp(rng.uniform(-1.5, 1.5, params.size)) for _ in range(count)]
+
+
+@pytest.fixture(scope="module")
+def daily() -> pd.DataFrame:
+    """Daily data: alpha of 15 days far below beta of 200 (as issue 17's daily log)."""
+    return _daily(3000, seed=17)
+
+
+@pytest.mark.parametrize("model", [BGNBD, MBGNBD, ParetoNBD])
+def test_daily_clv_agrees_with_the_per_step_path_far_from_the_estimate(daily, model):
+    """Three years in daily steps (1,095 step ends): every distinct (x, T) under the
+    estimate and under parameter vectors far from it."""
+    fit = model().fit(daily)
+    (x, T), _ = nbd._unique_rows(*(daily[c].to_numpy(dtype=float) for c in ("frequency", "T")))
+    ends = np.arange(1.0, 1095.5)
+    rate = 1.1 ** (1 / 365) - 1
+    for params in _far_params(fit.params.to_numpy(), seed=3, count=6):
+        r = fit.with_params(params)
+        got = r._discounted_core(x, T, ends, rate)
+        want = nbd.NBDResult._discounted_core(r, x, T, ends, rate)
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=0)
+
+
+def test_daily_clv_interval_agrees_with_the_per_step_path(daily, monkeypatch):
+    fit = BGNBD().fit(daily)
+    args = {"margin": 0.3, "discount_rate": 2e-4, "horizon": 730, "level": 0.8, "draws": 12}
+    got = fit.clv(daily, spend=10.0, **args)
+    _per_step(monkeypatch)
+    _assert_same_clv(got, fit.clv(daily, spend=10.0, **args))
+
+
+@pytest.mark.parametrize("result", [nbd.BGNBDResult, nbd.MBGNBDResult])
+@pytest.mark.parametrize(
+    "params",
+    [
+        (0.24, 4.4, 1 + 1e-7, 2.4),  # a close to 1: the formula cancels, the interpolation
+        (0.24, 4.4, 1.001, 2.4),  # meets the noise and falls back to the per-step path
+        (0.24, 0.02, 0.79, 2.4),  # alpha tiny: z = t/(alpha+T+t) near 1 for young customers
+        (0.24, 4.4, 0.02, 2.4),  # a tiny
+        (50.0, 4.4, 0.79, 2.4),  # r large
+        (0.01, 300.0, 0.8, 2.0),
+    ],
+)
+def test_interpolation_near_the_edges(result, params):
+    r = _result("BGNBD" if result is nbd.BGNBDResult else "MBGNBD", params)
+    x = np.array([0, 0, 1, 3, 10, 50, 200, 300, 0, 5, 80, 80, 80.0, *range(40), *range(40)])
+    T = np.array([0, 0.5, 3, 10, 40, 70, 78, 78, 78, 0.1, 20, 50, 77.0])
+    T = np.concatenate([T, np.linspace(0.1, 78, 40), np.linspace(5, 40, 40)])
+    ends = np.arange(1.0, 522.0)
+    got = r._discounted_core(x, T, ends, 0.0018)
+    want = nbd.NBDResult._discounted_core(r, x, T, ends, 0.0018)
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=0)
+
+
+def test_rows_the_interpolation_cannot_settle_take_the_per_step_path(fits, monkeypatch):
+    """With no tolerance every row fails the tail test, at every level, in age and in
+    time: the result is the per-step path's; non-finite values (an impossible draw) are
+    passed through as the per-step path gives them."""
+    r = fits["BGNBD"]
+    x = np.repeat(np.arange(3.0), 60)
+    T = np.tile(np.linspace(0.5, 38, 60), 3)
+    ends = np.arange(1.0, 300.5)
+    want = nbd.NBDResult._discounted_core(r, x, T, ends, 0.002)
+    calls = []
+    direct = nbd.NBDResult._discounted_core
+
+    def counted(self, x, T, ends, rate):
+        calls.append(x.size)
+        return direct(self, x, T, ends, rate)
+
+    monkeypatch.setattr(nbd.NBDResult, "_discounted_core", counted)
+    monkeypatch.setattr(nbd, "_TOLERANCE", 0.0)
+    got = r._discounted_core(x, T, ends, 0.002)
+    np.testing.assert_allclose(got, want, rtol=1e-15, atol=0)
+    assert sum(calls) >= x.size  # every row went to the per-step path
+    bad = r.with_params([np.nan, 4.4, 0.79, 2.4])
+    monkeypatch.setattr(nbd, "_TOLERANCE", 1e-12)
+    with np.errstate(all="ignore"):
+        assert np.isnan(bad._discounted_core(x, T, ends, 0.002)).all()
+
+
+def test_chebyshev_weights_are_exact_for_polynomials_in_log_time():
+    """A core that is a polynomial of degree 12 in ln(t + c0) and in ln(alpha + T) is
+    reproduced exactly: the discounted sum equals the plain sum over the 400 step ends,
+    and every row passes the tail test at the first level (its last three coefficients
+    are zero), in age and in time."""
+    c0, alpha = 2.0, 1.5
+    a, b = np.random.default_rng(0).normal(size=(2, 13))
+
+    def core(t, x, T):
+        u, u0, v = np.log(t + c0) / 6, np.log(c0) / 6, np.log(alpha + T) / 4
+        return sum(a[k] * (u**k - u0**k) for k in range(13)) * (
+            1 + x * sum(b[k] * v**k for k in range(13))
+        )
+
+    ends = np.arange(1.0, 400.5)
+
+    def direct(x, T):
+        values = core(ends[None, :], x[:, None], T[:, None])
+        return np.diff(values, axis=1, prepend=0.0) @ 1.003**-ends
+
+    x = np.repeat([0.0, 1.0, 2.0], 50)
+    T = np.tile(np.linspace(0.5, 60, 50), 3)
+    calls = []
+
+    def in_time(x, T):
+        calls.append(x.size)
+        return nbd._discounted_interpolated(core, x, T, ends, 0.003, c0, direct)
+
+    got = nbd._interpolated_in_age(in_time, x, T, alpha)
+    np.testing.assert_allclose(got, direct(x, T), rtol=1e-11)
+    assert calls == [3 * 17]  # 17 ages per frequency, each settled in time at 17 points
+
+
+def test_short_horizons_use_the_per_step_path(fits):
+    r = fits["MBGNBD"]
+    x, T = np.array([0.0, 2.0, 7.0]), np.array([10.0, 30.0, 38.0])
+    ends = np.arange(1.0, 20.5)
+    np.testing.assert_array_equal(
+        r._discounted_core(x, T, ends, 0.002),
+        nbd.NBDResult._discounted_core(r, x, T, ends, 0.002),
+    )
+
+
+@pytest.mark.parametrize("s", [0.6, 1.0, 3.0])
+def test_pareto_discounted_purchases_per_distinct_age(fits, s):
+    """(r+x)/(alpha+T) times a sum that depends on T alone: equal to the per-step sum."""
+    r = fits["ParetoNBD"].with_params([0.55, 10.6, s, 11.7])
+    x = np.array([0.0, 1.0, 5.0, 5.0, 30.0])
+    T = np.array([0.0, 12.0, 12.0, 39.0, 39.0])
+    ends = np.arange(0.5, 300.0, 0.5)
+    np.testing.assert_allclose(
+        r._discounted_core(x, T, ends, 0.001),
+        nbd.NBDResult._discounted_core(r, x, T, ends, 0.001),
+        rtol=1e-13,
+    )
+
+
+def test_unique_rows_equal_numpy_unique():
+    rng = np.random.default_rng(1)
+    cols = [rng.integers(0, 9, 5000) * 1.0, rng.integers(0, 40, 5000) / 7, rng.random(5000) < 0.5]
+    cols[2] = cols[2].astype(float)
+    got, inverse = nbd._unique_rows(*cols)
+    want, want_inverse = np.unique(np.column_stack(cols), axis=0, return_inverse=True)
+    for j in range(3):
+        np.testing.assert_array_equal(got[j], want[:, j])
+        np.testing.assert_array_equal(got[j][inverse], cols[j])
+    np.testing.assert_array_equal(inverse, want_inverse.ravel())
