@@ -282,9 +282,14 @@ def score(
     ``mapInPandas`` on the executors (each Arrow batch scored by the model's public
     methods). Writes a Parquet dataset to ``out`` if given; returns the scored Spark
     DataFrame (kept until the session ends) and the summary's attrs.
+
+    ``source`` is what :func:`crmlab.rfm_summary` reads on Spark (a path, a Spark
+    DataFrame, with ``summary_options``), or an open Spark
+    :class:`~crmlab.engines.summary.Plan`: its validated summary is scored as it is (no
+    second read or validation of the source) and the plan is left open.
     """
     from crmlab.engines.score import check_model, score_frame
-    from crmlab.engines.summary import prepare, to_summary
+    from crmlab.engines.summary import Plan, prepare, to_summary
     from crmlab.models.base import check_horizon
 
     check_model(model, spend, discount_rate, annual_discount_rate)
@@ -297,10 +302,22 @@ def score(
         "discount_rate": discount_rate,
         "annual_discount_rate": annual_discount_rate,
     }
-    if not (type(source).__module__.startswith("pyspark")):
-        summary_options["engine"] = "spark"
-        summary_options["spark"] = spark
-    plan = prepare(source, **summary_options)
+    opened = isinstance(source, Plan)
+    if opened:
+        if summary_options or spark is not None:
+            given = sorted([*summary_options, *(["spark"] if spark is not None else [])])
+            raise DataError(f"an open plan is already summarised; drop {', '.join(given)}.")
+        if not isinstance(source.engine, SparkEngine):
+            raise DataError(
+                f"this plan runs in {source.engine.name}, not Spark: score it with "
+                "crmlab.engines.score.score."
+            )
+        plan = source
+    else:
+        if not (type(source).__module__.startswith("pyspark")):
+            summary_options["engine"] = "spark"
+            summary_options["spark"] = spark
+        plan = prepare(source, **summary_options)
     try:
         engine = plan.engine
         attrs, holdout = dict(plan.attrs), plan.holdout
@@ -338,5 +355,5 @@ def score(
             result.write.mode("overwrite").parquet(out)
         return result, attrs
     finally:
-        if out:
-            engine.close()
+        if out and not opened:
+            plan.engine.close()

@@ -378,8 +378,9 @@ def export_customers(data: CLVData, study: Any, *, batch_size: int = 1 << 18) ->
 
     pandas: ``customers_clv`` (CSV and Excel, :func:`crmlab.reports.export`).
     Engines: :data:`SCORES_FILE` (Parquet) in the same folder, written batch by batch
-    by :func:`crmlab.engines.score.score` from the open plan (DuckDB, SQL databases)
-    or by :func:`crmlab.engines.spark.score` on the executors; the CLV is the study's
+    from the open plan (validated once, by :func:`load_clv_data`) by
+    :func:`crmlab.engines.score.score` (DuckDB, SQL databases) or by
+    :func:`crmlab.engines.spark.score` on Spark's executors; the CLV is the study's
     (the model it uses, its Gamma-Gamma spend, margin, discount rate and horizon), and
     ``expected_purchases`` covers the study's ``forecast_horizon``.
     """
@@ -408,29 +409,16 @@ def export_customers(data: CLVData, study: Any, *, batch_size: int = 1 << 18) ->
     }
     folder.mkdir(parents=True, exist_ok=True)
     out = folder / SCORES_FILE
-    if data.engine == "spark":
+    if data.plan is None:
+        raise DataError("the engine's data were closed; load them again with load_clv_data.")
+    if data.engine == "spark":  # mapInPandas on the executors, from the open plan
         from crmlab.engines import spark as sp
 
-        summary_options = {
-            k: v for k, v in data.options.items() if k not in ("data_path", "engine", "spark")
-        }
-        sp.score(
-            data.options["data_path"],
-            study.model,
-            out=str(out),
-            spark=data.options["spark"],
-            calibration_end=study.summary.attrs["calibration_end"],
-            observation_end=study.summary.attrs["observation_end"],
-            time_unit=study.summary.attrs["time_unit"],
-            **options,
-            **summary_options,
-        )
+        sp.score(data.plan, study.model, out=str(out), **options)
         files = f"{out.as_posix()}/*.parquet"
     else:
         from crmlab.engines import score as sc
 
-        if data.plan is None:
-            raise DataError("the engine's data were closed; load them again with load_clv_data.")
         sc.score(data.plan, study.model, out=str(out), batch_size=batch_size, **options)
         files = out.as_posix()
     import duckdb

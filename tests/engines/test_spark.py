@@ -148,3 +148,27 @@ def test_console_of_a_child_process_is_redirected_and_ours_restored(tmp_path, ca
     subprocess.run(["sh", "-c", "echo after >&2"], check=True)
     assert log.read_text().split() == ["to-out", "to-err"]
     assert capfd.readouterr().err == "after\n"
+
+
+def test_spark_scores_an_open_plan_and_leaves_it_open(spark, tmp_path, cdnow_sample):
+    # the CLV report scores the plan it summarised: no second read or validation of the data
+    from crmlab.engines.summary import prepare
+    from crmlab.models import BGNBD
+
+    path = str(tmp_path / "cd.parquet")
+    cdnow_sample[["customer_id", "date", "amount"]].to_parquet(path)
+    full = crmlab.rfm_summary(cdnow_sample, calibration_end="1997-09-30")
+    fit = BGNBD().fit(full)
+    out = str(tmp_path / "scores")
+    with prepare(path, engine="spark", spark=spark, calibration_end="1997-09-30") as plan:
+        sp.score(plan, fit, out=out, horizon=52, annual_discount_rate=0.1)
+        assert len(plan.summary()) == len(full)  # still open
+        with pytest.raises(DataError, match="already summarised; drop calibration_end, spark"):
+            sp.score(plan, fit, calibration_end="1997-09-30", spark=spark, discount_rate=0.01)
+    got = pd.read_parquet(out).set_index("customer_id").sort_index()
+    assert list(got.index) == list(full.index)
+    np.testing.assert_allclose(got["p_alive"], fit.probability_alive(full), rtol=1e-12)
+    np.testing.assert_allclose(got["expected_purchases"], fit.expected_purchases(52, full), 1e-12)
+    with prepare(path, calibration_end="1997-09-30") as plan:
+        with pytest.raises(DataError, match="runs in duckdb, not Spark"):
+            sp.score(plan, fit, discount_rate=0.01)
