@@ -73,7 +73,12 @@ def rendered(shop, tmp_path_factory):
             out = tmp_path_factory.mktemp(f"reports_{key}")
             argv = ["report", NAME, "--data", source, "--map", MAP, *flags, "-f", params]
             err = io.StringIO()
-            with contextlib.chdir(shop), contextlib.redirect_stderr(err):
+            with (
+                contextlib.chdir(shop),
+                contextlib.redirect_stderr(err),
+                pytest.MonkeyPatch.context() as env,
+            ):
+                env.setenv("CRMLAB_SPARK_LOG", str(out / "jvm.log"))  # for the kernel's JVM
                 code = cli.main([*argv, "--out", str(out)])
             assert code == 0, err.getvalue()
             folders[key] = out / NAME
@@ -138,7 +143,11 @@ def test_clv_report_renders_with_spark_and_scores_as_duckdb(rendered, cdnow_samp
 
     if sp.java_missing():
         pytest.skip(sp.java_missing())
-    scores = check_report(rendered("spark"), cdnow_sample, "Spark", "from 3 Parquet files")
+    folder = rendered("spark")
+    scores = check_report(folder, cdnow_sample, "Spark", "from 3 Parquet files")
+    log = (folder.parent / "jvm.log").read_text(encoding="utf-8")
+    assert "log4j" in log  # the JVM's console went to its log, not into the report
+    assert "already cached" not in log  # the export scored the plan it loaded, not anew
     ref = pd.read_parquet(rendered("parquet_glob") / SCORES_FILE)
     assert sorted(scores.columns) == sorted(ref.columns)
     scores = scores.set_index("customer_id").sort_index()[ref.columns.drop("customer_id")]
