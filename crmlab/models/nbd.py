@@ -203,8 +203,18 @@ def _discounted_interpolated(
     series through the Chebyshev-Lobatto points (values at 17, then 33, then 65 points,
     nested); the discounted sum of its steps is a fixed linear function of the series'
     coefficients, :math:`S = \sum_m a_m g_m` with
-    :math:`g_m = \sum_k (1+d)^{-t_k}[T_m(s(t_k)) - T_m(s(t_{k-1}))]`. For the BG/NBD family
-    :math:`c(t) = E_p[(1 - (1 + p t/(\alpha+T))^{-(r+x)})/p]` is analytic in :math:`t` off
+    :math:`g_m = \sum_k (1+d)^{-t_k}[T_m(s(t_k)) - T_m(s(t_{k-1}))]`.
+
+    Why it converges: a BG/NBD customer alive at T buys :math:`(1 - e^{-\lambda p t})/p` in
+    expectation over the next :math:`t` (Fader, Hardie & Lee 2005), with
+    :math:`\lambda \sim \Gamma(r+x, \alpha+T)` and :math:`p \sim B(a, b+x)` (MBG/NBD:
+    :math:`B(a, b+x+1)`) given the history, so
+
+    .. math:: c(t) = E_p\left[\frac{1 - (1 + p t/(\alpha+T))^{-(r+x)}}{p}\right],
+
+    Euler's integral of the :math:`{}_2F_1` in ``_core`` (DLMF 15.6.1) written for every
+    :math:`a > 0` (the form with :math:`u \sim B(b+x, a-1)` needs :math:`a > 1`, and fits
+    often have :math:`a < 1`: CDNOW 0.79). It is analytic in :math:`t` off
     :math:`(-\infty, -(\alpha+T)]`, i.e. in the strip :math:`|\mathrm{Im}\,u| < \pi` when
     :math:`c_0 \le \alpha + T`, so the coefficients fall geometrically (Trefethen 2013,
     Approximation Theory and Approximation Practice, Theorems 8.2 and 8.3). A row is

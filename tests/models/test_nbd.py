@@ -798,6 +798,29 @@ def test_interpolation_near_the_edges(result, params):
     np.testing.assert_allclose(got, want, rtol=1e-10, atol=0)
 
 
+@pytest.mark.parametrize("name", ["BGNBD", "MBGNBD"])
+@pytest.mark.parametrize("a", [0.3, 0.79, 2.5])
+def test_core_is_the_dropout_integral_the_interpolation_relies_on(name, a):
+    """E[X(T, T+t) | alive] = E_p[(1 - (1 + p t/(alpha+T))^-(r+x))/p], p ~ Beta(a, b+x)
+    (MBG/NBD: b+x+1), by quadrature, for a below and above 1: the integral whose
+    analyticity in t and alpha+T the interpolation's convergence rests on."""
+    r_, alpha, b = 0.6, 3.5, 2.4
+    res = _result(name, (r_, alpha, a, b))
+    shift = 0 if name == "BGNBD" else 1
+
+    def bought(p, x, T, t):  # its limit (r+x) t/(alpha+T) at p = 0
+        k = t / (alpha + T)
+        return -np.expm1(-(r_ + x) * np.log1p(p * k)) / p if p > 0 else (r_ + x) * k
+
+    for x, T, t in [(0.0, 5.0, 30.0), (3.0, 0.5, 500.0), (12.0, 38.0, 2.0)]:
+        bb = b + x + shift  # the Beta density's weight p^(a-1) (1-p)^(bb-1) exactly
+        want = integrate.quad(
+            bought, 0, 1, args=(x, T, t), weight="alg", wvar=(a - 1, bb - 1), epsrel=1e-11
+        )[0] / np.exp(betaln(a, bb))
+        got = res._core(np.array(t), np.array(x), np.array(T))
+        np.testing.assert_allclose(got, want, rtol=1e-8)
+
+
 def test_rows_the_interpolation_cannot_settle_take_the_per_step_path(fits, monkeypatch):
     """With no tolerance every row fails the tail test, at every level, in age and in
     time: the result is the per-step path's; non-finite values (an impossible draw) are
