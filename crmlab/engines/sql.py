@@ -192,18 +192,20 @@ FROM p"""
 
 def duplicates_among(cols: Columns, table: str) -> str:
     """:func:`duplicates_query` restricted to the customers of ``table`` (a
-    :func:`customers` table with ``most``) who have several rows on some day.
+    :func:`customers` table with ``shared_from``) who have several rows on some day,
+    and to their rows from the first such day on.
 
-    Exact duplicates share the customer and the day, so the other customers have none:
-    the count is the same, and only their rows are grouped by (customer, timestamp,
-    amount).
+    Exact duplicates share the customer and the day, so the other rows have none: the
+    count is the same, and only those rows are grouped by (customer, timestamp, amount).
     """
     return f"""
 WITH p AS ({parsed(cols)}),
+s AS (SELECT customer_id, shared_from FROM {table} WHERE shared_from IS NOT NULL),
 g AS (
-  SELECT customer_id, ts, amt, COUNT(*) AS n FROM p
-  WHERE customer_id IN (SELECT customer_id FROM {table} WHERE most > 1)
-  GROUP BY customer_id, ts, amt HAVING COUNT(*) > 1
+  SELECT p.customer_id, p.ts, p.amt, COUNT(*) AS n
+  FROM p JOIN s ON p.customer_id = s.customer_id
+  WHERE {day_of("p.ts")} >= s.shared_from
+  GROUP BY p.customer_id, p.ts, p.amt HAVING COUNT(*) > 1
 )
 SELECT SUM(n - 1) AS duplicates FROM g"""
 
@@ -247,18 +249,19 @@ def customers(
     occasion's, ``ARG_MIN(value, day)``, in one aggregation (no join of the occasions
     with each customer's first day). The subtraction costs at most a few units of
     rounding of the customer's calibration total (relative 1e-16 of it). ``count_rows``:
-    also ``most``, the most rows the customer has on one day (1 for every customer means
-    the source holds no exact duplicate; see :func:`duplicates_among`). One integer
-    maximum per customer: on 100M rows under a 1 GB memory limit, counting the shared
-    rows and their first and last day instead cost DuckDB 30 CPU seconds more than the
-    summary alone, the maximum a few.
+    also ``shared_from``, the first day on which the customer has several rows (NULL
+    for none: then the source holds no exact duplicate; see :func:`duplicates_among`).
+    One minimum per customer: on 100M rows under a 1 GB memory limit, counting the
+    shared rows with their first and last day by ``FILTER`` clauses cost DuckDB 30 CPU
+    seconds more than the summary alone, this a few.
     On the typed engines days and occasion counts are INTEGER (occasions are distinct
     days), half the width of BIGINT in a table of one row per customer.
     """
     rows_of_day = ", COUNT(*) AS n" if count_rows else ""
     if typed:
         cal_d, obs_d = f"DATE '{date_of(cal)}'", f"DATE '{date_of(obs)}'"
-        shared = ",\n  CAST(MAX(n) AS INTEGER) AS most" if count_rows else ""
+        first_shared = days_since("MIN(CASE WHEN n > 1 THEN day END)", "INTEGER")
+        shared = f",\n  {first_shared} AS shared_from" if count_rows else ""
         return f"""
 WITH occ AS (
   SELECT customer_id, CAST(ts AS DATE) AS day, SUM(amt) AS value{rows_of_day}
@@ -270,7 +273,7 @@ SELECT customer_id, {days_since("MIN(day)", "INTEGER")} AS first_day,
   SUM(value) FILTER (WHERE day <= {cal_d}) - ARG_MIN(value, day) AS repeat_value,
   CAST(COUNT(*) FILTER (WHERE day > {cal_d} AND day <= {obs_d}) AS INTEGER) AS n_hold{shared}
 FROM occ GROUP BY customer_id"""
-    shared = ",\n  MAX(o.n) AS most" if count_rows else ""
+    shared = ",\n  MIN(CASE WHEN o.n > 1 THEN o.day END) AS shared_from" if count_rows else ""
     return f"""
 WITH occ AS (
   SELECT customer_id, {day_of("ts")} AS day, SUM(amt) AS value{rows_of_day}
@@ -301,8 +304,8 @@ def excluded_query(
     table: str, cal: int, lo: int | None, hi: int | None, *, shared: bool = False
 ) -> str:
     """Customers left out: first purchase after ``cal``; outside the cohort window
-    (``shared``: also the largest ``most`` of :func:`customers`, above 1 when some
-    customer has several rows on a day)."""
+    (``shared``: also how many customers have several rows on some day, those with a
+    ``shared_from`` in :func:`customers`)."""
     outside = " OR ".join(
         [f"first_day < {lo}"] * (lo is not None) + [f"first_day > {hi}"] * (hi is not None)
     )
@@ -310,7 +313,7 @@ def excluded_query(
     return (
         f"SELECT SUM(CASE WHEN first_day > {cal} THEN 1 ELSE 0 END) AS after_calibration, "
         f"{cohort if outside else '0'} AS outside_cohort, COUNT(*) AS n_customers"
-        f"{', MAX(most) AS most' if shared else ''} FROM {table}"
+        f"{', COUNT(shared_from) AS shared' if shared else ''} FROM {table}"
     )
 
 

@@ -598,7 +598,7 @@ def prepare(
             )
         )
         got = engine.one(q.excluded_query(table, cal_day, lo_day, hi_day, shared=deferred))
-        if deferred and (got["most"] or 0) > 1:
+        if deferred and got["shared"]:
             n_dup = int(engine.one(q.duplicates_among(cols, table))["duplicates"] or 0)
             _note_duplicates(report, n_dup, duplicates, at=counts["duplicates_note_at"])
         excluded = {"first purchase after calibration_end": int(got["after_calibration"] or 0)}
