@@ -1600,12 +1600,17 @@ def covariate_finding(
     )
     p = float(comparison.loc[name, "lr_p"])
     numbers["p"] = "< 0.001" if p < 0.001 else f"= {p:.3f}"
+    same = f"{numbers['err_plain']:+.1f}" == f"{numbers['err_cov']:+.1f}"
+    holdout = (
+        "leaves the holdout error at {err_plain:+.1f}%"
+        if same
+        else "moves the holdout error from {err_plain:+.1f}% to {err_cov:+.1f}%"
+    )
     template = (
         "For researchers: with the first purchase's size as a covariate ({model}), a customer "
         "whose first purchase was twice as large " + " and ".join(parts) + "; the covariate "
         "improves the fit (likelihood-ratio statistic {lr:.1f} on {df} degrees of freedom, "
-        "p {p}) and "
-        "moves the holdout error from {err_plain:+.1f}% to {err_cov:+.1f}%. An association "
-        "within one cohort, not an effect of making first orders larger."
+        "p {p}) and " + holdout + ". An association within one cohort, not an effect of "
+        "making first orders larger."
     )
     return Finding(template, numbers)

@@ -477,6 +477,12 @@ def test_comparison_with_covariates_and_the_likelihood_ratio(study, covariate_fi
     n = f.numbers
     assert n["lr"] == table.loc[lv.covariate_name(used), "lr_stat"]
     assert f"{n['err_cov']:+.1f}%" in f.text and "twice as large" in f.text
+    # errors equal to the printed decimal: the sentence does not say the covariate moved it
+    tied = table.copy()
+    tied.loc[lv.covariate_name(used), "holdout_error_pct"] = table.loc[used, "holdout_error_pct"]
+    same = lv.covariate_finding(sure, tied, used).text
+    assert f"leaves the holdout error at {table.loc[used, 'holdout_error_pct']:+.1f}%" in same
+    assert "moves the holdout error" not in same
     findings = lv.lifetime_value_findings(study, coefficients=sure, comparison=table)
     assert findings[-1 - len(study.failed)].text == f.text
 
