@@ -15,6 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
+from report_checks import assert_clean_outputs, assert_clean_page
 
 from crmlab import render
 
@@ -49,20 +50,12 @@ def test_notebook_renders_a_clean_report(name, tmp_path):
     assert ["parameters"] in tags[:3], f"{path.name}: cell 2 must be tagged 'parameters'"
 
     report = render.render_report(path, small_parameters(name, path), tmp_path)
-    executed = nbformat.read(report.notebook, as_version=4)
-    for number, cell in enumerate(executed.cells, start=1):
-        for output in cell.get("outputs", []):
-            assert output.output_type != "error", f"cell {number}: {output.get('evalue')}"
-            if output.output_type == "stream":
-                assert output.name != "stderr", f"cell {number} wrote to stderr: {output.text}"
-            text = str(output.get("data", {}).get("text/plain", ""))
-            assert "Warning" not in text, f"cell {number} shows a warning: {text[:300]}"
+    assert_clean_outputs(report.notebook)
 
     page = report.html.read_text(encoding="utf-8")
     assert f"<title>{report.title}" in page or "<title>" in page
     assert 'class="input' not in page and "input_area" not in page, "code cells shown"
-    assert "Traceback" not in page, "a traceback is shown"
-    assert not re.search(r'class="[^"]*output_stderr', page), "a stderr output is shown"
+    assert_clean_page(page)
     assert "<script" not in page.lower(), "reports must not carry scripts"
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page), "remote resource"
     assert "application/vnd.jupyter.widget" not in page

@@ -11,14 +11,13 @@ import contextlib
 import html
 import io
 import json
-import re
 
 import duckdb
-import nbformat
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from report_checks import assert_clean_outputs, assert_clean_page
 
 from crmlab import cli
 from crmlab import report as render
@@ -89,16 +88,8 @@ def rendered(shop, tmp_path_factory):
 
 def assert_no_warnings(folder):
     """No stderr output, warning or traceback in the executed notebook or its page."""
-    executed = nbformat.read(folder / f"{NAME}.ipynb", as_version=4)
-    for number, cell in enumerate(executed.cells, start=1):
-        for output in cell.get("outputs", []):
-            assert output.output_type != "error", f"cell {number}: {output.get('evalue')}"
-            if output.output_type == "stream":
-                assert output.name != "stderr", f"cell {number} wrote to stderr: {output.text}"
-            text = str(output.get("data", {}).get("text/plain", ""))
-            assert "Warning" not in text, f"cell {number} shows a warning: {text[:300]}"
-    page = (folder / f"{NAME}.html").read_text(encoding="utf-8")
-    assert "Traceback" not in page and not re.search(r'class="[^"]*output_stderr', page)
+    assert_clean_outputs(folder / f"{NAME}.ipynb")
+    assert_clean_page((folder / f"{NAME}.html").read_text(encoding="utf-8"))
 
 
 def check_report(folder, cdnow_sample, engine, words):
