@@ -448,9 +448,11 @@ def provenance(data: CLVData, study: Any, scores: Scores | None = None) -> str:
             text += f"; every customer's scores exported to {scores.path.name}"
         return html.escape(text, quote=False) + "."
     name = _NAMES.get(data.engine, data.engine)
+    master = _spark_master(data)
+    where = f"{name} ({master})" if master else name
     patterns = len(data.patterns) if data.patterns is not None else customers
     text = (
-        f"Summary, tracking counts and first purchases computed in {name} from {data.source}; "
+        f"Summary, tracking counts and first purchases computed in {where} from {data.source}; "
         f"models fitted in crmlab on {patterns:,} patterns ({customers:,} customers)"
     )
     if scores is not None:
@@ -459,6 +461,18 @@ def provenance(data: CLVData, study: Any, scores: Scores | None = None) -> str:
             f"to {scores.path.name}"
         )
     return html.escape(text, quote=False) + "."
+
+
+def _spark_master(data: CLVData) -> str | None:
+    """The master of the Spark session that computed ``data`` (``local[2]``,
+    ``spark://host:7077``, ``yarn``), or None (another engine, or Spark Connect)."""
+    session = getattr(getattr(data.plan, "engine", None), "spark", None)
+    if data.engine != "spark" or session is None:
+        return None
+    try:
+        return str(session.sparkContext.master)
+    except Exception:  # noqa: BLE001 - Spark Connect sessions have no SparkContext
+        return None
 
 
 def data_report_html(data: CLVData) -> str:

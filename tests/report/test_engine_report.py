@@ -92,12 +92,12 @@ def assert_no_warnings(folder):
     assert_clean_page((folder / f"{NAME}.html").read_text(encoding="utf-8"))
 
 
-def check_report(folder, cdnow_sample, engine, words):
+def check_report(folder, cdnow_sample, engine, words, where=None):
     """The provenance line, the engine's data report, the scores of every customer as
     Parquet (no CSV) and the totals and findings the page states; returns the scores."""
     page = html.unescape((folder / f"{NAME}.html").read_text(encoding="utf-8"))
     customers = cdnow_sample.loc[cdnow_sample["date"] <= "1997-09-30", "customer_id"].nunique()
-    line = f"Summary, tracking counts and first purchases computed in {engine} {words}"
+    line = f"Summary, tracking counts and first purchases computed in {where or engine} {words}"
     assert line in page
     assert f"scores of {customers:,} customers written by {engine} to {SCORES_FILE}" in page
     assert f"{len(cdnow_sample):,} transactions by" in page  # the engine's data report
@@ -135,7 +135,9 @@ def test_clv_report_renders_with_spark_and_scores_as_duckdb(rendered, cdnow_samp
     if sp.java_missing():
         pytest.skip(sp.java_missing())
     folder = rendered("spark")
-    scores = check_report(folder, cdnow_sample, "Spark", "from 3 Parquet files")
+    scores = check_report(
+        folder, cdnow_sample, "Spark", "from 3 Parquet files", where="Spark (local[2])"
+    )
     log = (folder.parent / "jvm.log").read_text(encoding="utf-8")
     assert "log4j" in log  # the JVM's console went to its log, not into the report
     assert "already cached" not in log  # the export scored the plan it loaded, not anew
