@@ -9,5 +9,10 @@ pyproject.toml cannot add packages mapped from other folders to ``packages.find`
 from setuptools import find_packages, setup
 
 BUNDLED = {"crmlab.notebooks": "notebooks", "crmlab.datasets": "datasets"}
+#: folders of data only (no __init__.py), listed so setuptools installs them as packages
+DATA_ONLY = ["crmlab.report.templates"]
 
-setup(packages=[*find_packages(include=["crmlab*"]), *BUNDLED], package_dir=BUNDLED)
+setup(
+    packages=[*find_packages(include=["crmlab*"]), *DATA_ONLY, *BUNDLED],
+    package_dir=BUNDLED,
+)
