@@ -57,6 +57,7 @@ from crmlab.models.nbd import (
     COLUMNS,
     NBDResult,
     _arrays,
+    _discounted_steps,
     _Model,
     _unique_rows,
 )
@@ -298,11 +299,10 @@ class _CNBDResult(NBDResult):
         """For :meth:`NBDResult.clv`: this model's conditional expectations depend on recency
         (the purchase clock's phase), so the steps are differenced per (x, t_x, T) pattern."""
         (ux, utx, uT), inv = _unique_rows(x, tx, T)
-        factor = (1.0 + rate) ** -ends
 
         def discounted(r: NBDResult) -> np.ndarray:
             grid = r._conditional(ends[None, :], ux[:, None], utx[:, None], uT[:, None])
-            return (np.diff(grid, axis=1, prepend=0.0) @ factor)[inv]
+            return _discounted_steps(grid, ends, rate)[inv]
 
         return discounted
 

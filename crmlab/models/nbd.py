@@ -88,6 +88,12 @@ def _unique_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     return [c[first] for c in ordered], inverse
 
 
+def _discounted_steps(values: np.ndarray, ends: np.ndarray, rate: float) -> np.ndarray:
+    """sum_k [v(end_k) - v(end_(k-1))] / (1 + d)^end_k per row of ``values`` (cumulative
+    expectations at the step ``ends``, v(0) = 0)."""
+    return np.diff(values, axis=1, prepend=0.0) @ (1.0 + rate) ** -ends
+
+
 def _check_time(t: np.ndarray, name: str = "t") -> np.ndarray:
     bad = ~np.isfinite(t) | (t < 0)
     if np.any(bad):
@@ -448,9 +454,7 @@ class NBDResult(FitResult):
         self, x: np.ndarray, T: np.ndarray, ends: np.ndarray, rate: float
     ) -> np.ndarray:
         """sum_k [core(end_k) - core(end_(k-1))] / (1 + d)^end_k for each (x, T)."""
-        core = self._core(ends[None, :], x[:, None], T[:, None])
-        steps = np.diff(core, axis=1, prepend=0.0)
-        return steps @ (1.0 + rate) ** -ends
+        return _discounted_steps(self._core(ends[None, :], x[:, None], T[:, None]), ends, rate)
 
     def clv(
         self,
@@ -1212,8 +1216,8 @@ class ParetoNBDResult(NBDResult):
         :meth:`_lifetime`, which depend on T alone: evaluated once per distinct T."""
         r, alpha, _, _ = self._p()
         uT, inv = np.unique(T, return_inverse=True)
-        steps = np.diff(self._lifetime(ends[None, :], uT[:, None]), axis=1, prepend=0.0)
-        return (r + x) / (alpha + T) * (steps @ (1.0 + rate) ** -ends)[np.ravel(inv)]
+        lifetime = _discounted_steps(self._lifetime(ends[None, :], uT[:, None]), ends, rate)
+        return (r + x) / (alpha + T) * lifetime[np.ravel(inv)]
 
     def purchase_probability(self, n: Any, t: Any, nodes: int = 64) -> np.ndarray:
         r"""P(X(t) = n) for a new customer, by Gauss-Legendre quadrature over the dropout time:
