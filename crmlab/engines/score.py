@@ -107,6 +107,21 @@ def scored_batches(batches: Iterator[pd.DataFrame], model: Any, **options: Any) 
         yield pa.RecordBatch.from_pandas(table.reset_index(), preserve_index=False)
 
 
+def plan_of(source: Any, summary_options: dict[str, Any]) -> tuple[Any, bool]:
+    """The :class:`~crmlab.engines.summary.Plan` to score: ``source`` itself when it is an
+    open plan (then no summary option may be given: it is summarised already), else one
+    prepared from ``source``; and whether it was given (the caller leaves it open)."""
+    from crmlab.engines.summary import Plan, prepare
+
+    if isinstance(source, Plan):
+        if summary_options:
+            raise DataError(
+                f"an open plan is already summarised; drop {', '.join(sorted(summary_options))}."
+            )
+        return source, True
+    return prepare(source, **summary_options), False
+
+
 def score(
     source: Any,
     model: Any,
@@ -156,7 +171,6 @@ def score(
     from contextlib import nullcontext
 
     from crmlab.engines.duckdb import write_batches
-    from crmlab.engines.summary import Plan, prepare
     from crmlab.models.base import check_horizon
 
     check_model(model, spend, discount_rate, annual_discount_rate)
@@ -172,12 +186,8 @@ def score(
     }
     if "patterns" in summary_options:
         raise DataError("score works on customers, not patterns: drop patterns=.")
-    if isinstance(source, Plan) and summary_options:
-        raise DataError(
-            f"an open plan is already summarised; drop {', '.join(sorted(summary_options))}."
-        )
-    opened = nullcontext(source) if isinstance(source, Plan) else prepare(source, **summary_options)
-    with opened as plan:
+    plan, given = plan_of(source, summary_options)
+    with nullcontext(plan) if given else plan:
         if plan.attrs["time_unit"] != getattr(model, "time_unit", plan.attrs["time_unit"]):
             raise DataError(
                 f"the model was fitted in time unit {model.time_unit!r} but the summary is in "

@@ -288,8 +288,8 @@ def score(
     :class:`~crmlab.engines.summary.Plan`: its validated summary is scored as it is (no
     second read or validation of the source) and the plan is left open.
     """
-    from crmlab.engines.score import check_model, score_frame
-    from crmlab.engines.summary import Plan, prepare, to_summary
+    from crmlab.engines.score import check_model, plan_of, score_frame
+    from crmlab.engines.summary import Plan, to_summary
     from crmlab.models.base import check_horizon
 
     check_model(model, spend, discount_rate, annual_discount_rate)
@@ -302,22 +302,18 @@ def score(
         "discount_rate": discount_rate,
         "annual_discount_rate": annual_discount_rate,
     }
-    opened = isinstance(source, Plan)
-    if opened:
-        if summary_options or spark is not None:
-            given = sorted([*summary_options, *(["spark"] if spark is not None else [])])
-            raise DataError(f"an open plan is already summarised; drop {', '.join(given)}.")
-        if not isinstance(source.engine, SparkEngine):
-            raise DataError(
-                f"this plan runs in {source.engine.name}, not Spark: score it with "
-                "crmlab.engines.score.score."
-            )
-        plan = source
+    if isinstance(source, Plan):  # summarised already: plan_of refuses a session too
+        extra = {"spark": spark} if spark is not None else {}
+    elif type(source).__module__.startswith("pyspark"):  # a DataFrame brings its session
+        extra = {}
     else:
-        if not (type(source).__module__.startswith("pyspark")):
-            summary_options["engine"] = "spark"
-            summary_options["spark"] = spark
-        plan = prepare(source, **summary_options)
+        extra = {"engine": "spark", "spark": spark}
+    plan, opened = plan_of(source, {**summary_options, **extra})
+    if opened and not isinstance(plan.engine, SparkEngine):
+        raise DataError(
+            f"this plan runs in {plan.engine.name}, not Spark: score it with "
+            "crmlab.engines.score.score."
+        )
     try:
         engine = plan.engine
         attrs, holdout = dict(plan.attrs), plan.holdout
