@@ -85,6 +85,11 @@ class Report:
         return self.folder / f"{self.name}-tables.xlsx"
 
 
+#: how long a kernel may take to start (papermill's default, 60 s, was exceeded once on a
+#: 2-core machine busy with two test workers and a Spark JVM)
+KERNEL_START_SECONDS = 180
+
+
 def _failure_message(name: str, nb_path: Path, exc: Exception, shown: Path | None = None) -> str:
     """One readable message: notebook, cell, error, where the partial notebook is."""
     where = "a cell"
@@ -264,6 +269,7 @@ def execute(
             progress_bar=progress,
             cwd=str(Path(path).resolve().parent),
             log_output=False,
+            start_timeout=KERNEL_START_SECONDS,
             # the kernel's start-up notice about TCP transport is noise on a terminal
             extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
